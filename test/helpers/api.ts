@@ -1,0 +1,39 @@
+import { env, exports } from "cloudflare:workers";
+
+export const BASE = "https://lifeboat.test";
+export const ADMIN = "test-admin-token";
+export const READER = "test-read-token";
+
+/** Calls the Worker like a client would, through its real fetch handler. */
+export function call(method: string, path: string, init: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...init.headers };
+  const token = init.token === undefined ? ADMIN : init.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: BodyInit | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+    headers["Content-Type"] ??= "application/json";
+  }
+  return exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+}
+
+export async function json<T = any>(response: Response | Promise<Response>): Promise<T> {
+  return (await response).json() as Promise<T>;
+}
+
+export async function createCheck(fields: Record<string, unknown>) {
+  const response = await call("POST", "/api/v1/checks", { body: fields });
+  if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<any>;
+}
+
+/** Row counts of every table: "a rejected request writes nothing" is checked against these. */
+export async function tableCounts(): Promise<Record<string, number>> {
+  const tables = ["checks", "pings", "flips", "channels", "notifications", "agent_keys", "nonces"];
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();
+    counts[table] = row!.n;
+  }
+  return counts;
+}

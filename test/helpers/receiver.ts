@@ -1,0 +1,52 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A local HTTP receiver that stands in for alert endpoints (no third-party server is reachable
+ * here). Each test uses its own inbox name:
+ *   POST /hook/<inbox>          records the request, answers with the inbox's configured status
+ *   PUT  /_control/<inbox>      {"status": 500} or {"hang": true} changes how the inbox answers
+ *   GET  /_requests/<inbox>     what the inbox received, oldest first
+ */
+export type Recorded = { method: string; path: string; headers: Record<string, string>; body: string; at: number };
+
+export async function startReceiver(port = 0): Promise<{ url: string; server: Server }> {
+  const inboxes = new Map<string, Recorded[]>();
+  const behaviour = new Map<string, { status?: number; hang?: boolean }>();
+  const server = createServer(async (req, res) => {
+    const body = await readBody(req);
+    const [, route, inbox = ""] = (req.url ?? "").split("?")[0]!.split("/");
+    if (route === "_control" && req.method === "PUT") {
+      behaviour.set(inbox, JSON.parse(body || "{}"));
+      return res.writeHead(204).end();
+    }
+    if (route === "_requests") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify(inboxes.get(inbox) ?? []));
+    }
+    if (route === "hook") {
+      const how = behaviour.get(inbox) ?? {};
+      if (how.hang) return; // never answers: the sender's timeout must fire
+      const list = inboxes.get(inbox) ?? [];
+      list.push({ method: req.method ?? "", path: req.url ?? "", headers: flat(req.headers), body, at: Date.now() });
+      inboxes.set(inbox, list);
+      return res.writeHead(how.status ?? 200).end("ok");
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function flat(headers: IncomingMessage["headers"]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
+}

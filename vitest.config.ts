@@ -1,0 +1,45 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+const migrations = await readD1Migrations("migrations");
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Unit and integration tests inside workerd, against miniflare's real D1 and R2.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                ADMIN_TOKEN: "test-admin-token",
+                ADMIN_READ_TOKEN: "test-read-token",
+                LIFEBOAT_MASTER_KEY: "test-master-key-0123456789abcdef",
+                PUBLIC_URL: "https://lifeboat.test",
+                ALLOW_INSECURE_CHANNELS: "true",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          setupFiles: ["test/helpers/apply-migrations.ts"],
+          globalSetup: ["test/helpers/receiver-global.ts"],
+        },
+      },
+      {
+        // End to end: a real `wrangler dev`, real curl, a real HTTP receiver.
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,22 @@
+import { OpenAPIHono, type Hook, type z } from "@hono/zod-openapi";
+import type { Env } from "./env";
+import { AppError } from "./errors";
+import type { Db } from "./services/db";
+
+export type AppEnv = { Bindings: Env; Variables: { db: Db; baseUrl: string } };
+
+/** A zod failure as one 400 that names the offending field(s). */
+export function validationFailed(target: string, error: z.ZodError): AppError {
+  const issues = error.issues.map((issue) => ({ field: issue.path.join(".") || "(body)", message: issue.message }));
+  const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+  return new AppError("validation_failed", `invalid ${target}: ${summary}`, issues);
+}
+
+const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (!result.success) throw validationFailed(result.target, result.error);
+};
+
+/** Every router shares the validation hook so no handler sees unvalidated input. */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}

@@ -1,0 +1,150 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Times are unix milliseconds (server clock) in integer columns named *_at.
+
+export const checks = sqliteTable(
+  "checks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    uuid: text("uuid").notNull().unique(),
+    slug: text("slug").notNull().unique(),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["heartbeat", "backup"] }).notNull().default("heartbeat"),
+    periodS: integer("period_s"),
+    cron: text("cron"),
+    tz: text("tz").notNull().default("UTC"),
+    graceS: integer("grace_s").notNull(),
+    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    desc: text("desc").notNull().default(""),
+    group: text("group_name").notNull().default(""),
+    public: integer("public", { mode: "boolean" }).notNull().default(false),
+    minDurationS: integer("min_duration_s"),
+    earlyS: integer("early_s"),
+
+    // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
+    status: text("status", { enum: ["new", "up", "down", "paused"] }).notNull().default("new"),
+    statusReason: text("status_reason"),
+    lastPingAt: integer("last_ping_at"),
+    lastStartAt: integer("last_start_at"),
+    lastStartRid: text("last_start_rid"),
+    lastDurationMs: integer("last_duration_ms"),
+    nextDueAt: integer("next_due_at"),
+    // When the check goes down if nothing arrives; precomputed so the sweep is one range scan.
+    alertAfter: integer("alert_after"),
+    nPings: integer("n_pings").notNull().default(0),
+    // Random per write: a write applies only if nobody wrote since we read (optimistic concurrency).
+    revision: text("revision").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("checks_due").on(t.alertAfter).where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
+  ],
+);
+
+export const pings = sqliteTable(
+  "pings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    checkId: integer("check_id")
+      .notNull()
+      .references(() => checks.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["success", "start", "fail", "log", "exit"] }).notNull(),
+    exitStatus: integer("exit_status"),
+    rid: text("rid"),
+    durationMs: integer("duration_ms"),
+    // Why a success ping counted as a failure (too_short, too_early), if it did.
+    outcome: text("outcome"),
+    body: text("body").notNull().default(""),
+    bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull().default(false),
+    source: text("source", { enum: ["url", "signed"] }).notNull(),
+    method: text("method").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    keyId: text("key_id"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("pings_by_check").on(t.checkId, t.id)],
+);
+
+export const flips = sqliteTable(
+  "flips",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    checkId: integer("check_id")
+      .notNull()
+      .references(() => checks.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status").notNull(),
+    toStatus: text("to_status").notNull(),
+    reason: text("reason").notNull(),
+    detail: text("detail").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+    // Set once the flip has been fanned out into notification rows.
+    processedAt: integer("processed_at"),
+  },
+  (t) => [
+    index("flips_by_check").on(t.checkId, t.id),
+    index("flips_unprocessed").on(t.id).where(sql`processed_at IS NULL`),
+  ],
+);
+
+export const channels = sqliteTable("channels", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  uuid: text("uuid").notNull().unique(),
+  name: text("name").notNull(),
+  kind: text("kind", { enum: ["webhook"] }).notNull(),
+  config: text("config", { mode: "json" }).$type<{ url: string }>().notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    // "<flip id>:<channel id>": the outbox never holds two rows for one event on one channel.
+    idempotencyKey: text("idempotency_key").notNull().unique(),
+    flipId: integer("flip_id")
+      .notNull()
+      .references(() => flips.id, { onDelete: "cascade" }),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => channels.id, { onDelete: "cascade" }),
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    // A sender holds a row until this time; a crashed sender's claim simply expires.
+    claimedUntil: integer("claimed_until"),
+    lastError: text("last_error"),
+    sentAt: integer("sent_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("notifications_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);
+
+export const agentKeys = sqliteTable("agent_keys", {
+  // The key id is public; its secret is HMAC(LIFEBOAT_MASTER_KEY, id) and is never stored.
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+  checks: text("checks", { mode: "json" }).$type<string[]>().notNull(),
+  createdAt: integer("created_at").notNull(),
+  revokedAt: integer("revoked_at"),
+  lastUsedAt: integer("last_used_at"),
+});
+
+export const nonces = sqliteTable(
+  "nonces",
+  {
+    keyId: text("key_id").notNull(),
+    nonce: text("nonce").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.nonce] }), index("nonces_expiry").on(t.expiresAt)],
+);
+
+export type CheckRow = typeof checks.$inferSelect;
+export type PingRow = typeof pings.$inferSelect;
+export type FlipRow = typeof flips.$inferSelect;
+export type ChannelRow = typeof channels.$inferSelect;
+export type AgentKeyRow = typeof agentKeys.$inferSelect;

@@ -1,0 +1,154 @@
+import { nextExpectedAt, scheduleOf, type ScheduleFields } from "./schedule";
+
+export type StoredStatus = "new" | "up" | "down" | "paused";
+export type Status = StoredStatus | "late" | "started";
+export type PingKind = "success" | "start" | "fail" | "log" | "exit";
+
+/** Why a check changed state: stored on flips and shown in alerts. */
+export type FlipReason =
+  | "ping" // a success ping brought it up
+  | "fail" // /fail
+  | "exit_status" // /<non-zero exit status>
+  | "too_short" // success sooner than min_duration_s after /start
+  | "too_early" // success more than early_s before the expected time
+  | "timeout" // nothing arrived before alert_after
+  | "run_timeout"; // /start without a finish within the grace time
+
+/** The part of a check the state machine reads and writes. */
+export type CheckState = ScheduleFields & {
+  status: StoredStatus;
+  lastPingAt: number | null;
+  lastStartAt: number | null;
+  lastStartRid: string | null;
+  lastDurationMs: number | null;
+  nextDueAt: number | null;
+  alertAfter: number | null;
+  minDurationS: number | null;
+  earlyS: number | null;
+};
+
+export type Ping = { kind: PingKind; exitStatus?: number | null; rid?: string | null };
+
+export type Flip = { from: StoredStatus; to: StoredStatus; reason: FlipReason; detail: string };
+
+export type PingEffect = {
+  state: CheckState;
+  flip: Flip | null;
+  durationMs: number | null;
+  /** Set when a success ping was judged a failure. */
+  outcome: "too_short" | "too_early" | null;
+};
+
+/** The status a person should see now: `late` and `started` come from the clock. */
+export function currentStatus(check: CheckState, now: number): Status {
+  if (check.status === "paused") return "paused";
+  if (check.lastStartAt !== null && now < check.lastStartAt + check.graceS * 1000) return "started";
+  if (check.status === "down") return "down";
+  if (check.alertAfter !== null && now >= check.alertAfter) return "down";
+  if (check.status === "new") return "new";
+  if (check.nextDueAt !== null && now >= check.nextDueAt) return "late";
+  return "up";
+}
+
+export function applyPing(check: CheckState, ping: Ping, now: number): PingEffect {
+  if (ping.kind === "log") return { state: check, flip: null, durationMs: null, outcome: null };
+  if (ping.kind === "start") return applyStart(check, ping, now);
+
+  const durationMs = runDuration(check, ping, now);
+  const failure = failureOf(check, ping, durationMs, now);
+  const base: CheckState = { ...check, lastPingAt: now, lastStartAt: null, lastStartRid: null, lastDurationMs: durationMs };
+
+  if (failure) {
+    const state: CheckState = { ...base, status: "down", nextDueAt: null, alertAfter: null };
+    const outcome = failure.reason === "too_short" || failure.reason === "too_early" ? failure.reason : null;
+    return { state, flip: flipTo(check, "down", failure.reason, failure.detail), durationMs, outcome };
+  }
+  const schedule = scheduleOf(check);
+  const nextDueAt = nextExpectedAt(schedule, now);
+  const state: CheckState = { ...base, status: "up", nextDueAt, alertAfter: nextDueAt + schedule.graceS * 1000 };
+  return { state, flip: flipTo(check, "up", "ping", ""), durationMs, outcome: null };
+}
+
+/** The sweep's transition: alert_after passed with nothing arriving. */
+export function applyTimeout(check: CheckState, now: number): { state: CheckState; flip: Flip } | null {
+  if (check.status !== "new" && check.status !== "up") return null;
+  if (check.alertAfter === null || now < check.alertAfter) return null;
+  const running = check.lastStartAt !== null;
+  const reason: FlipReason = running ? "run_timeout" : "timeout";
+  const detail = running ? "started but never finished within the grace time" : "no ping before the deadline";
+  const state: CheckState = { ...check, status: "down", alertAfter: null, lastStartAt: null, lastStartRid: null };
+  return { state, flip: { from: check.status, to: "down", reason, detail } };
+}
+
+export function pause(check: CheckState): CheckState {
+  return { ...check, status: "paused", nextDueAt: null, alertAfter: null, lastStartAt: null, lastStartRid: null };
+}
+
+/** Resuming starts over as `new`: the check waits for its first ping and cannot alert before it. */
+export function resume(check: CheckState): CheckState {
+  return { ...check, status: "new", nextDueAt: null, alertAfter: null, lastStartAt: null, lastStartRid: null };
+}
+
+/** After a schedule edit the deadline follows the new schedule from the last ping. */
+export function reschedule(check: CheckState): CheckState {
+  if (check.status !== "up" || check.lastPingAt === null) return check;
+  const schedule = scheduleOf(check);
+  const nextDueAt = nextExpectedAt(schedule, check.lastPingAt);
+  return { ...check, nextDueAt, alertAfter: nextDueAt + schedule.graceS * 1000 };
+}
+
+function applyStart(check: CheckState, ping: Ping, now: number): PingEffect {
+  const state: CheckState = { ...check, lastStartAt: now, lastStartRid: ping.rid ?? null };
+  // A running job that does not finish within the grace time is down. Paused and down checks
+  // stay as they are: only a finishing ping changes their state.
+  if (check.status === "new" || check.status === "up") {
+    const runDeadline = now + check.graceS * 1000;
+    state.alertAfter = Math.min(check.alertAfter ?? runDeadline, runDeadline);
+  }
+  return { state, flip: null, durationMs: null, outcome: null };
+}
+
+function runDuration(check: CheckState, ping: Ping, now: number): number | null {
+  if (check.lastStartAt === null) return null;
+  // With run ids, only the finish of the same run measures a duration.
+  if (ping.rid && check.lastStartRid && ping.rid !== check.lastStartRid) return null;
+  return now - check.lastStartAt;
+}
+
+function failureOf(
+  check: CheckState,
+  ping: Ping,
+  durationMs: number | null,
+  now: number,
+): { reason: FlipReason; detail: string } | null {
+  if (ping.kind === "fail") return { reason: "fail", detail: "the job reported a failure" };
+  if (ping.kind === "exit" && ping.exitStatus) {
+    return { reason: "exit_status", detail: `exit status ${ping.exitStatus}` };
+  }
+  if (check.minDurationS !== null && durationMs !== null && durationMs < check.minDurationS * 1000) {
+    return {
+      reason: "too_short",
+      detail: `ran ${formatSeconds(durationMs / 1000)}, expected at least ${formatSeconds(check.minDurationS)}`,
+    };
+  }
+  if (check.earlyS !== null && check.lastPingAt !== null) {
+    const expectedAt = nextExpectedAt(scheduleOf(check), check.lastPingAt);
+    if (now < expectedAt - check.earlyS * 1000) {
+      return {
+        reason: "too_early",
+        detail: `arrived ${formatSeconds((expectedAt - now) / 1000)} before the expected ${new Date(expectedAt).toISOString()}`,
+      };
+    }
+  }
+  return null;
+}
+
+function flipTo(check: CheckState, to: StoredStatus, reason: FlipReason, detail: string): Flip | null {
+  return check.status === to ? null : { from: check.status, to, reason, detail };
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds * 10) / 10} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 360) / 10} h`;
+}

@@ -1,0 +1,19 @@
+/** Bindings and settings of the Worker (wrangler.toml, .dev.vars, `wrangler secret put`). */
+export type Env = {
+  DB: D1Database;
+  BUCKET: R2Bucket;
+  /** Full access to the admin API. */
+  ADMIN_TOKEN: string;
+  /** Optional: lists and reads through the admin API, changes nothing. */
+  ADMIN_READ_TOKEN?: string;
+  /** Root of every derived secret (agent key secrets, webhook signing keys, the ping key). */
+  LIFEBOAT_MASTER_KEY: string;
+  /** Optional fixed ping key for /ping/<ping_key>/<slug> URLs; derived from the master key when unset. */
+  PING_KEY?: string;
+  /** Base URL for links in API answers and alerts; derived from the request when empty. */
+  PUBLIC_URL?: string;
+  /** "true" only in development and tests: channels may post to http:// and loopback receivers. */
+  ALLOW_INSECURE_CHANNELS?: string;
+};
+
+export type AppBindings = { Bindings: Env };

@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./app";
+import type { Env } from "./env";
+import { AppError } from "./errors";
+import { adminAuth } from "./middleware/admin-auth";
+import { requestContext } from "./middleware/context";
+import { agentRoutes } from "./routes/agent";
+import { adminApi, openApiDocument } from "./routes/api";
+import { pingRoutes } from "./routes/ping";
+import { openDb } from "./services/db";
+import { runSweep } from "./services/sweep";
+
+const app = new Hono<AppEnv>();
+
+app.use("*", requestContext);
+app.route("/ping", pingRoutes);
+app.route("/v1", agentRoutes);
+app.use("/api/v1/*", adminAuth);
+app.route("/api/v1", adminApi);
+app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
+app.get("/", (c) => c.json({ name: "lifeboat", api: "/api/v1", openapi: "/api/openapi.json" }));
+
+app.notFound(() => {
+  throw new AppError("not_found", "no such endpoint");
+});
+
+app.onError((error, c) => {
+  if (error instanceof AppError) return c.json(error.toBody(), error.status);
+  if (error instanceof HTTPException && error.status < 500) {
+    // Hono's own 4xx (e.g. a body that is not JSON) in the same shape as ours.
+    return c.json(new AppError("bad_request", error.message || "bad request").toBody(), 400);
+  }
+  // Only 5xx are logged, and without request data (which may hold secrets).
+  console.error("unhandled error:", error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return c.json(new AppError("internal", "internal error").toBody(), 500);
+});
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    const publicUrl = (env.PUBLIC_URL || "").replace(/\/+$/, "");
+    const report = await runSweep({ db: openDb(env.DB), masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl, now: controller.scheduledTime });
+    if (report.timedOut || report.sent || report.failed) console.log("sweep", JSON.stringify(report));
+    void ctx;
+  },
+} satisfies ExportedHandler<Env>;

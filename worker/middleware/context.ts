@@ -1,0 +1,10 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../app";
+import { openDb } from "../services/db";
+
+/** The drizzle client and the public base URL, set once per request for every handler. */
+export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("db", openDb(c.env.DB));
+  c.set("baseUrl", (c.env.PUBLIC_URL || new URL(c.req.url).origin).replace(/\/+$/, ""));
+  await next();
+});

@@ -1,0 +1,118 @@
+import { z } from "@hono/zod-openapi";
+import { cronProblem, isTimeZone } from "../../domain/schedule";
+
+const YEAR_S = 365 * 86_400;
+
+export const Slug = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,64}$/, "use 1–64 characters of a-z, 0-9, _ and -")
+  .openapi({ example: "nightly-db-backup" });
+
+const Tag = z.string().regex(/^[A-Za-z0-9_.:-]{1,40}$/, "tags are 1–40 characters of A-Z, a-z, 0-9, _ . : -");
+
+/** Fields shared by create and update; all optional here, defaults applied on create. */
+const CheckFields = z.object({
+  name: z.string().trim().min(1).max(100).openapi({ example: "Nightly database backup" }),
+  slug: Slug,
+  kind: z.enum(["heartbeat", "backup"]),
+  period_s: z.number().int().min(60).max(YEAR_S).openapi({ description: "Expected interval between pings" }),
+  cron: z.string().trim().min(1).max(100).openapi({ example: "0 3 * * *", description: "5-field cron expression" }),
+  tz: z.string().refine(isTimeZone, "unknown IANA time zone").openapi({ example: "Europe/Berlin" }),
+  grace_s: z.number().int().min(60).max(YEAR_S),
+  tags: z.array(Tag).max(20),
+  desc: z.string().max(2000),
+  group: z.string().max(100),
+  public: z.boolean(),
+  min_duration_s: z.number().int().min(1).max(YEAR_S).nullable(),
+  early_s: z.number().int().min(1).max(YEAR_S).nullable(),
+});
+
+type Fields = Partial<z.infer<typeof CheckFields>>;
+
+/** Cross-field rules that apply to a create and to an update merged over the stored check. */
+export function scheduleIssues(fields: Fields, ctx: z.RefinementCtx): void {
+  if (fields.period_s !== undefined && fields.cron !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["cron"], message: "give either period_s or cron, not both" });
+  }
+  if (fields.cron !== undefined) {
+    const problem = cronProblem(fields.cron, fields.tz ?? "UTC");
+    if (problem) ctx.addIssue({ code: "custom", path: ["cron"], message: problem });
+  }
+}
+
+export const CreateCheck = CheckFields.partial()
+  .required({ name: true })
+  .strict()
+  .superRefine(scheduleIssues)
+  .openapi("CreateCheck");
+
+export const UpdateCheck = CheckFields.partial().strict().superRefine(scheduleIssues).openapi("UpdateCheck");
+
+export const CheckParams = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, description: "uuid or slug" }),
+});
+
+export const ListChecksQuery = z.object({
+  tag: Tag.optional(),
+  kind: z.enum(["heartbeat", "backup"]).optional(),
+  status: z.enum(["new", "up", "down", "paused"]).optional().openapi({ description: "stored status" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.coerce.number().int().min(0).optional().openapi({ description: "next_cursor of the previous page" }),
+});
+
+const Iso = z.string().nullable().openapi({ example: "2026-11-23T03:00:12.000Z" });
+
+export const CheckView = z
+  .object({
+    uuid: z.string().uuid(),
+    name: z.string(),
+    slug: z.string(),
+    kind: z.enum(["heartbeat", "backup"]),
+    status: z.enum(["new", "up", "late", "down", "paused", "started"]),
+    status_reason: z.string().nullable(),
+    period_s: z.number().nullable(),
+    cron: z.string().nullable(),
+    tz: z.string(),
+    grace_s: z.number(),
+    tags: z.array(z.string()),
+    desc: z.string(),
+    group: z.string(),
+    public: z.boolean(),
+    min_duration_s: z.number().nullable(),
+    early_s: z.number().nullable(),
+    n_pings: z.number(),
+    last_ping_at: Iso,
+    last_duration_s: z.number().nullable(),
+    next_due_at: Iso,
+    alert_after: Iso,
+    created_at: z.string(),
+    updated_at: z.string(),
+    ping_url: z.string().url(),
+    slug_ping_url: z.string().url(),
+  })
+  .openapi("Check");
+
+export const CheckList = z.object({ checks: z.array(CheckView), next_cursor: z.number().nullable() }).openapi("CheckList");
+
+export const PingView = z
+  .object({
+    n: z.number(),
+    kind: z.enum(["success", "start", "fail", "log", "exit"]),
+    exit_status: z.number().nullable(),
+    rid: z.string().nullable(),
+    duration_s: z.number().nullable(),
+    outcome: z.string().nullable().openapi({ description: "too_short or too_early when a success counted as a failure" }),
+    body: z.string(),
+    body_truncated: z.boolean(),
+    source: z.enum(["url", "signed"]),
+    method: z.string(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    key_id: z.string().nullable(),
+    received_at: z.string(),
+  })
+  .openapi("Ping");
+
+export const FlipView = z
+  .object({ from: z.string(), to: z.string(), reason: z.string(), detail: z.string(), at: z.string() })
+  .openapi("Flip");

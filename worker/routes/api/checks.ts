@@ -1,0 +1,137 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter, validationFailed, type AppEnv } from "../../app";
+import type { CheckRow } from "../../db/schema";
+import { pingKeyOf } from "../../domain/signing";
+import type { Context } from "hono";
+import {
+  createCheck,
+  deleteCheck,
+  getCheck,
+  listChecks,
+  pauseCheck,
+  resumeCheck,
+  updateCheck,
+  type CheckInput,
+} from "../../services/checks";
+import { listFlips } from "../../services/flips";
+import { listPings } from "../../services/pings";
+import {
+  CheckList,
+  CheckParams,
+  CheckView,
+  CreateCheck,
+  FlipView,
+  ListChecksQuery,
+  PingView,
+  UpdateCheck,
+} from "./check-schemas";
+import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { checkView, flipView, pingView } from "./views";
+
+export const checksApi = createRouter();
+
+const tag = ["Checks"];
+const one = (description: string) => withErrors({ 200: jsonResponse(CheckView, description) });
+
+const routes = {
+  list: createRoute({ method: "get", path: "/checks", tags: tag, request: { query: ListChecksQuery }, responses: withErrors({ 200: jsonResponse(CheckList, "Checks, oldest first") }) }),
+  create: createRoute({ method: "post", path: "/checks", tags: tag, request: { body: jsonBody(CreateCheck) }, responses: withErrors({ 201: jsonResponse(CheckView, "The new check") }) }),
+  get: createRoute({ method: "get", path: "/checks/{id}", tags: tag, request: { params: CheckParams }, responses: one("The check") }),
+  update: createRoute({ method: "patch", path: "/checks/{id}", tags: tag, request: { params: CheckParams, body: jsonBody(UpdateCheck) }, responses: one("The updated check") }),
+  remove: createRoute({ method: "delete", path: "/checks/{id}", tags: tag, request: { params: CheckParams }, responses: one("The deleted check") }),
+  pause: createRoute({ method: "post", path: "/checks/{id}/pause", tags: tag, request: { params: CheckParams }, responses: one("The paused check: it cannot alert until resumed or pinged") }),
+  resume: createRoute({ method: "post", path: "/checks/{id}/resume", tags: tag, request: { params: CheckParams }, responses: one("The check, back to `new` until its next ping") }),
+  pings: createRoute({ method: "get", path: "/checks/{id}/pings", tags: tag, request: { params: CheckParams }, responses: withErrors({ 200: jsonResponse(z.object({ pings: z.array(PingView) }), "The last 100 pings, newest first, with bodies") }) }),
+  flips: createRoute({ method: "get", path: "/checks/{id}/flips", tags: tag, request: { params: CheckParams }, responses: withErrors({ 200: jsonResponse(z.object({ flips: z.array(FlipView) }), "State changes, newest first") }) }),
+};
+
+async function view(c: Context<AppEnv>, row: CheckRow) {
+  return checkView(row, { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) }, Date.now());
+}
+
+checksApi.openapi(routes.list, async (c) => {
+  const q = c.req.valid("query");
+  const rows = await listChecks(c.get("db"), { tag: q.tag, kind: q.kind, status: q.status, after: q.cursor, limit: q.limit });
+  const checks = await Promise.all(rows.map((row) => view(c, row)));
+  const nextCursor = rows.length === q.limit ? rows[rows.length - 1]!.id : null;
+  return c.json({ checks, next_cursor: nextCursor }, 200);
+});
+
+checksApi.openapi(routes.create, async (c) => {
+  const row = await createCheck(c.get("db"), toCheckInput(c.req.valid("json")), Date.now());
+  return c.json(await view(c, row), 201);
+});
+
+checksApi.openapi(routes.get, async (c) => {
+  return c.json(await view(c, await getCheck(c.get("db"), c.req.valid("param").id)), 200);
+});
+
+checksApi.openapi(routes.update, async (c) => {
+  const db = c.get("db");
+  const row = await getCheck(db, c.req.valid("param").id);
+  const updated = await updateCheck(db, row, toCheckInput(c.req.valid("json"), row), Date.now());
+  return c.json(await view(c, updated), 200);
+});
+
+checksApi.openapi(routes.remove, async (c) => {
+  const db = c.get("db");
+  const row = await getCheck(db, c.req.valid("param").id);
+  await deleteCheck(db, row);
+  return c.json(await view(c, row), 200);
+});
+
+checksApi.openapi(routes.pause, async (c) => {
+  const db = c.get("db");
+  return c.json(await view(c, await pauseCheck(db, await getCheck(db, c.req.valid("param").id), Date.now())), 200);
+});
+
+checksApi.openapi(routes.resume, async (c) => {
+  const db = c.get("db");
+  return c.json(await view(c, await resumeCheck(db, await getCheck(db, c.req.valid("param").id), Date.now())), 200);
+});
+
+checksApi.openapi(routes.pings, async (c) => {
+  const db = c.get("db");
+  const row = await getCheck(db, c.req.valid("param").id);
+  return c.json({ pings: (await listPings(db, row.id)).map(pingView) }, 200);
+});
+
+checksApi.openapi(routes.flips, async (c) => {
+  const db = c.get("db");
+  const row = await getCheck(db, c.req.valid("param").id);
+  return c.json({ flips: (await listFlips(db, row.id)).map(flipView) }, 200);
+});
+
+type Body = z.infer<typeof UpdateCheck>;
+
+/**
+ * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
+ * switches the schedule to cron and setting `period_s` switches it back.
+ */
+function toCheckInput(body: Body, existing?: CheckRow): CheckInput {
+  const cron = body.period_s !== undefined ? null : body.cron ?? existing?.cron ?? null;
+  const input: CheckInput = {
+    name: body.name ?? existing?.name ?? "",
+    slug: body.slug ?? existing?.slug ?? slugify(body.name ?? ""),
+    kind: body.kind ?? existing?.kind ?? "heartbeat",
+    periodS: cron ? null : body.period_s ?? existing?.periodS ?? 86_400,
+    cron,
+    tz: body.tz ?? existing?.tz ?? "UTC",
+    graceS: body.grace_s ?? existing?.graceS ?? 3_600,
+    tags: body.tags ?? existing?.tags ?? [],
+    desc: body.desc ?? existing?.desc ?? "",
+    group: body.group ?? existing?.group ?? "",
+    public: body.public ?? existing?.public ?? false,
+    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : existing?.minDurationS ?? null,
+    earlyS: body.early_s !== undefined ? body.early_s : existing?.earlyS ?? null,
+  };
+  // The merged schedule is validated again: a new tz can break a stored cron expression.
+  const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
+  if (!merged.success) throw validationFailed("json", merged.error);
+  return input;
+}
+
+function slugify(name: string): string {
+  const slug = name.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  return slug || `check-${crypto.randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,29 @@
+import { createRouter } from "../../app";
+import { channelsApi } from "./channels";
+import { checksApi } from "./checks";
+import { keysApi } from "./keys";
+
+/** The admin API under /api/v1 (bearer auth is applied by the caller). */
+export const adminApi = createRouter();
+adminApi.route("/", checksApi);
+adminApi.route("/", keysApi);
+adminApi.route("/", channelsApi);
+
+adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
+  type: "http",
+  scheme: "bearer",
+  description: "ADMIN_TOKEN (full access) or ADMIN_READ_TOKEN (GET only)",
+});
+
+export function openApiDocument(baseUrl: string) {
+  return adminApi.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Lifeboat admin API",
+      version: "1",
+      description: "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md.",
+    },
+    servers: [{ url: `${baseUrl}/api/v1` }],
+    security: [{ AdminToken: [] }],
+  });
+}

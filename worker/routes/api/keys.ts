@@ -1,0 +1,69 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../app";
+import type { AgentKeyRow } from "../../db/schema";
+import { createKey, listKeys, revokeKey } from "../../services/keys";
+import { Slug } from "./check-schemas";
+import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+
+export const keysApi = createRouter();
+
+const tag = ["Agent keys"];
+
+const CreateKey = z
+  .object({
+    host: z.string().trim().min(1).max(100).openapi({ example: "app-vps-1" }),
+    checks: z.union([z.literal("*"), z.array(Slug).min(1).max(100)]).openapi({ description: 'slugs this key may touch, or "*" for all' }),
+    scopes: z.array(z.enum(["ping", "upload", "read"])).min(1).default(["ping"]),
+  })
+  .strict()
+  .openapi("CreateKey");
+
+const KeyView = z
+  .object({
+    key_id: z.string(),
+    host: z.string(),
+    checks: z.array(z.string()),
+    scopes: z.array(z.string()),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    last_used_at: z.string().nullable(),
+  })
+  .openapi("AgentKey");
+
+const NewKeyView = KeyView.extend({ secret: z.string().openapi({ description: "shown once; never stored" }) }).openapi("NewAgentKey");
+
+const KeyParams = z.object({ key_id: z.string().regex(/^lbk_[0-9a-f]{20}$/, "not a key id").openapi({ param: { name: "key_id", in: "path" } }) });
+
+const routes = {
+  create: createRoute({ method: "post", path: "/keys", tags: tag, request: { body: jsonBody(CreateKey) }, responses: withErrors({ 201: jsonResponse(NewKeyView, "The key and its secret, shown this once") }) }),
+  list: createRoute({ method: "get", path: "/keys", tags: tag, responses: withErrors({ 200: jsonResponse(z.object({ keys: z.array(KeyView) }), "All keys, newest first") }) }),
+  revoke: createRoute({ method: "delete", path: "/keys/{key_id}", tags: tag, request: { params: KeyParams }, responses: withErrors({ 200: jsonResponse(KeyView, "The revoked key") }) }),
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function keyView(row: AgentKeyRow) {
+  return {
+    key_id: row.id,
+    host: row.host,
+    checks: row.checks,
+    scopes: row.scopes,
+    created_at: new Date(row.createdAt).toISOString(),
+    revoked_at: iso(row.revokedAt),
+    last_used_at: iso(row.lastUsedAt),
+  };
+}
+
+keysApi.openapi(routes.create, async (c) => {
+  const body = c.req.valid("json");
+  const checks = body.checks === "*" ? ["*"] : [...new Set(body.checks)];
+  const scopes = [...new Set(body.scopes)];
+  const { key, secret } = await createKey(c.get("db"), c.env.LIFEBOAT_MASTER_KEY, { host: body.host, checks, scopes }, Date.now());
+  return c.json({ ...keyView(key), secret }, 201);
+});
+
+keysApi.openapi(routes.list, async (c) => c.json({ keys: (await listKeys(c.get("db"))).map(keyView) }, 200));
+
+keysApi.openapi(routes.revoke, async (c) => {
+  return c.json(keyView(await revokeKey(c.get("db"), c.req.valid("param").key_id, Date.now())), 200);
+});

@@ -1,0 +1,32 @@
+import { z } from "@hono/zod-openapi";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_failed" }),
+      message: z.string().openapi({ example: "invalid json: slug: use 1–64 characters of a-z, 0-9, _ and -" }),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi("Error");
+
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
+/** A required JSON body: without `required`, a request with another Content-Type would skip validation. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { "application/json": { schema } } };
+}
+
+const errorResponses = {
+  400: jsonResponse(ErrorSchema, "Invalid input; the message names the field"),
+  401: jsonResponse(ErrorSchema, "Missing or wrong token"),
+  403: jsonResponse(ErrorSchema, "The read-only token cannot change anything"),
+  404: jsonResponse(ErrorSchema, "No such resource"),
+  409: jsonResponse(ErrorSchema, "Conflicts with existing data (e.g. a taken slug)"),
+} as const;
+
+export function withErrors<T extends object>(responses: T) {
+  return { ...responses, ...errorResponses };
+}

@@ -1,0 +1,60 @@
+import type { CheckRow, FlipRow, PingRow } from "../../db/schema";
+import { currentStatus } from "../../domain/state";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export type Links = { baseUrl: string; pingKey: string };
+
+/** A check as the API shows it: snake_case, ISO times, derived status and both ping URLs. */
+export function checkView(row: CheckRow, links: Links, now: number) {
+  return {
+    uuid: row.uuid,
+    name: row.name,
+    slug: row.slug,
+    kind: row.kind,
+    status: currentStatus(row, now),
+    status_reason: row.statusReason,
+    period_s: row.cron ? null : row.periodS,
+    cron: row.cron,
+    tz: row.tz,
+    grace_s: row.graceS,
+    tags: row.tags,
+    desc: row.desc,
+    group: row.group,
+    public: row.public,
+    min_duration_s: row.minDurationS,
+    early_s: row.earlyS,
+    n_pings: row.nPings,
+    last_ping_at: iso(row.lastPingAt),
+    last_duration_s: row.lastDurationMs === null ? null : row.lastDurationMs / 1000,
+    next_due_at: iso(row.nextDueAt),
+    alert_after: iso(row.alertAfter),
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+    ping_url: `${links.baseUrl}/ping/${row.uuid}`,
+    slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
+  };
+}
+
+export function pingView(row: PingRow) {
+  return {
+    n: row.id,
+    kind: row.kind,
+    exit_status: row.exitStatus,
+    rid: row.rid,
+    duration_s: row.durationMs === null ? null : row.durationMs / 1000,
+    outcome: row.outcome,
+    body: row.body,
+    body_truncated: row.bodyTruncated,
+    source: row.source,
+    method: row.method,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    key_id: row.keyId,
+    received_at: new Date(row.receivedAt).toISOString(),
+  };
+}
+
+export function flipView(row: FlipRow) {
+  return { from: row.fromStatus, to: row.toStatus, reason: row.reason, detail: row.detail, at: new Date(row.createdAt).toISOString() };
+}

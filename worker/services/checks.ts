@@ -1,0 +1,106 @@
+import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
+import { checks, type CheckRow } from "../db/schema";
+import { pause, reschedule, resume, type CheckState } from "../domain/state";
+import { AppError, notFound } from "../errors";
+import { newRevision, type Db } from "./db";
+
+export type CheckInput = {
+  name: string;
+  slug: string;
+  kind: "heartbeat" | "backup";
+  periodS: number | null;
+  cron: string | null;
+  tz: string;
+  graceS: number;
+  tags: string[];
+  desc: string;
+  group: string;
+  public: boolean;
+  minDurationS: number | null;
+  earlyS: number | null;
+};
+
+export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
+
+export async function createCheck(db: Db, input: CheckInput, now: number): Promise<CheckRow> {
+  const [row] = await slugMustBeFree(input.slug, () =>
+    db
+      .insert(checks)
+      .values({ ...input, uuid: crypto.randomUUID(), revision: newRevision(), createdAt: now, updatedAt: now })
+      .returning(),
+  );
+  return row!;
+}
+
+/** Finds a check by uuid or slug; either may be used in API paths. */
+export async function findCheck(db: Db, idOrSlug: string): Promise<CheckRow | undefined> {
+  return db.query.checks.findFirst({ where: or(eq(checks.uuid, idOrSlug), eq(checks.slug, idOrSlug)) });
+}
+
+export async function getCheck(db: Db, idOrSlug: string): Promise<CheckRow> {
+  const row = await findCheck(db, idOrSlug);
+  if (!row) throw notFound("check");
+  return row;
+}
+
+export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[]> {
+  const where: SQL[] = [];
+  if (filter.after !== undefined) where.push(gt(checks.id, filter.after));
+  if (filter.kind) where.push(eq(checks.kind, filter.kind as CheckRow["kind"]));
+  if (filter.status) where.push(eq(checks.status, filter.status as CheckRow["status"]));
+  if (filter.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${checks.tags}) WHERE value = ${filter.tag})`);
+  return db.select().from(checks).where(and(...where)).orderBy(asc(checks.id)).limit(filter.limit);
+}
+
+export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now: number): Promise<CheckRow> {
+  const next = reschedule({ ...row, ...input });
+  return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now));
+}
+
+export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
+  await db.delete(checks).where(eq(checks.id, row.id));
+}
+
+export async function pauseCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
+  return writeCheck(db, row, stateColumns(pause(row)), now);
+}
+
+export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
+  if (row.status !== "paused") return row;
+  return writeCheck(db, row, stateColumns(resume(row)), now);
+}
+
+/** The columns the state machine owns, ready for an UPDATE. */
+export function stateColumns(state: CheckState) {
+  return {
+    status: state.status,
+    lastPingAt: state.lastPingAt,
+    lastStartAt: state.lastStartAt,
+    lastStartRid: state.lastStartRid,
+    lastDurationMs: state.lastDurationMs,
+    nextDueAt: state.nextDueAt,
+    alertAfter: state.alertAfter,
+  };
+}
+
+async function writeCheck(db: Db, row: CheckRow, values: Partial<CheckRow>, now: number): Promise<CheckRow> {
+  const [updated] = await db
+    .update(checks)
+    .set({ ...values, revision: newRevision(), updatedAt: now })
+    .where(and(eq(checks.id, row.id), eq(checks.revision, row.revision)))
+    .returning();
+  if (!updated) throw new AppError("conflict", "the check changed while this request ran; try again");
+  return updated;
+}
+
+/** The unique index is the arbiter (no check-then-insert race); its error becomes a clear 409. */
+async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (String(error).includes("UNIQUE constraint failed: checks.slug")) {
+      throw new AppError("conflict", `slug "${slug}" is already used by another check`);
+    }
+    throw error;
+  }
+}

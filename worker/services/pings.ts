@@ -1,0 +1,157 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import { checks, pings, type CheckRow, type PingRow } from "../db/schema";
+import { applyPing, type Flip, type Ping } from "../domain/state";
+import { stateColumns } from "./checks";
+import { batch, newRevision, type Db } from "./db";
+
+export const PING_BODY_LIMIT = 100_000;
+export const PINGS_KEPT = 100;
+const PRUNE_EVERY = 10;
+const WRITE_ATTEMPTS = 8;
+
+export type PingMeta = {
+  body: string;
+  bodyTruncated: boolean;
+  source: "url" | "signed";
+  method: string;
+  ip: string | null;
+  userAgent: string | null;
+  keyId: string | null;
+};
+
+export type PingResult = { check: CheckRow; flip: Flip | null };
+
+/**
+ * Records a ping and moves the check's state. The ping row, the state change and the flip are one
+ * D1 batch that applies only if the check is unchanged since it was read; a concurrent ping makes
+ * us re-read and re-apply, so no ping is lost and no transition is computed from stale state.
+ */
+export async function recordPing(db: Db, check: CheckRow, ping: Ping, meta: PingMeta, now: number): Promise<PingResult> {
+  let current = check;
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    const effect = applyPing(current, ping, now);
+    const revision = newRevision();
+    const pingValues = pingRow(current.id, ping, meta, effect.durationMs, effect.outcome, now);
+    const values = {
+      ...stateColumns(effect.state),
+      statusReason: effect.flip ? effect.flip.reason : current.statusReason,
+      revision,
+      updatedAt: now,
+    };
+    const [update] = await batch(db, [
+      db
+        .update(checks)
+        .set({ ...values, nPings: sql`${checks.nPings} + 1` })
+        .where(and(eq(checks.id, current.id), eq(checks.revision, current.revision))),
+      insertIfRevision("pings", pingValues, current.id, revision),
+      ...(effect.flip ? [insertIfRevision("flips", flipRow(current.id, effect.flip, now), current.id, revision)] : []),
+    ]);
+    if (update!.meta.changes === 1) {
+      // The revision matched, so `current` was the latest row and this is exactly what was stored.
+      const after: CheckRow = { ...current, ...values, nPings: current.nPings + 1 };
+      if (after.nPings % PRUNE_EVERY === 0) await prunePings(db, after.id);
+      return { check: after, flip: effect.flip };
+    }
+    const reread = await db.query.checks.findFirst({ where: eq(checks.id, current.id) });
+    if (!reread) break; // deleted meanwhile: nothing left to record against
+    current = reread;
+  }
+  // Still contended after every attempt: keep the ping itself rather than lose it.
+  await db.run(insertRow("pings", pingRow(current.id, ping, meta, null, null, now)));
+  return { check: current, flip: null };
+}
+
+export async function listPings(db: Db, checkId: number, limit = PINGS_KEPT): Promise<PingRow[]> {
+  return db.select().from(pings).where(eq(pings.checkId, checkId)).orderBy(desc(pings.id)).limit(limit);
+}
+
+/** Reads at most `limit` bytes of a body and reports whether more was sent. */
+export async function readLimitedBody(body: ReadableStream<Uint8Array> | null, limit = PING_BODY_LIMIT) {
+  if (!body) return { text: "", truncated: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const room = limit - size;
+    if (value.byteLength > room) {
+      chunks.push(value.subarray(0, room));
+      size = limit;
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  // A cut may split a multi-byte character; the decoder replaces the broken tail instead of failing.
+  return { text: new TextDecoder().decode(bytes), truncated };
+}
+
+function pingRow(
+  checkId: number,
+  ping: Ping,
+  meta: PingMeta,
+  durationMs: number | null,
+  outcome: string | null,
+  now: number,
+) {
+  return {
+    check_id: checkId,
+    kind: ping.kind,
+    exit_status: ping.exitStatus ?? null,
+    rid: ping.rid ?? null,
+    duration_ms: durationMs,
+    outcome,
+    body: meta.body,
+    body_truncated: meta.bodyTruncated ? 1 : 0,
+    source: meta.source,
+    method: meta.method,
+    ip: meta.ip,
+    user_agent: meta.userAgent,
+    key_id: meta.keyId,
+    received_at: now,
+  };
+}
+
+function flipRow(checkId: number, flip: Flip, now: number) {
+  return {
+    check_id: checkId,
+    from_status: flip.from,
+    to_status: flip.to,
+    reason: flip.reason,
+    detail: flip.detail,
+    created_at: now,
+  };
+}
+
+type Table = "pings" | "flips";
+
+/** INSERT … SELECT that writes only when the check carries the revision this batch just set. */
+function insertIfRevision(table: Table, values: Record<string, unknown>, checkId: number, revision: string) {
+  return insertRow(table, values, sql`FROM checks WHERE id = ${checkId} AND revision = ${revision}`);
+}
+
+function insertRow(table: Table, values: Record<string, unknown>, from = sql``) {
+  const columns = sql.raw(Object.keys(values).join(", "));
+  const params = sql.join(
+    Object.values(values).map((v) => sql`${v}`),
+    sql`, `,
+  );
+  return sql`INSERT INTO ${sql.raw(table)} (${columns}) SELECT ${params} ${from}`;
+}
+
+async function prunePings(db: Db, checkId: number): Promise<void> {
+  await db.run(sql`
+    DELETE FROM pings WHERE check_id = ${checkId} AND id < (
+      SELECT id FROM pings WHERE check_id = ${checkId} ORDER BY id DESC LIMIT 1 OFFSET ${PINGS_KEPT - 1}
+    )`);
+}
