@@ -36,6 +36,7 @@ CREATE TABLE `checks` (
 	`early_s` integer,
 	`status` text DEFAULT 'new' NOT NULL,
 	`status_reason` text,
+	`status_detail` text,
 	`last_ping_at` integer,
 	`last_start_at` integer,
 	`last_start_rid` text,
@@ -59,8 +60,7 @@ CREATE TABLE `flips` (
 	`reason` text NOT NULL,
 	`detail` text DEFAULT '' NOT NULL,
 	`created_at` integer NOT NULL,
-	`processed_at` integer,
-	FOREIGN KEY (`check_id`) REFERENCES `checks`(`id`) ON UPDATE no action ON DELETE cascade
+	`processed_at` integer
 );
 --> statement-breakpoint
 CREATE INDEX `flips_by_check` ON `flips` (`check_id`,`id`);--> statement-breakpoint
@@ -91,6 +91,8 @@ CREATE TABLE `notifications` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `notifications_idempotency_key_unique` ON `notifications` (`idempotency_key`);--> statement-breakpoint
 CREATE INDEX `notifications_due` ON `notifications` (`next_attempt_at`) WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX `notifications_by_flip` ON `notifications` (`flip_id`);--> statement-breakpoint
+CREATE INDEX `notifications_by_channel` ON `notifications` (`channel_id`);--> statement-breakpoint
 CREATE TABLE `pings` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`check_id` integer NOT NULL,

@@ -24,7 +24,9 @@ export const checks = sqliteTable(
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
     status: text("status", { enum: ["new", "up", "down", "paused"] }).notNull().default("new"),
+    // Why the status last changed, in a word and in words; the flip_on_status trigger copies them.
     statusReason: text("status_reason"),
+    statusDetail: text("status_detail"),
     lastPingAt: integer("last_ping_at"),
     lastStartAt: integer("last_start_at"),
     lastStartRid: text("last_start_rid"),
@@ -68,13 +70,14 @@ export const pings = sqliteTable(
   (t) => [index("pings_by_check").on(t.checkId, t.id)],
 );
 
+// Written only by the flip_on_status trigger (migrations/0001_flip_trigger.sql), so every status
+// change is recorded in the same statement that makes it. No foreign key: the sweep inserts one
+// flip per overdue check and a parent lookup would cost a read each; deleteCheck removes them.
 export const flips = sqliteTable(
   "flips",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    checkId: integer("check_id")
-      .notNull()
-      .references(() => checks.id, { onDelete: "cascade" }),
+    checkId: integer("check_id").notNull(),
     fromStatus: text("from_status").notNull(),
     toStatus: text("to_status").notNull(),
     reason: text("reason").notNull(),
@@ -119,7 +122,11 @@ export const notifications = sqliteTable(
     sentAt: integer("sent_at"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("notifications_due").on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+  (t) => [
+    index("notifications_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("notifications_by_flip").on(t.flipId),
+    index("notifications_by_channel").on(t.channelId),
+  ],
 );
 
 export const agentKeys = sqliteTable("agent_keys", {

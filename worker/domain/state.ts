@@ -12,7 +12,9 @@ export type FlipReason =
   | "too_short" // success sooner than min_duration_s after /start
   | "too_early" // success more than early_s before the expected time
   | "timeout" // nothing arrived before alert_after
-  | "run_timeout"; // /start without a finish within the grace time
+  | "run_timeout" // /start without a finish within the grace time
+  | "paused"
+  | "resumed";
 
 /** The part of a check the state machine reads and writes. */
 export type CheckState = ScheduleFields & {

@@ -1,8 +1,8 @@
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import { checks, type CheckRow } from "../db/schema";
+import { checks, flips, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { AppError, notFound } from "../errors";
-import { newRevision, type Db } from "./db";
+import { isUniqueViolation, newRevision, type Db } from "./db";
 
 export type CheckInput = {
   name: string;
@@ -57,17 +57,20 @@ export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now:
   return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now));
 }
 
+/** Pings go by foreign-key cascade; flips (no foreign key, see schema) and their outbox rows here. */
 export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
-  await db.delete(checks).where(eq(checks.id, row.id));
+  await db.batch([db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id))]);
 }
 
 export async function pauseCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
-  return writeCheck(db, row, stateColumns(pause(row)), now);
+  if (row.status === "paused") return row;
+  return writeCheck(db, row, { ...stateColumns(pause(row)), statusReason: "paused", statusDetail: "paused through the API" }, now);
 }
 
 export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
   if (row.status !== "paused") return row;
-  return writeCheck(db, row, stateColumns(resume(row)), now);
+  const values = { ...stateColumns(resume(row)), statusReason: "resumed", statusDetail: "resumed; waiting for the next ping" };
+  return writeCheck(db, row, values, now);
 }
 
 /** The columns the state machine owns, ready for an UPDATE. */
@@ -98,7 +101,7 @@ async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise
   try {
     return await write();
   } catch (error) {
-    if (String(error).includes("UNIQUE constraint failed: checks.slug")) {
+    if (isUniqueViolation(error, "checks.slug")) {
       throw new AppError("conflict", `slug "${slug}" is already used by another check`);
     }
     throw error;

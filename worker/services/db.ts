@@ -22,14 +22,19 @@ const dialect = new SQLiteAsyncDialect();
  * results, whose meta (changes, rows_read) the callers need. drizzle's batch cannot hold raw sql.
  */
 export function batch(db: Db, statements: Statement[]): Promise<D1Result[]> {
-  const prepared = statements.map((statement) => {
-    const query = is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
-    return db.$client.prepare(query.sql).bind(...query.params);
-  });
-  return db.$client.batch(prepared);
+  return db.$client.batch(statements.map((statement) => prepare(db, statement)));
 }
 
-/** Sum of D1's rows_read over statement results (how the sweep proves it reads O(due)). */
-export function rowsRead(results: { meta?: { rows_read?: number } }[]): number {
-  return results.reduce((sum, r) => sum + (r.meta?.rows_read ?? 0), 0);
+/** A drizzle query or raw `sql` as a D1 statement, for when D1's result meta is needed. */
+export function prepare(db: Db, statement: Statement): D1PreparedStatement {
+  const query = is(statement, SQL) ? dialect.sqlToQuery(statement) : statement.toSQL();
+  return db.$client.prepare(query.sql).bind(...query.params);
+}
+
+/** True when a D1 write failed on a UNIQUE constraint (drizzle wraps D1's error in `cause`). */
+export function isUniqueViolation(error: unknown, column: string): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e.message.includes(`UNIQUE constraint failed: ${column}`)) return true;
+  }
+  return false;
 }

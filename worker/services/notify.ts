@@ -21,7 +21,7 @@ export type NotifyContext = { db: Db; masterKey: string; publicUrl: string; now:
 
 /**
  * Turns unprocessed flips into one outbox row per (flip, channel). Down flips alert, and so do up
- * flips that end an outage; new→up does not. Both statements see the same flips (a D1 batch is one
+ * flips that end an outage; new→up does not. A channel hears of flips from its creation on. Both statements see the same flips (a D1 batch is one
  * transaction) and the idempotency key makes a rerun harmless.
  */
 export async function fanOutFlips(db: Db, now: number): Promise<number> {
@@ -31,7 +31,8 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
       INSERT INTO notifications (idempotency_key, flip_id, channel_id, status, next_attempt_at, created_at)
       SELECT f.id || ':' || ch.id, f.id, ch.id, 'pending', ${now}, ${now}
       FROM flips f CROSS JOIN channels ch
-      WHERE f.id IN (${pending}) AND (f.to_status = 'down' OR (f.to_status = 'up' AND f.from_status = 'down'))
+      WHERE f.id IN (${pending}) AND ch.created_at <= f.created_at
+        AND (f.to_status = 'down' OR (f.to_status = 'up' AND f.from_status = 'down'))
       ON CONFLICT (idempotency_key) DO NOTHING`,
     sql`UPDATE flips SET processed_at = ${now} WHERE id IN (${pending})`,
   ]);

@@ -35,18 +35,20 @@ export async function recordPing(db: Db, check: CheckRow, ping: Ping, meta: Ping
     const values = {
       ...stateColumns(effect.state),
       statusReason: effect.flip ? effect.flip.reason : current.statusReason,
+      statusDetail: effect.flip ? effect.flip.detail : current.statusDetail,
       revision,
       updatedAt: now,
     };
+    // The flip, if any, is written by the flip_on_status trigger within the UPDATE.
     const [update] = await batch(db, [
       db
         .update(checks)
         .set({ ...values, nPings: sql`${checks.nPings} + 1` })
         .where(and(eq(checks.id, current.id), eq(checks.revision, current.revision))),
-      insertIfRevision("pings", pingValues, current.id, revision),
-      ...(effect.flip ? [insertIfRevision("flips", flipRow(current.id, effect.flip, now), current.id, revision)] : []),
+      insertIfRevision(pingValues, current.id, revision),
     ]);
-    if (update!.meta.changes === 1) {
+    // D1 counts the trigger's flip insert in `changes` too, so any change means the UPDATE applied.
+    if ((update!.meta.changes ?? 0) > 0) {
       // The revision matched, so `current` was the latest row and this is exactly what was stored.
       const after: CheckRow = { ...current, ...values, nPings: current.nPings + 1 };
       if (after.nPings % PRUNE_EVERY === 0) await prunePings(db, after.id);
@@ -57,7 +59,7 @@ export async function recordPing(db: Db, check: CheckRow, ping: Ping, meta: Ping
     current = reread;
   }
   // Still contended after every attempt: keep the ping itself rather than lose it.
-  await db.run(insertRow("pings", pingRow(current.id, ping, meta, null, null, now)));
+  await db.run(insertPing(pingRow(current.id, ping, meta, null, null, now)));
   return { check: current, flip: null };
 }
 
@@ -122,31 +124,18 @@ function pingRow(
   };
 }
 
-function flipRow(checkId: number, flip: Flip, now: number) {
-  return {
-    check_id: checkId,
-    from_status: flip.from,
-    to_status: flip.to,
-    reason: flip.reason,
-    detail: flip.detail,
-    created_at: now,
-  };
-}
-
-type Table = "pings" | "flips";
-
 /** INSERT … SELECT that writes only when the check carries the revision this batch just set. */
-function insertIfRevision(table: Table, values: Record<string, unknown>, checkId: number, revision: string) {
-  return insertRow(table, values, sql`FROM checks WHERE id = ${checkId} AND revision = ${revision}`);
+function insertIfRevision(values: Record<string, unknown>, checkId: number, revision: string) {
+  return insertPing(values, sql`FROM checks WHERE id = ${checkId} AND revision = ${revision}`);
 }
 
-function insertRow(table: Table, values: Record<string, unknown>, from = sql``) {
+function insertPing(values: Record<string, unknown>, from = sql``) {
   const columns = sql.raw(Object.keys(values).join(", "));
   const params = sql.join(
     Object.values(values).map((v) => sql`${v}`),
     sql`, `,
   );
-  return sql`INSERT INTO ${sql.raw(table)} (${columns}) SELECT ${params} ${from}`;
+  return sql`INSERT INTO pings (${columns}) SELECT ${params} ${from}`;
 }
 
 async function prunePings(db: Db, checkId: number): Promise<void> {
