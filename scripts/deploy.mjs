@@ -9,7 +9,11 @@ const CONFIG = "wrangler.toml";
 const PLACEHOLDER = "00000000-0000-0000-0000-000000000000";
 
 function wrangler(args, { input, allowFail = false } = {}) {
-  const result = spawnSync("wrangler", args, { input, encoding: "utf8", stdio: [input ? "pipe" : "inherit", "pipe", "pipe"] });
+  const result = spawnSync("wrangler", args, {
+    input,
+    encoding: "utf8",
+    stdio: [input ? "pipe" : "inherit", "pipe", "pipe"],
+  });
   if (result.status !== 0 && !allowFail) {
     process.stderr.write(result.stdout + result.stderr);
     console.error(`\nwrangler ${args.join(" ")} failed`);
@@ -38,7 +42,11 @@ if (config.includes(PLACEHOLDER)) {
 
 step("R2 bucket");
 const bucket = wrangler(["r2", "bucket", "create", "lifeboat-backups"], { allowFail: true });
-console.log(bucket.ok ? "created lifeboat-backups" : "exists (or see the message below)\n" + bucket.out.trim().split("\n").slice(-2).join("\n"));
+console.log(
+  bucket.ok
+    ? "created lifeboat-backups"
+    : "exists (or see the message below)\n" + bucket.out.trim().split("\n").slice(-2).join("\n"),
+);
 
 step("secrets");
 const existing = wrangler(["secret", "list"], { allowFail: true }).out;

@@ -38,9 +38,13 @@ const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--loc
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const dev = spawn("wrangler", ["dev", "--port", port, "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled"], {
-  stdio: ["inherit", "pipe", "inherit"],
-});
+const dev = spawn(
+  "wrangler",
+  ["dev", "--port", port, "--ip", "127.0.0.1", "--persist-to", persist, "--test-scheduled"],
+  {
+    stdio: ["inherit", "pipe", "inherit"],
+  },
+);
 let announced = false;
 dev.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);

@@ -40,7 +40,12 @@ export default {
   fetch: app.fetch,
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     const publicUrl = (env.PUBLIC_URL || "").replace(/\/+$/, "");
-    const report = await runSweep({ db: openDb(env.DB), masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl, now: controller.scheduledTime });
+    const report = await runSweep({
+      db: openDb(env.DB),
+      masterKey: env.LIFEBOAT_MASTER_KEY,
+      publicUrl,
+      now: controller.scheduledTime,
+    });
     if (report.timedOut || report.sent || report.failed) console.log("sweep", JSON.stringify(report));
     void ctx;
   },

@@ -5,7 +5,11 @@ export const ADMIN = "test-admin-token";
 export const READER = "test-read-token";
 
 /** Calls the Worker like a client would, through its real fetch handler. */
-export function call(method: string, path: string, init: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {}) {
+export function call(
+  method: string,
+  path: string,
+  init: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...init.headers };
   const token = init.token === undefined ? ADMIN : init.token;
   if (token) headers.Authorization = `Bearer ${token}`;

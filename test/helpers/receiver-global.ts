@@ -5,8 +5,9 @@ import { startReceiver } from "./receiver";
 export default async function setup(project: TestProject) {
   const { url, server } = await startReceiver();
   project.provide("receiverUrl", url);
-  return () => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  return () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 }

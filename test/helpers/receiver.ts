@@ -8,7 +8,14 @@ import type { AddressInfo } from "node:net";
  *   PUT  /_control/<inbox>      {"status": 500} or {"hang": true} changes how the inbox answers
  *   GET  /_requests/<inbox>     what the inbox received, oldest first
  */
-export type Recorded = { method: string; path: string; headers: Record<string, string>; body: string; at: number; status: number };
+export type Recorded = {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+  status: number;
+};
 
 export async function startReceiver(port = 0): Promise<{ url: string; server: Server }> {
   const inboxes = new Map<string, Recorded[]>();
@@ -29,7 +36,14 @@ export async function startReceiver(port = 0): Promise<{ url: string; server: Se
       if (how.hang) return; // never answers: the sender's timeout must fire
       const list = inboxes.get(inbox) ?? [];
       const status = how.status ?? 200;
-      list.push({ method: req.method ?? "", path: req.url ?? "", headers: flat(req.headers), body, at: Date.now(), status });
+      list.push({
+        method: req.method ?? "",
+        path: req.url ?? "",
+        headers: flat(req.headers),
+        body,
+        at: Date.now(),
+        status,
+      });
       inboxes.set(inbox, list);
       return res.writeHead(status).end("ok");
     }

@@ -3,7 +3,9 @@ import { call, createCheck, json, READER, tableCounts } from "../helpers/api";
 
 describe("checks: create, read, update, delete", () => {
   it("creates a check with defaults and both ping URLs", async () => {
-    const response = await call("POST", "/api/v1/checks", { body: { name: "Nightly DB backup", kind: "backup", tags: ["db", "prod"] } });
+    const response = await call("POST", "/api/v1/checks", {
+      body: { name: "Nightly DB backup", kind: "backup", tags: ["db", "prod"] },
+    });
     expect(response.status).toBe(201);
     const check = await response.json<any>();
     expect(check).toMatchObject({
@@ -29,8 +31,18 @@ describe("checks: create, read, update, delete", () => {
 
   it("updates fields and switches between period and cron schedules", async () => {
     const check = await createCheck({ name: "switch", period_s: 3600 });
-    const cron = await json(call("PATCH", `/api/v1/checks/${check.uuid}`, { body: { cron: "0 3 * * *", tz: "Europe/Berlin", desc: "nightly" } }));
-    expect(cron).toMatchObject({ cron: "0 3 * * *", tz: "Europe/Berlin", period_s: null, desc: "nightly", name: "switch" });
+    const cron = await json(
+      call("PATCH", `/api/v1/checks/${check.uuid}`, {
+        body: { cron: "0 3 * * *", tz: "Europe/Berlin", desc: "nightly" },
+      }),
+    );
+    expect(cron).toMatchObject({
+      cron: "0 3 * * *",
+      tz: "Europe/Berlin",
+      period_s: null,
+      desc: "nightly",
+      name: "switch",
+    });
     const period = await json(call("PATCH", `/api/v1/checks/${check.uuid}`, { body: { period_s: 600 } }));
     expect(period).toMatchObject({ cron: null, period_s: 600 });
   });
@@ -133,7 +145,10 @@ describe("bad input: a clear 4xx and nothing written", () => {
   });
 
   it("a body with another content type is still validated", async () => {
-    const response = await call("POST", "/api/v1/checks", { body: "name=x", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    const response = await call("POST", "/api/v1/checks", {
+      body: "name=x",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
     expect(response.status).toBe(400);
   });
 
@@ -170,7 +185,16 @@ describe("OpenAPI", () => {
   it("documents every admin route from the zod schemas", async () => {
     const doc = await json(call("GET", "/api/openapi.json", { token: null }));
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/checks", "/checks/{id}", "/checks/{id}/pause", "/checks/{id}/resume", "/checks/{id}/pings", "/keys", "/keys/{key_id}", "/channels"]) {
+    for (const path of [
+      "/checks",
+      "/checks/{id}",
+      "/checks/{id}/pause",
+      "/checks/{id}/resume",
+      "/checks/{id}/pings",
+      "/keys",
+      "/keys/{key_id}",
+      "/channels",
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(doc.components.schemas.CreateCheck.properties.slug.pattern).toBe("^[a-z0-9_-]{1,64}$");

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { call, createCheck, json, tableCounts } from "../helpers/api";
 
-const ping = (path: string, init: RequestInit = {}) => call(init.method ?? "GET", `/ping/${path}`, { token: null, body: init.body as string | undefined, headers: { "Content-Type": "text/plain" } });
+const ping = (path: string, init: RequestInit = {}) =>
+  call(init.method ?? "GET", `/ping/${path}`, {
+    token: null,
+    body: init.body as string | undefined,
+    headers: { "Content-Type": "text/plain" },
+  });
 
 async function pingsOf(uuid: string) {
   return (await json(call("GET", `/api/v1/checks/${uuid}/pings`))).pings as any[];
@@ -43,16 +48,29 @@ describe("healthchecks-compatible uuid pings", () => {
     expect(down).toMatchObject({ status: "down", status_reason: "exit_status" });
     await ping(`${check.uuid}/0`);
     await ping(`${check.uuid}/fail`);
-    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({ status: "down", status_reason: "fail" });
+    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({
+      status: "down",
+      status_reason: "fail",
+    });
     const flips = (await json(call("GET", `/api/v1/checks/${check.uuid}/flips`))).flips;
-    expect(flips.map((f: any) => `${f.from}->${f.to}:${f.reason}`)).toEqual(["up->down:fail", "down->up:ping", "up->down:exit_status", "new->up:ping"]);
+    expect(flips.map((f: any) => `${f.from}->${f.to}:${f.reason}`)).toEqual([
+      "up->down:fail",
+      "down->up:ping",
+      "up->down:exit_status",
+      "new->up:ping",
+    ]);
   });
 
   it("/log stores the body and leaves the state alone", async () => {
     const check = await createCheck({ name: "log only" });
     await ping(`${check.uuid}/log`, { method: "POST", body: "disk 91% full" });
     expect((await json(call("GET", `/api/v1/checks/${check.uuid}`))).status).toBe("new");
-    expect((await pingsOf(check.uuid))[0]).toMatchObject({ kind: "log", body: "disk 91% full", source: "url", method: "POST" });
+    expect((await pingsOf(check.uuid))[0]).toMatchObject({
+      kind: "log",
+      body: "disk 91% full",
+      source: "url",
+      method: "POST",
+    });
   });
 
   it("keeps at most 100 kB of a body, marked truncated, and still answers 200", async () => {

@@ -32,7 +32,10 @@ describe("signed agent pings", () => {
     expect((await sendSigned(key, "/v1/ping/signed-actions/0")).status).toBe(200);
     expect((await sendSigned(key, "/v1/ping/signed-actions/log", { body: "note" })).status).toBe(200);
     expect((await sendSigned(key, "/v1/ping/signed-actions/2")).status).toBe(200);
-    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({ status: "down", status_reason: "exit_status" });
+    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({
+      status: "down",
+      status_reason: "exit_status",
+    });
     expect((await sendSigned(key, "/v1/ping/signed-actions/fail")).status).toBe(200);
   });
 
@@ -52,18 +55,72 @@ describe("signed agent pings", () => {
 
 describe("rejected signed requests say why and write nothing", () => {
   const cases: [string, (key: any) => Promise<Response>, number, string, RegExp][] = [
-    ["tampered body", (key) => sendSigned(key, "/v1/ping/rej", { body: "ok", tamper: { body: "evil" } }), 401, "bad_signature", /content hash mismatch/],
-    ["tampered path", (key) => sendSigned(key, "/v1/ping/rej/log", { tamper: { path: "/v1/ping/rej/fail" } }), 401, "bad_signature", /signature mismatch/],
-    ["tampered timestamp", (key) => sendSigned(key, "/v1/ping/rej", { tamper: { timestamp: Math.floor(Date.now() / 1000) - 5 } }), 401, "bad_signature", /signature mismatch/],
-    ["timestamp 10 min old", (key) => sendSigned(key, "/v1/ping/rej", { timestamp: Math.floor(Date.now() / 1000) - 600 }), 401, "clock_skew", /clock skew.*server/],
-    ["timestamp 10 min ahead", (key) => sendSigned(key, "/v1/ping/rej", { timestamp: Math.floor(Date.now() / 1000) + 600 }), 401, "clock_skew", /clock skew/],
-    ["wrong secret", (key) => sendSigned({ ...key, secret: "ab".repeat(32) }, "/v1/ping/rej"), 401, "bad_signature", /signature mismatch/],
-    ["unknown key", (key) => sendSigned({ ...key, key_id: "lbk_00000000000000000000" }, "/v1/ping/rej"), 401, "unknown_key", /unknown key/],
-    ["another check", async (key) => {
-      await createCheck({ name: "rej-other", slug: "rej-other" }).catch(() => undefined);
-      return sendSigned(key, "/v1/ping/rej-other");
-    }, 403, "forbidden", /not allowed to touch check "rej-other"/],
-    ["missing headers", () => exports.default.fetch(new Request("https://lifeboat.test/v1/ping/rej", { method: "POST" })), 401, "unauthorized", /missing X-Lifeboat-Key/],
+    [
+      "tampered body",
+      (key) => sendSigned(key, "/v1/ping/rej", { body: "ok", tamper: { body: "evil" } }),
+      401,
+      "bad_signature",
+      /content hash mismatch/,
+    ],
+    [
+      "tampered path",
+      (key) => sendSigned(key, "/v1/ping/rej/log", { tamper: { path: "/v1/ping/rej/fail" } }),
+      401,
+      "bad_signature",
+      /signature mismatch/,
+    ],
+    [
+      "tampered timestamp",
+      (key) => sendSigned(key, "/v1/ping/rej", { tamper: { timestamp: Math.floor(Date.now() / 1000) - 5 } }),
+      401,
+      "bad_signature",
+      /signature mismatch/,
+    ],
+    [
+      "timestamp 10 min old",
+      (key) => sendSigned(key, "/v1/ping/rej", { timestamp: Math.floor(Date.now() / 1000) - 600 }),
+      401,
+      "clock_skew",
+      /clock skew.*server/,
+    ],
+    [
+      "timestamp 10 min ahead",
+      (key) => sendSigned(key, "/v1/ping/rej", { timestamp: Math.floor(Date.now() / 1000) + 600 }),
+      401,
+      "clock_skew",
+      /clock skew/,
+    ],
+    [
+      "wrong secret",
+      (key) => sendSigned({ ...key, secret: "ab".repeat(32) }, "/v1/ping/rej"),
+      401,
+      "bad_signature",
+      /signature mismatch/,
+    ],
+    [
+      "unknown key",
+      (key) => sendSigned({ ...key, key_id: "lbk_00000000000000000000" }, "/v1/ping/rej"),
+      401,
+      "unknown_key",
+      /unknown key/,
+    ],
+    [
+      "another check",
+      async (key) => {
+        await createCheck({ name: "rej-other", slug: "rej-other" }).catch(() => undefined);
+        return sendSigned(key, "/v1/ping/rej-other");
+      },
+      403,
+      "forbidden",
+      /not allowed to touch check "rej-other"/,
+    ],
+    [
+      "missing headers",
+      () => exports.default.fetch(new Request("https://lifeboat.test/v1/ping/rej", { method: "POST" })),
+      401,
+      "unauthorized",
+      /missing X-Lifeboat-Key/,
+    ],
     ["exit status 256", (key) => sendSigned(key, "/v1/ping/rej/256"), 400, "bad_request", /exit status/],
     ["uppercase slug", (key) => sendSigned(key, "/v1/ping/Rej"), 400, "bad_request", /invalid slug/],
   ];
@@ -113,7 +170,12 @@ describe("agent keys", () => {
     const key = await createAgentKey(["a-check"], ["ping", "upload"]);
     expect(key.secret).toMatch(/^[0-9a-f]{64}$/);
     const listed = (await json(call("GET", "/api/v1/keys"))).keys.find((k: any) => k.key_id === key.key_id);
-    expect(listed).toMatchObject({ host: "test-host", checks: ["a-check"], scopes: ["ping", "upload"], revoked_at: null });
+    expect(listed).toMatchObject({
+      host: "test-host",
+      checks: ["a-check"],
+      scopes: ["ping", "upload"],
+      revoked_at: null,
+    });
     expect(JSON.stringify(listed)).not.toContain(key.secret);
   });
 

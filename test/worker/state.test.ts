@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { nextExpectedAt } from "../../worker/domain/schedule";
-import { applyPing, currentStatus, pause, reschedule, resume, type CheckState, type Ping } from "../../worker/domain/state";
+import {
+  applyPing,
+  currentStatus,
+  pause,
+  reschedule,
+  resume,
+  type CheckState,
+  type Ping,
+} from "../../worker/domain/state";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -71,20 +79,27 @@ describe("cron schedule with a time zone", () => {
     const { state } = run(nightly, [[Date.UTC(2026, 2, 28, 1, 31), success]]);
     expect(new Date(state.nextDueAt!).toISOString()).toBe("2026-03-29T01:00:00.000Z");
     // The day after, 02:30 exists again, now in CEST (UTC+2).
-    expect(new Date(nextExpectedAt({ kind: "cron", cron: "30 2 * * *", tz: "Europe/Berlin", graceS: 0 }, state.nextDueAt!)).toISOString()).toBe(
-      "2026-03-30T00:30:00.000Z",
-    );
+    expect(
+      new Date(
+        nextExpectedAt({ kind: "cron", cron: "30 2 * * *", tz: "Europe/Berlin", graceS: 0 }, state.nextDueAt!),
+      ).toISOString(),
+    ).toBe("2026-03-30T00:30:00.000Z");
   });
 
   it("across the fall-back change (02:30 happens twice on 2026-10-25) it expects the first one only", () => {
     const { state } = run(nightly, [[Date.UTC(2026, 9, 24, 0, 31), success]]);
     expect(new Date(state.nextDueAt!).toISOString()).toBe("2026-10-25T00:30:00.000Z");
-    const after = nextExpectedAt({ kind: "cron", cron: "30 2 * * *", tz: "Europe/Berlin", graceS: 0 }, state.nextDueAt!);
+    const after = nextExpectedAt(
+      { kind: "cron", cron: "30 2 * * *", tz: "Europe/Berlin", graceS: 0 },
+      state.nextDueAt!,
+    );
     expect(new Date(after).toISOString()).toBe("2026-10-26T01:30:00.000Z");
   });
 
   it("the same expression in UTC fires at UTC times", () => {
-    const { state } = run(check({ periodS: null, cron: "0 3 * * *", tz: "UTC" }), [[Date.UTC(2026, 5, 1, 3, 0, 5), success]]);
+    const { state } = run(check({ periodS: null, cron: "0 3 * * *", tz: "UTC" }), [
+      [Date.UTC(2026, 5, 1, 3, 0, 5), success],
+    ]);
     expect(new Date(state.nextDueAt!).toISOString()).toBe("2026-06-02T03:00:00.000Z");
   });
 });
@@ -100,9 +115,10 @@ describe("start, duration and run timeouts", () => {
   });
 
   it("shows `started` while running and `down` when the run outlives the grace time", () => {
-    const { state } = run(check({ status: "up", lastPingAt: T0 - HOUR, nextDueAt: T0 + 23 * HOUR, alertAfter: T0 + 24 * HOUR }), [
-      [T0, { kind: "start" }],
-    ]);
+    const { state } = run(
+      check({ status: "up", lastPingAt: T0 - HOUR, nextDueAt: T0 + 23 * HOUR, alertAfter: T0 + 24 * HOUR }),
+      [[T0, { kind: "start" }]],
+    );
     expect(currentStatus(state, T0 + MIN)).toBe("started");
     // The run deadline (start + grace) comes before the schedule's own deadline.
     expect(state.alertAfter).toBe(T0 + 10 * MIN);

@@ -7,12 +7,16 @@ import { markOverdue } from "../../worker/services/sweep";
 it("10,000 checks with 1 % due", async () => {
   const now = Date.now();
   await env.DB.prepare(`DELETE FROM checks`).run();
-  await env.DB.prepare(`
+  await env.DB.prepare(
+    `
     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
     INSERT INTO checks (uuid, slug, name, grace_s, period_s, status, last_ping_at, next_due_at, alert_after, revision, created_at, updated_at)
     SELECT printf('00000000-0000-4000-8000-%012d', i), 'bulk-' || i, 'bulk ' || i, 60, 3600, 'up', ?1, ?1,
       CASE WHEN i % 100 = 0 THEN ?1 - 1000 ELSE ?1 + 3600000 END, 'r', ?1, ?1
-    FROM n`).bind(now).run();
+    FROM n`,
+  )
+    .bind(now)
+    .run();
 
   const report = await markOverdue(openDb(env.DB), now);
   console.log(`sweep over 10,000 checks, ${report.timedOut} due: rows_read=${report.rowsRead}`);
@@ -24,4 +28,3 @@ it("10,000 checks with 1 % due", async () => {
   console.log(`idle sweep over 10,000 checks: rows_read=${idle.rowsRead}`);
   expect(idle.rowsRead).toBeLessThanOrEqual(10);
 });
-

@@ -10,7 +10,8 @@ import { call, createCheck, json } from "../helpers/api";
 const HOUR = 3_600_000;
 const receiver = inject("receiverUrl");
 const db = () => openDb(env.DB);
-const sweepAt = (now: number) => runSweep({ db: db(), masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl: "https://lifeboat.test", now });
+const sweepAt = (now: number) =>
+  runSweep({ db: db(), masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl: "https://lifeboat.test", now });
 
 /** What the receiver got for one check (a channel hears of every check). */
 async function inbox(name: string, checkUuid?: string): Promise<any[]> {
@@ -23,16 +24,22 @@ async function setInbox(name: string, how: { status?: number; hang?: boolean }) 
 }
 
 async function webhookChannel(name: string) {
-  const response = await call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${name}` } });
+  const response = await call("POST", "/api/v1/channels", {
+    body: { kind: "webhook", url: `${receiver}/hook/${name}` },
+  });
   expect(response.status).toBe(201);
   return response.json<any>();
 }
 
 async function notificationOf(checkUuid: string) {
-  return env.DB.prepare(`
+  return env.DB.prepare(
+    `
     SELECT n.status, n.attempts, n.last_error FROM notifications n
     JOIN flips f ON f.id = n.flip_id JOIN checks c ON c.id = f.check_id
-    WHERE c.uuid = ? ORDER BY n.id DESC LIMIT 1`).bind(checkUuid).first<any>();
+    WHERE c.uuid = ? ORDER BY n.id DESC LIMIT 1`,
+  )
+    .bind(checkUuid)
+    .first<any>();
 }
 
 async function removeChannel(channel: { uuid: string }) {
@@ -52,7 +59,10 @@ describe("the sweep marks overdue checks down", () => {
     const now = Date.now() + 2 * HOUR;
     const first = await markOverdue(db(), now);
     expect(first.timedOut).toBeGreaterThanOrEqual(1);
-    expect(await json(call("GET", `/api/v1/checks/${late.uuid}`))).toMatchObject({ status: "down", status_reason: "timeout" });
+    expect(await json(call("GET", `/api/v1/checks/${late.uuid}`))).toMatchObject({
+      status: "down",
+      status_reason: "timeout",
+    });
     expect((await json(call("GET", `/api/v1/checks/${fresh.uuid}`))).status).toBe("up");
 
     // A rerun, or a run that was skipped and comes later, finds nothing new.
@@ -66,7 +76,10 @@ describe("the sweep marks overdue checks down", () => {
     const check = await upCheck("sweep run timeout", { period_s: 86_400 });
     await call("GET", `/ping/${check.uuid}/start`, { token: null });
     await markOverdue(db(), Date.now() + 11 * 60_000);
-    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({ status: "down", status_reason: "run_timeout" });
+    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({
+      status: "down",
+      status_reason: "run_timeout",
+    });
   });
 
   it("new and paused checks never time out", async () => {
@@ -119,7 +132,9 @@ describe("webhook alerts through the outbox", () => {
         check: { uuid: check.uuid, name: "webhook target", url: `https://lifeboat.test/api/v1/checks/${check.uuid}` },
       });
       const timestamp = Number(down.headers["x-lifeboat-webhook-timestamp"]);
-      expect(down.headers["x-lifeboat-webhook-signature"]).toBe(await webhookSignature(channel.signing_secret, timestamp, down.body));
+      expect(down.headers["x-lifeboat-webhook-signature"]).toBe(
+        await webhookSignature(channel.signing_secret, timestamp, down.body),
+      );
       expect(down.headers["x-lifeboat-event"]).toBe("check.down");
 
       // Recovery: the ping itself dispatches through waitUntil; the sweep would too. Only one arrives.

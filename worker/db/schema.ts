@@ -10,12 +10,17 @@ export const checks = sqliteTable(
     uuid: text("uuid").notNull().unique(),
     slug: text("slug").notNull().unique(),
     name: text("name").notNull(),
-    kind: text("kind", { enum: ["heartbeat", "backup"] }).notNull().default("heartbeat"),
+    kind: text("kind", { enum: ["heartbeat", "backup"] })
+      .notNull()
+      .default("heartbeat"),
     periodS: integer("period_s"),
     cron: text("cron"),
     tz: text("tz").notNull().default("UTC"),
     graceS: integer("grace_s").notNull(),
-    tags: text("tags", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    tags: text("tags", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
     desc: text("desc").notNull().default(""),
     group: text("group_name").notNull().default(""),
     public: integer("public", { mode: "boolean" }).notNull().default(false),
@@ -23,7 +28,9 @@ export const checks = sqliteTable(
     earlyS: integer("early_s"),
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
-    status: text("status", { enum: ["new", "up", "down", "paused"] }).notNull().default("new"),
+    status: text("status", { enum: ["new", "up", "down", "paused"] })
+      .notNull()
+      .default("new"),
     // Why the status last changed, in a word and in words; the flip_on_status trigger copies them.
     statusReason: text("status_reason"),
     statusDetail: text("status_detail"),
@@ -41,7 +48,9 @@ export const checks = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
-    index("checks_due").on(t.alertAfter).where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
+    index("checks_due")
+      .on(t.alertAfter)
+      .where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
   ],
 );
 
@@ -88,7 +97,9 @@ export const flips = sqliteTable(
   },
   (t) => [
     index("flips_by_check").on(t.checkId, t.id),
-    index("flips_unprocessed").on(t.id).where(sql`processed_at IS NULL`),
+    index("flips_unprocessed")
+      .on(t.id)
+      .where(sql`processed_at IS NULL`),
   ],
 );
 
@@ -113,7 +124,9 @@ export const notifications = sqliteTable(
     channelId: integer("channel_id")
       .notNull()
       .references(() => channels.id, { onDelete: "cascade" }),
-    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull().default("pending"),
+    status: text("status", { enum: ["pending", "sent", "failed"] })
+      .notNull()
+      .default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     // A sender holds a row until this time; a crashed sender's claim simply expires.
@@ -123,7 +136,9 @@ export const notifications = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
-    index("notifications_due").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("notifications_due")
+      .on(t.nextAttemptAt)
+      .where(sql`status = 'pending'`),
     index("notifications_by_flip").on(t.flipId),
     index("notifications_by_channel").on(t.channelId),
   ],

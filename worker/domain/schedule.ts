@@ -2,8 +2,7 @@ import { Cron } from "croner";
 
 /** How often a check is expected to report: a fixed period, or a cron expression in a time zone. */
 export type Schedule =
-  | { kind: "period"; periodS: number; graceS: number }
-  | { kind: "cron"; cron: string; tz: string; graceS: number };
+  { kind: "period"; periodS: number; graceS: number } | { kind: "cron"; cron: string; tz: string; graceS: number };
 
 export type ScheduleFields = {
   periodS: number | null;

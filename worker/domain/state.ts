@@ -58,7 +58,13 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
 
   const durationMs = runDuration(check, ping, now);
   const failure = failureOf(check, ping, durationMs, now);
-  const base: CheckState = { ...check, lastPingAt: now, lastStartAt: null, lastStartRid: null, lastDurationMs: durationMs };
+  const base: CheckState = {
+    ...check,
+    lastPingAt: now,
+    lastStartAt: null,
+    lastStartRid: null,
+    lastDurationMs: durationMs,
+  };
 
   if (failure) {
     const state: CheckState = { ...base, status: "down", nextDueAt: null, alertAfter: null };

@@ -58,4 +58,5 @@ export async function authenticateAgent(
   return { key, body };
 }
 
-const tooLarge = () => new AppError("payload_too_large", `signed request bodies are limited to ${SIGNED_BODY_LIMIT} bytes`);
+const tooLarge = () =>
+  new AppError("payload_too_large", `signed request bodies are limited to ${SIGNED_BODY_LIMIT} bytes`);

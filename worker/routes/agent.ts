@@ -21,12 +21,14 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
   if (rid !== null && !isUuid(rid)) throw new AppError("bad_request", "invalid rid: use a uuid");
   const ping = parseSuffix(c.req.param("suffix"), rid);
   if (ping === "invalid") throw new AppError("bad_request", "invalid exit status: use 0–255");
-  if (ping === "unknown") throw new AppError("not_found", "unknown ping action: use start, fail, log or an exit status");
+  if (ping === "unknown")
+    throw new AppError("not_found", "unknown ping action: use start, fail, log or an exit status");
 
   const db = c.get("db");
   let check: CheckRow | undefined;
   const { key, body } = await authenticateAgent(c, "ping", async (key) => {
-    if (!keyAllowsCheck(key, slug)) throw new AppError("forbidden", `key "${key.id}" is not allowed to touch check "${slug}"`);
+    if (!keyAllowsCheck(key, slug))
+      throw new AppError("forbidden", `key "${key.id}" is not allowed to touch check "${slug}"`);
     check = await findCheck(db, slug);
     if (!check || check.slug !== slug) throw new AppError("not_found", `check "${slug}" not found`);
   });

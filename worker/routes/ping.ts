@@ -23,7 +23,8 @@ pingRoutes.on(["GET", "HEAD", "POST"], "/*", async (c) => {
   if (rid !== null && !isUuid(rid)) return text(c, "invalid url format", 400);
   const segments = new URL(c.req.url).pathname.split("/").slice(2);
   const target = parsePingPath(segments, rid);
-  if ("error" in target) return target.error === "invalid" ? text(c, "invalid url format", 400) : text(c, "not found", 404);
+  if ("error" in target)
+    return target.error === "invalid" ? text(c, "invalid url format", 400) : text(c, "not found", 404);
 
   const db = c.get("db");
   const now = Date.now();

@@ -9,7 +9,13 @@ export type NewChannel = { kind: "webhook"; name: string; url: string };
 export async function createChannel(db: Db, input: NewChannel, now: number): Promise<ChannelRow> {
   const [row] = await db
     .insert(channels)
-    .values({ uuid: crypto.randomUUID(), kind: input.kind, name: input.name, config: { url: input.url }, createdAt: now })
+    .values({
+      uuid: crypto.randomUUID(),
+      kind: input.kind,
+      name: input.name,
+      config: { url: input.url },
+      createdAt: now,
+    })
     .returning();
   return row!;
 }

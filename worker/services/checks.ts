@@ -49,7 +49,12 @@ export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[
   if (filter.kind) where.push(eq(checks.kind, filter.kind as CheckRow["kind"]));
   if (filter.status) where.push(eq(checks.status, filter.status as CheckRow["status"]));
   if (filter.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${checks.tags}) WHERE value = ${filter.tag})`);
-  return db.select().from(checks).where(and(...where)).orderBy(asc(checks.id)).limit(filter.limit);
+  return db
+    .select()
+    .from(checks)
+    .where(and(...where))
+    .orderBy(asc(checks.id))
+    .limit(filter.limit);
 }
 
 export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now: number): Promise<CheckRow> {
@@ -64,12 +69,21 @@ export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
 
 export async function pauseCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
   if (row.status === "paused") return row;
-  return writeCheck(db, row, { ...stateColumns(pause(row)), statusReason: "paused", statusDetail: "paused through the API" }, now);
+  return writeCheck(
+    db,
+    row,
+    { ...stateColumns(pause(row)), statusReason: "paused", statusDetail: "paused through the API" },
+    now,
+  );
 }
 
 export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
   if (row.status !== "paused") return row;
-  const values = { ...stateColumns(resume(row)), statusReason: "resumed", statusDetail: "resumed; waiting for the next ping" };
+  const values = {
+    ...stateColumns(resume(row)),
+    statusReason: "resumed",
+    statusDetail: "resumed; waiting for the next ping",
+  };
   return writeCheck(db, row, values, now);
 }
 

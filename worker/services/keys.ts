@@ -85,7 +85,10 @@ export async function verifySignedRequest(
   const secret = await deriveKeySecret(masterKey, key.id);
   const expected = await signRequest(secret, canonicalRequest(request.method, request.pathWithQuery, headers));
   if (!(await constantTimeEqual(expected, headers.signature.toLowerCase()))) {
-    throw new AppError("bad_signature", "signature mismatch: check the key secret and the signed method, path and headers");
+    throw new AppError(
+      "bad_signature",
+      "signature mismatch: check the key secret and the signed method, path and headers",
+    );
   }
   await authorize(key);
 

@@ -62,7 +62,10 @@ type DueRow = {
  * Sends due notifications. Rows are claimed with one conditional UPDATE, so two overlapping runs
  * never send the same row; a run that dies mid-send leaves a claim that expires and is retried.
  */
-export async function deliverDue(ctx: NotifyContext, limit = DELIVERIES_PER_RUN): Promise<{ sent: number; failed: number }> {
+export async function deliverDue(
+  ctx: NotifyContext,
+  limit = DELIVERIES_PER_RUN,
+): Promise<{ sent: number; failed: number }> {
   const { db, now } = ctx;
   const ids = await db.all<{ id: number }>(sql`
     UPDATE notifications SET claimed_until = ${now + CLAIM_MS}, attempts = attempts + 1
@@ -82,10 +85,16 @@ export async function deliverDue(ctx: NotifyContext, limit = DELIVERIES_PER_RUN)
       JOIN channels ch ON ch.id = n.channel_id
       JOIN flips f ON f.id = n.flip_id
       JOIN checks c ON c.id = f.check_id
-    WHERE n.id IN (${sql.join(ids.map((r) => sql`${r.id}`), sql`, `)})`);
+    WHERE n.id IN (${sql.join(
+      ids.map((r) => sql`${r.id}`),
+      sql`, `,
+    )})`);
 
   const outcomes = await Promise.all(claimed.map((row) => send(ctx, row)));
-  await batch(db, outcomes.map((o) => o.statement));
+  await batch(
+    db,
+    outcomes.map((o) => o.statement),
+  );
   return {
     sent: outcomes.filter((o) => o.ok).length,
     failed: outcomes.filter((o) => !o.ok).length,
@@ -108,7 +117,10 @@ async function send(ctx: NotifyContext, row: DueRow) {
   };
   const error = await postWebhook(ctx, row, event);
   if (error === null) {
-    return { ok: true, statement: sql`UPDATE notifications SET status = 'sent', sent_at = ${now}, claimed_until = NULL, last_error = NULL WHERE id = ${row.id}` };
+    return {
+      ok: true,
+      statement: sql`UPDATE notifications SET status = 'sent', sent_at = ${now}, claimed_until = NULL, last_error = NULL WHERE id = ${row.id}`,
+    };
   }
   const giveUp = error.permanent || now - row.created_at >= GIVE_UP_AFTER_MS;
   const status = giveUp ? "failed" : "pending";
@@ -145,6 +157,9 @@ async function postWebhook(ctx: NotifyContext, row: DueRow, event: AlertEvent) {
     return { permanent: isPermanentFailure(response.status), message: `receiver answered HTTP ${response.status}` };
   } catch (error) {
     const timedOut = error instanceof Error && error.name === "TimeoutError";
-    return { permanent: false, message: timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `could not connect: ${String(error)}` };
+    return {
+      permanent: false,
+      message: timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `could not connect: ${String(error)}`,
+    };
   }
 }

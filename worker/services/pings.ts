@@ -26,7 +26,13 @@ export type PingResult = { check: CheckRow; flip: Flip | null };
  * D1 batch that applies only if the check is unchanged since it was read; a concurrent ping makes
  * us re-read and re-apply, so no ping is lost and no transition is computed from stale state.
  */
-export async function recordPing(db: Db, check: CheckRow, ping: Ping, meta: PingMeta, now: number): Promise<PingResult> {
+export async function recordPing(
+  db: Db,
+  check: CheckRow,
+  ping: Ping,
+  meta: PingMeta,
+  now: number,
+): Promise<PingResult> {
   let current = check;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const effect = applyPing(current, ping, now);
@@ -55,7 +61,7 @@ export async function recordPing(db: Db, check: CheckRow, ping: Ping, meta: Ping
       return { check: after, flip: effect.flip };
     }
     const reread = await db.query.checks.findFirst({ where: eq(checks.id, current.id) });
-    if (!reread) break; // deleted meanwhile: nothing left to record against
+    if (!reread) return { check: current, flip: null }; // deleted meanwhile: nothing to record against
     current = reread;
   }
   // Still contended after every attempt: keep the ping itself rather than lose it.

@@ -3,7 +3,13 @@ import type { Db } from "./db";
 import { pruneNonces } from "./keys";
 import { deliverDue, fanOutFlips, type NotifyContext } from "./notify";
 
-export type SweepReport = { timedOut: number; rowsRead: number; notificationsQueued: number; sent: number; failed: number };
+export type SweepReport = {
+  timedOut: number;
+  rowsRead: number;
+  notificationsQueued: number;
+  sent: number;
+  failed: number;
+};
 
 /**
  * Marks overdue checks down with one set-based UPDATE through the partial index on alert_after,

@@ -19,7 +19,9 @@ export function receiverUrlProblem(raw: string, allowInsecure: boolean): string 
   }
   if (url.protocol === "https:") return null;
   if (url.protocol === "http:" && allowInsecure) return null;
-  return allowInsecure ? "use an http(s) URL" : "use an https:// URL (http is allowed only with ALLOW_INSECURE_CHANNELS in development)";
+  return allowInsecure
+    ? "use an http(s) URL"
+    : "use an https:// URL (http is allowed only with ALLOW_INSECURE_CHANNELS in development)";
 }
 
 const CreateChannel = z
@@ -42,13 +44,41 @@ const ChannelView = z
   })
   .openapi("Channel");
 
-const ChannelParams = z.object({ id: z.string().uuid("not a channel id").openapi({ param: { name: "id", in: "path" } }) });
+const ChannelParams = z.object({
+  id: z
+    .string()
+    .uuid("not a channel id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 const routes = {
-  create: createRoute({ method: "post", path: "/channels", tags: tag, request: { body: jsonBody(CreateChannel) }, responses: withErrors({ 201: jsonResponse(ChannelView, "The new channel") }) }),
-  list: createRoute({ method: "get", path: "/channels", tags: tag, responses: withErrors({ 200: jsonResponse(z.object({ channels: z.array(ChannelView) }), "All channels") }) }),
-  get: createRoute({ method: "get", path: "/channels/{id}", tags: tag, request: { params: ChannelParams }, responses: withErrors({ 200: jsonResponse(ChannelView, "The channel") }) }),
-  remove: createRoute({ method: "delete", path: "/channels/{id}", tags: tag, request: { params: ChannelParams }, responses: withErrors({ 200: jsonResponse(ChannelView, "The deleted channel") }) }),
+  create: createRoute({
+    method: "post",
+    path: "/channels",
+    tags: tag,
+    request: { body: jsonBody(CreateChannel) },
+    responses: withErrors({ 201: jsonResponse(ChannelView, "The new channel") }),
+  }),
+  list: createRoute({
+    method: "get",
+    path: "/channels",
+    tags: tag,
+    responses: withErrors({ 200: jsonResponse(z.object({ channels: z.array(ChannelView) }), "All channels") }),
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/channels/{id}",
+    tags: tag,
+    request: { params: ChannelParams },
+    responses: withErrors({ 200: jsonResponse(ChannelView, "The channel") }),
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/channels/{id}",
+    tags: tag,
+    request: { params: ChannelParams },
+    responses: withErrors({ 200: jsonResponse(ChannelView, "The deleted channel") }),
+  }),
 };
 
 async function view(masterKey: string, row: ChannelRow) {
@@ -65,8 +95,13 @@ async function view(masterKey: string, row: ChannelRow) {
 channelsApi.openapi(routes.create, async (c) => {
   const body = c.req.valid("json");
   const problem = receiverUrlProblem(body.url, c.env.ALLOW_INSECURE_CHANNELS === "true");
-  if (problem) throw new AppError("validation_failed", `invalid json: url: ${problem}`, [{ field: "url", message: problem }]);
-  const row = await createChannel(c.get("db"), { kind: body.kind, name: body.name ?? new URL(body.url).host, url: body.url }, Date.now());
+  if (problem)
+    throw new AppError("validation_failed", `invalid json: url: ${problem}`, [{ field: "url", message: problem }]);
+  const row = await createChannel(
+    c.get("db"),
+    { kind: body.kind, name: body.name ?? new URL(body.url).host, url: body.url },
+    Date.now(),
+  );
   return c.json(await view(c.env.LIFEBOAT_MASTER_KEY, row), 201);
 });
 

@@ -49,7 +49,11 @@ export const CreateCheck = CheckFields.partial()
 export const UpdateCheck = CheckFields.partial().strict().superRefine(scheduleIssues).openapi("UpdateCheck");
 
 export const CheckParams = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, description: "uuid or slug" }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, description: "uuid or slug" }),
 });
 
 export const ListChecksQuery = z.object({
@@ -92,7 +96,9 @@ export const CheckView = z
   })
   .openapi("Check");
 
-export const CheckList = z.object({ checks: z.array(CheckView), next_cursor: z.number().nullable() }).openapi("CheckList");
+export const CheckList = z
+  .object({ checks: z.array(CheckView), next_cursor: z.number().nullable() })
+  .openapi("CheckList");
 
 export const PingView = z
   .object({
@@ -101,7 +107,10 @@ export const PingView = z
     exit_status: z.number().nullable(),
     rid: z.string().nullable(),
     duration_s: z.number().nullable(),
-    outcome: z.string().nullable().openapi({ description: "too_short or too_early when a success counted as a failure" }),
+    outcome: z
+      .string()
+      .nullable()
+      .openapi({ description: "too_short or too_early when a success counted as a failure" }),
     body: z.string(),
     body_truncated: z.boolean(),
     source: z.enum(["url", "signed"]),

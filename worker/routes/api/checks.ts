@@ -34,15 +34,71 @@ const tag = ["Checks"];
 const one = (description: string) => withErrors({ 200: jsonResponse(CheckView, description) });
 
 const routes = {
-  list: createRoute({ method: "get", path: "/checks", tags: tag, request: { query: ListChecksQuery }, responses: withErrors({ 200: jsonResponse(CheckList, "Checks, oldest first") }) }),
-  create: createRoute({ method: "post", path: "/checks", tags: tag, request: { body: jsonBody(CreateCheck) }, responses: withErrors({ 201: jsonResponse(CheckView, "The new check") }) }),
-  get: createRoute({ method: "get", path: "/checks/{id}", tags: tag, request: { params: CheckParams }, responses: one("The check") }),
-  update: createRoute({ method: "patch", path: "/checks/{id}", tags: tag, request: { params: CheckParams, body: jsonBody(UpdateCheck) }, responses: one("The updated check") }),
-  remove: createRoute({ method: "delete", path: "/checks/{id}", tags: tag, request: { params: CheckParams }, responses: one("The deleted check") }),
-  pause: createRoute({ method: "post", path: "/checks/{id}/pause", tags: tag, request: { params: CheckParams }, responses: one("The paused check: it cannot alert until resumed or pinged") }),
-  resume: createRoute({ method: "post", path: "/checks/{id}/resume", tags: tag, request: { params: CheckParams }, responses: one("The check, back to `new` until its next ping") }),
-  pings: createRoute({ method: "get", path: "/checks/{id}/pings", tags: tag, request: { params: CheckParams }, responses: withErrors({ 200: jsonResponse(z.object({ pings: z.array(PingView) }), "The last 100 pings, newest first, with bodies") }) }),
-  flips: createRoute({ method: "get", path: "/checks/{id}/flips", tags: tag, request: { params: CheckParams }, responses: withErrors({ 200: jsonResponse(z.object({ flips: z.array(FlipView) }), "State changes, newest first") }) }),
+  list: createRoute({
+    method: "get",
+    path: "/checks",
+    tags: tag,
+    request: { query: ListChecksQuery },
+    responses: withErrors({ 200: jsonResponse(CheckList, "Checks, oldest first") }),
+  }),
+  create: createRoute({
+    method: "post",
+    path: "/checks",
+    tags: tag,
+    request: { body: jsonBody(CreateCheck) },
+    responses: withErrors({ 201: jsonResponse(CheckView, "The new check") }),
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/checks/{id}",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: one("The check"),
+  }),
+  update: createRoute({
+    method: "patch",
+    path: "/checks/{id}",
+    tags: tag,
+    request: { params: CheckParams, body: jsonBody(UpdateCheck) },
+    responses: one("The updated check"),
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/checks/{id}",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: one("The deleted check"),
+  }),
+  pause: createRoute({
+    method: "post",
+    path: "/checks/{id}/pause",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: one("The paused check: it cannot alert until resumed or pinged"),
+  }),
+  resume: createRoute({
+    method: "post",
+    path: "/checks/{id}/resume",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: one("The check, back to `new` until its next ping"),
+  }),
+  pings: createRoute({
+    method: "get",
+    path: "/checks/{id}/pings",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: withErrors({
+      200: jsonResponse(z.object({ pings: z.array(PingView) }), "The last 100 pings, newest first, with bodies"),
+    }),
+  }),
+  flips: createRoute({
+    method: "get",
+    path: "/checks/{id}/flips",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: withErrors({ 200: jsonResponse(z.object({ flips: z.array(FlipView) }), "State changes, newest first") }),
+  }),
 };
 
 async function view(c: Context<AppEnv>, row: CheckRow) {
@@ -51,7 +107,13 @@ async function view(c: Context<AppEnv>, row: CheckRow) {
 
 checksApi.openapi(routes.list, async (c) => {
   const q = c.req.valid("query");
-  const rows = await listChecks(c.get("db"), { tag: q.tag, kind: q.kind, status: q.status, after: q.cursor, limit: q.limit });
+  const rows = await listChecks(c.get("db"), {
+    tag: q.tag,
+    kind: q.kind,
+    status: q.status,
+    after: q.cursor,
+    limit: q.limit,
+  });
   const checks = await Promise.all(rows.map((row) => view(c, row)));
   const nextCursor = rows.length === q.limit ? rows[rows.length - 1]!.id : null;
   return c.json({ checks, next_cursor: nextCursor }, 200);
@@ -109,12 +171,12 @@ type Body = z.infer<typeof UpdateCheck>;
  * switches the schedule to cron and setting `period_s` switches it back.
  */
 function toCheckInput(body: Body, existing?: CheckRow): CheckInput {
-  const cron = body.period_s !== undefined ? null : body.cron ?? existing?.cron ?? null;
+  const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
   const input: CheckInput = {
     name: body.name ?? existing?.name ?? "",
     slug: body.slug ?? existing?.slug ?? slugify(body.name ?? ""),
     kind: body.kind ?? existing?.kind ?? "heartbeat",
-    periodS: cron ? null : body.period_s ?? existing?.periodS ?? 86_400,
+    periodS: cron ? null : (body.period_s ?? existing?.periodS ?? 86_400),
     cron,
     tz: body.tz ?? existing?.tz ?? "UTC",
     graceS: body.grace_s ?? existing?.graceS ?? 3_600,
@@ -122,8 +184,8 @@ function toCheckInput(body: Body, existing?: CheckRow): CheckInput {
     desc: body.desc ?? existing?.desc ?? "",
     group: body.group ?? existing?.group ?? "",
     public: body.public ?? existing?.public ?? false,
-    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : existing?.minDurationS ?? null,
-    earlyS: body.early_s !== undefined ? body.early_s : existing?.earlyS ?? null,
+    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : (existing?.minDurationS ?? null),
+    earlyS: body.early_s !== undefined ? body.early_s : (existing?.earlyS ?? null),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
@@ -132,6 +194,10 @@ function toCheckInput(body: Body, existing?: CheckRow): CheckInput {
 }
 
 function slugify(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9_]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 64);
   return slug || `check-${crypto.randomUUID().slice(0, 8)}`;
 }

@@ -21,7 +21,8 @@ export function openApiDocument(baseUrl: string) {
     info: {
       title: "Lifeboat admin API",
       version: "1",
-      description: "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md.",
+      description:
+        "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md.",
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     security: [{ AdminToken: [] }],

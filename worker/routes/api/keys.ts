@@ -12,8 +12,13 @@ const tag = ["Agent keys"];
 const CreateKey = z
   .object({
     host: z.string().trim().min(1).max(100).openapi({ example: "app-vps-1" }),
-    checks: z.union([z.literal("*"), z.array(Slug).min(1).max(100)]).openapi({ description: 'slugs this key may touch, or "*" for all' }),
-    scopes: z.array(z.enum(["ping", "upload", "read"])).min(1).default(["ping"]),
+    checks: z
+      .union([z.literal("*"), z.array(Slug).min(1).max(100)])
+      .openapi({ description: 'slugs this key may touch, or "*" for all' }),
+    scopes: z
+      .array(z.enum(["ping", "upload", "read"]))
+      .min(1)
+      .default(["ping"]),
   })
   .strict()
   .openapi("CreateKey");
@@ -30,14 +35,38 @@ const KeyView = z
   })
   .openapi("AgentKey");
 
-const NewKeyView = KeyView.extend({ secret: z.string().openapi({ description: "shown once; never stored" }) }).openapi("NewAgentKey");
+const NewKeyView = KeyView.extend({ secret: z.string().openapi({ description: "shown once; never stored" }) }).openapi(
+  "NewAgentKey",
+);
 
-const KeyParams = z.object({ key_id: z.string().regex(/^lbk_[0-9a-f]{20}$/, "not a key id").openapi({ param: { name: "key_id", in: "path" } }) });
+const KeyParams = z.object({
+  key_id: z
+    .string()
+    .regex(/^lbk_[0-9a-f]{20}$/, "not a key id")
+    .openapi({ param: { name: "key_id", in: "path" } }),
+});
 
 const routes = {
-  create: createRoute({ method: "post", path: "/keys", tags: tag, request: { body: jsonBody(CreateKey) }, responses: withErrors({ 201: jsonResponse(NewKeyView, "The key and its secret, shown this once") }) }),
-  list: createRoute({ method: "get", path: "/keys", tags: tag, responses: withErrors({ 200: jsonResponse(z.object({ keys: z.array(KeyView) }), "All keys, newest first") }) }),
-  revoke: createRoute({ method: "delete", path: "/keys/{key_id}", tags: tag, request: { params: KeyParams }, responses: withErrors({ 200: jsonResponse(KeyView, "The revoked key") }) }),
+  create: createRoute({
+    method: "post",
+    path: "/keys",
+    tags: tag,
+    request: { body: jsonBody(CreateKey) },
+    responses: withErrors({ 201: jsonResponse(NewKeyView, "The key and its secret, shown this once") }),
+  }),
+  list: createRoute({
+    method: "get",
+    path: "/keys",
+    tags: tag,
+    responses: withErrors({ 200: jsonResponse(z.object({ keys: z.array(KeyView) }), "All keys, newest first") }),
+  }),
+  revoke: createRoute({
+    method: "delete",
+    path: "/keys/{key_id}",
+    tags: tag,
+    request: { params: KeyParams },
+    responses: withErrors({ 200: jsonResponse(KeyView, "The revoked key") }),
+  }),
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -58,7 +87,12 @@ keysApi.openapi(routes.create, async (c) => {
   const body = c.req.valid("json");
   const checks = body.checks === "*" ? ["*"] : [...new Set(body.checks)];
   const scopes = [...new Set(body.scopes)];
-  const { key, secret } = await createKey(c.get("db"), c.env.LIFEBOAT_MASTER_KEY, { host: body.host, checks, scopes }, Date.now());
+  const { key, secret } = await createKey(
+    c.get("db"),
+    c.env.LIFEBOAT_MASTER_KEY,
+    { host: body.host, checks, scopes },
+    Date.now(),
+  );
   return c.json({ ...keyView(key), secret }, 201);
 });
 

@@ -56,5 +56,11 @@ export function pingView(row: PingRow) {
 }
 
 export function flipView(row: FlipRow) {
-  return { from: row.fromStatus, to: row.toStatus, reason: row.reason, detail: row.detail, at: new Date(row.createdAt).toISOString() };
+  return {
+    from: row.fromStatus,
+    to: row.toStatus,
+    reason: row.reason,
+    detail: row.detail,
+    at: new Date(row.createdAt).toISOString(),
+  };
 }
