@@ -19,7 +19,10 @@ export default defineConfig({
                 LIFEBOAT_MASTER_KEY: "test-master-key-0123456789abcdef",
                 PUBLIC_URL: "https://lifeboat.test",
                 ALLOW_INSECURE_CHANNELS: "true",
+                EMAIL_FROM: "lifeboat@lifeboat.test",
               },
+              // miniflare's own send_email: it parses and checks each message like Cloudflare does.
+              email: { send_email: [{ name: "EMAIL" }] },
             },
           }),
         ],

@@ -6,8 +6,11 @@ import type { Db } from "./services/db";
 export type AppEnv = { Bindings: Env; Variables: { db: Db; baseUrl: string } };
 
 /** A zod failure as one 400 that names the offending field(s). */
-export function validationFailed(target: string, error: z.ZodError): AppError {
-  const issues = error.issues.map((issue) => ({ field: issue.path.join(".") || "(body)", message: issue.message }));
+export function validationFailed(target: string, error: z.ZodError, fieldPrefix = ""): AppError {
+  const issues = error.issues.map((issue) => ({
+    field: fieldPrefix + (issue.path.join(".") || "(body)"),
+    message: issue.message,
+  }));
   const summary = issues.map((i) => `${i.field}: ${i.message}`).join("; ");
   return new AppError("validation_failed", `invalid ${target}: ${summary}`, issues);
 }

@@ -12,6 +12,10 @@ export type Env = {
   PING_KEY?: string;
   /** Base URL for links in API answers and alerts; derived from the request when empty. */
   PUBLIC_URL?: string;
+  /** Cloudflare's send_email binding for the email channel (optional; see docs/CHANNELS.md). */
+  EMAIL?: SendEmail;
+  /** The sender address of alert emails (a verified address on your Email Routing zone). */
+  EMAIL_FROM?: string;
   /** "true" only in development and tests: channels may post to http:// and loopback receivers. */
   ALLOW_INSECURE_CHANNELS?: string;
 };

@@ -9,6 +9,8 @@ import { agentRoutes } from "./routes/agent";
 import { adminApi, openApiDocument } from "./routes/api";
 import { pingRoutes } from "./routes/ping";
 import { openDb } from "./services/db";
+import { deliveryContext } from "./services/dispatch";
+import { publicUrlOf } from "./services/settings";
 import { runSweep } from "./services/sweep";
 
 const app = new Hono<AppEnv>();
@@ -38,15 +40,9 @@ app.onError((error, c) => {
 
 export default {
   fetch: app.fetch,
-  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    const publicUrl = (env.PUBLIC_URL || "").replace(/\/+$/, "");
-    const report = await runSweep({
-      db: openDb(env.DB),
-      masterKey: env.LIFEBOAT_MASTER_KEY,
-      publicUrl,
-      now: controller.scheduledTime,
-    });
+  async scheduled(controller: ScheduledController, env: Env) {
+    const publicUrl = await publicUrlOf(openDb(env.DB), env.PUBLIC_URL);
+    const report = await runSweep(deliveryContext(env, publicUrl, controller.scheduledTime));
     if (report.timedOut || report.sent || report.failed) console.log("sweep", JSON.stringify(report));
-    void ctx;
   },
 } satisfies ExportedHandler<Env>;

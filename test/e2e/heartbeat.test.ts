@@ -267,7 +267,13 @@ describe("the clock: cron sweep and webhooks", () => {
     expect(down.headers["x-lifeboat-webhook-timestamp"]).toBe(String(Math.floor(sweepAt / 1000)));
     expect(JSON.parse(down.body)).toMatchObject({
       event: "check.down",
-      check: { uuid: check.uuid, name: "e2e by the clock", slug: check.slug },
+      // No PUBLIC_URL here: the sweep links to the origin the admin API was last reached on.
+      check: {
+        uuid: check.uuid,
+        name: "e2e by the clock",
+        slug: check.slug,
+        url: `${dev.url}/api/v1/checks/${check.uuid}`,
+      },
       status: "down",
       previous_status: "up",
       reason: "timeout",

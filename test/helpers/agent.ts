@@ -1,6 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { canonicalRequest, sha256Hex, signRequest, toHex } from "../../worker/domain/signing";
-import { BASE, call } from "./api";
+import { BASE, call, fetchWorker } from "./api";
 
 export type AgentKey = { key_id: string; secret: string };
 
@@ -43,5 +42,5 @@ export async function signedRequest(key: AgentKey, path: string, options: SignOp
 }
 
 export async function sendSigned(key: AgentKey, path: string, options: SignOptions = {}): Promise<Response> {
-  return exports.default.fetch(await signedRequest(key, path, options));
+  return fetchWorker(await signedRequest(key, path, options));
 }

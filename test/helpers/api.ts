@@ -1,4 +1,6 @@
-import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../../worker/index";
 
 export const BASE = "https://lifeboat.test";
 export const ADMIN = "test-admin-token";
@@ -18,7 +20,18 @@ export function call(
     body = typeof init.body === "string" ? init.body : JSON.stringify(init.body);
     headers["Content-Type"] ??= "application/json";
   }
-  return exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  return fetchWorker(new Request(`${BASE}${path}`, { method, headers, body }));
+}
+
+/**
+ * The Worker's real fetch handler, waiting for its waitUntil work (alerts a ping dispatches) too,
+ * so a test sees everything a request caused before it looks.
+ */
+export async function fetchWorker(request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 export async function json<T = any>(response: Response | Promise<Response>): Promise<T> {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { answerAsService } from "./stand-ins";
 
 /**
  * A local HTTP receiver that stands in for alert endpoints (no third-party server is reachable
@@ -7,6 +8,9 @@ import type { AddressInfo } from "node:net";
  *   POST /hook/<inbox>          records the request, answers with the inbox's configured status
  *   PUT  /_control/<inbox>      {"status": 500} or {"hang": true} changes how the inbox answers
  *   GET  /_requests/<inbox>     what the inbox received, oldest first
+ *   POST /slack/…, /discord/…, /telegram/…, /ntfy/, /pagerduty/…
+ *                               stand-ins that answer like those services (stand-ins.ts says which
+ *                               inbox each records under); /_control/ works for them too
  */
 export type Recorded = {
   method: string;
@@ -46,6 +50,17 @@ export async function startReceiver(port = 0): Promise<{ url: string; server: Se
       });
       inboxes.set(inbox, list);
       return res.writeHead(status).end("ok");
+    }
+    const request = { method: req.method ?? "", path: req.url ?? "", headers: flat(req.headers), body };
+    const standIn = answerAsService(route ?? "", request, (name) => behaviour.get(name) ?? {});
+    if (standIn === "hang") return;
+    if (standIn) {
+      if (standIn.inbox !== null) {
+        const list = inboxes.get(standIn.inbox) ?? [];
+        list.push({ ...request, at: Date.now(), status: standIn.status });
+        inboxes.set(standIn.inbox, list);
+      }
+      return res.writeHead(standIn.status, { "Content-Type": standIn.contentType }).end(standIn.body);
     }
     res.writeHead(404).end();
   });

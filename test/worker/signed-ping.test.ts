@@ -1,6 +1,5 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createCheck, json, tableCounts } from "../helpers/api";
+import { call, createCheck, fetchWorker, json, tableCounts } from "../helpers/api";
 import { createAgentKey, sendSigned, signedRequest } from "../helpers/agent";
 
 async function setup(slug: string, scopes = ["ping"]) {
@@ -116,7 +115,7 @@ describe("rejected signed requests say why and write nothing", () => {
     ],
     [
       "missing headers",
-      () => exports.default.fetch(new Request("https://lifeboat.test/v1/ping/rej", { method: "POST" })),
+      () => fetchWorker(new Request("https://lifeboat.test/v1/ping/rej", { method: "POST" })),
       401,
       "unauthorized",
       /missing X-Lifeboat-Key/,
@@ -138,9 +137,9 @@ describe("rejected signed requests say why and write nothing", () => {
     const { key } = await setup("replayed");
     const first = await signedRequest(key, "/v1/ping/replayed", { body: "once" });
     const copy = first.clone();
-    expect((await exports.default.fetch(first)).status).toBe(200);
+    expect((await fetchWorker(first)).status).toBe(200);
     const before = await tableCounts();
-    await expectRejected(await exports.default.fetch(copy), 401, "replayed_nonce", /replayed nonce/);
+    await expectRejected(await fetchWorker(copy), 401, "replayed_nonce", /replayed nonce/);
     expect(await tableCounts()).toEqual(before);
   });
 

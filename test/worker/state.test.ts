@@ -29,6 +29,8 @@ function check(overrides: Partial<CheckState> = {}): CheckState {
     alertAfter: null,
     minDurationS: null,
     earlyS: null,
+    failureThreshold: 1,
+    consecutiveFailures: 0,
     ...overrides,
   };
 }

@@ -1,17 +1,18 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../../worker/index";
 import { describe, expect, inject, it } from "vitest";
 import { openDb } from "../../worker/services/db";
+import { deliveryContext } from "../../worker/services/dispatch";
+import { publicUrlOf, rememberPublicUrl } from "../../worker/services/settings";
 import { markOverdue, runSweep } from "../../worker/services/sweep";
-import { webhookSignature } from "../../worker/domain/webhook";
+import { webhookSignature } from "../../worker/domain/alerts/webhook";
 import { call, createCheck, json } from "../helpers/api";
 
 const HOUR = 3_600_000;
 const receiver = inject("receiverUrl");
 const db = () => openDb(env.DB);
-const sweepAt = (now: number) =>
-  runSweep({ db: db(), masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl: "https://lifeboat.test", now });
+const sweepAt = (now: number) => runSweep(deliveryContext(env, "https://lifeboat.test", now));
 
 /** What the receiver got for one check (a channel hears of every check). */
 async function inbox(name: string, checkUuid?: string): Promise<any[]> {
@@ -105,10 +106,17 @@ describe("the sweep marks overdue checks down", () => {
   it("runs from the cron trigger through the Worker's scheduled handler", async () => {
     const check = await upCheck("sweep via cron");
     const controller = createScheduledController({ scheduledTime: new Date(Date.now() + 2 * HOUR), cron: "* * * * *" });
-    const ctx = createExecutionContext();
-    await worker.scheduled(controller, env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.scheduled(controller, env);
     expect((await json(call("GET", `/api/v1/checks/${check.uuid}`))).status).toBe("down");
+  });
+});
+
+describe("links in alerts sent by the sweep", () => {
+  it("use PUBLIC_URL when set, else the origin the admin API was last reached on", async () => {
+    expect(await publicUrlOf(db(), "")).toBe("");
+    await rememberPublicUrl(db(), "https://lifeboat.example.workers.dev", Date.now());
+    expect(await publicUrlOf(db(), "")).toBe("https://lifeboat.example.workers.dev");
+    expect(await publicUrlOf(db(), "https://status.example.com/")).toBe("https://status.example.com");
   });
 });
 
@@ -170,7 +178,7 @@ describe("webhook alerts through the outbox", () => {
       // Failing for an hour of minutely sweeps: attempts are spaced out, nothing is recorded as sent.
       for (let minute = 1; minute <= 60; minute++) await sweepAt(t + minute * 60_000);
       const row = await notificationOf(check.uuid);
-      expect(row).toMatchObject({ status: "pending", last_error: "receiver answered HTTP 500" });
+      expect(row).toMatchObject({ status: "pending", last_error: "receiver answered HTTP 500: ok" });
       expect(row.attempts).toBeGreaterThan(3);
       expect(row.attempts).toBeLessThan(12);
 
@@ -193,7 +201,7 @@ describe("webhook alerts through the outbox", () => {
       const t = Date.now() + 2 * HOUR;
       await sweepAt(t);
       const row = await notificationOf(check.uuid);
-      expect(row).toMatchObject({ status: "failed", attempts: 1, last_error: "receiver answered HTTP 410" });
+      expect(row).toMatchObject({ status: "failed", attempts: 1, last_error: "receiver answered HTTP 410: ok" });
     } finally {
       await removeChannel(channel);
     }
@@ -202,7 +210,9 @@ describe("webhook alerts through the outbox", () => {
   it("refuses a channel URL that is not a URL, naming the field, and writes nothing", async () => {
     const response = await call("POST", "/api/v1/channels", { body: { kind: "webhook", url: "not a url" } });
     expect(response.status).toBe(400);
-    expect((await response.json<any>()).error.details).toEqual([{ field: "url", message: "not a URL" }]);
-    expect((await call("POST", "/api/v1/channels", { body: { kind: "slack", url: "https://x" } })).status).toBe(400);
+    expect((await response.json<any>()).error.details).toEqual([
+      { field: "config.url", message: "url must be an http(s) URL" },
+    ]);
+    expect((await call("POST", "/api/v1/channels", { body: { kind: "sms", url: "https://x" } })).status).toBe(400);
   });
 });

@@ -26,6 +26,11 @@ export const checks = sqliteTable(
     public: integer("public", { mode: "boolean" }).notNull().default(false),
     minDurationS: integer("min_duration_s"),
     earlyS: integer("early_s"),
+    failureThreshold: integer("failure_threshold").notNull().default(1),
+    // More state changes than this in an hour is flapping: one alert instead of many.
+    flapThreshold: integer("flap_threshold").notNull().default(6),
+    // The host's heartbeat: while it is down, this check's alerts fold into the parent's.
+    parentId: integer("parent_id"),
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
     status: text("status", { enum: ["new", "up", "down", "paused"] })
@@ -42,12 +47,20 @@ export const checks = sqliteTable(
     // When the check goes down if nothing arrives; precomputed so the sweep is one range scan.
     alertAfter: integer("alert_after"),
     nPings: integer("n_pings").notNull().default(0),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
     // Random per write: a write applies only if nobody wrote since we read (optimistic concurrency).
     revision: text("revision").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [
+    // Down checks: reminders and the status of parents are read from here.
+    index("checks_down")
+      .on(t.id)
+      .where(sql`status = 'down'`),
+    index("checks_by_parent")
+      .on(t.parentId)
+      .where(sql`parent_id IS NOT NULL`),
     index("checks_due")
       .on(t.alertAfter)
       .where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
@@ -97,19 +110,42 @@ export const flips = sqliteTable(
   },
   (t) => [
     index("flips_by_check").on(t.checkId, t.id),
+    // Flips of a check in the last hour (flapping) without reading its whole history.
+    index("flips_by_check_time").on(t.checkId, t.createdAt),
     index("flips_unprocessed")
       .on(t.id)
       .where(sql`processed_at IS NULL`),
   ],
 );
 
+export const CHANNEL_KINDS = ["webhook", "slack", "discord", "telegram", "ntfy", "email", "pagerduty"] as const;
+
 export const channels = sqliteTable("channels", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   uuid: text("uuid").notNull().unique(),
   name: text("name").notNull(),
-  kind: text("kind", { enum: ["webhook"] }).notNull(),
-  config: text("config", { mode: "json" }).$type<{ url: string }>().notNull(),
+  kind: text("kind", { enum: CHANNEL_KINDS }).notNull(),
+  // The kind's config (URLs with tokens, routing keys, bot tokens) sealed with AES-GCM under a key
+  // derived from LIFEBOAT_MASTER_KEY: a D1 export alone reveals no credential.
+  config: text("config").notNull(),
+  // A description without secrets ("Slack hooks.slack.com/…/XXXX"), for lists and logs.
+  target: text("target").notNull().default(""),
+  filterTags: text("filter_tags", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  filterChecks: text("filter_checks", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  repeatEveryS: integer("repeat_every_s"),
+  status: text("status", { enum: ["ok", "broken"] })
+    .notNull()
+    .default("ok"),
+  brokenReason: text("broken_reason"),
+  brokenAt: integer("broken_at"),
   createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull().default(0),
 });
 
 export const notifications = sqliteTable(
@@ -124,9 +160,18 @@ export const notifications = sqliteTable(
     channelId: integer("channel_id")
       .notNull()
       .references(() => channels.id, { onDelete: "cascade" }),
-    status: text("status", { enum: ["pending", "sent", "failed"] })
+    checkId: integer("check_id"),
+    kind: text("kind", { enum: ["down", "up", "reminder", "flapping"] })
+      .notNull()
+      .default("down"),
+    status: text("status", { enum: ["pending", "sent", "failed", "suppressed"] })
       .notNull()
       .default("pending"),
+    // Why a suppressed row was kept quiet (maintenance, parent_down, flapping), and when the quiet
+    // was re-examined and the channel brought up to date.
+    suppressedReason: text("suppressed_reason"),
+    resolvedAt: integer("resolved_at"),
+    responseStatus: integer("response_status"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at").notNull(),
     // A sender holds a row until this time; a crashed sender's claim simply expires.
@@ -140,9 +185,41 @@ export const notifications = sqliteTable(
       .on(t.nextAttemptAt)
       .where(sql`status = 'pending'`),
     index("notifications_by_flip").on(t.flipId),
-    index("notifications_by_channel").on(t.channelId),
+    index("notifications_by_channel").on(t.channelId, t.id),
+    index("notifications_by_check_channel").on(t.checkId, t.channelId, t.id),
+    index("notifications_quiet")
+      .on(t.id)
+      .where(sql`status = 'suppressed' AND resolved_at IS NULL`),
   ],
 );
+
+export const maintenanceWindows = sqliteTable("maintenance_windows", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  uuid: text("uuid").notNull().unique(),
+  name: text("name").notNull(),
+  // One-off: both set. Recurring: `cron` + `duration_s` in `tz`, optionally bounded by them.
+  startsAt: integer("starts_at"),
+  endsAt: integer("ends_at"),
+  cron: text("cron"),
+  tz: text("tz").notNull().default("UTC"),
+  durationS: integer("duration_s"),
+  tags: text("tags", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  checks: text("checks", { mode: "json" })
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'`),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Small server-side settings, e.g. the public URL learned from admin requests. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
 
 export const agentKeys = sqliteTable("agent_keys", {
   // The key id is public; its secret is HMAC(LIFEBOAT_MASTER_KEY, id) and is never stored.
@@ -170,3 +247,5 @@ export type PingRow = typeof pings.$inferSelect;
 export type FlipRow = typeof flips.$inferSelect;
 export type ChannelRow = typeof channels.$inferSelect;
 export type AgentKeyRow = typeof agentKeys.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;
+export type MaintenanceRow = typeof maintenanceWindows.$inferSelect;

@@ -27,6 +27,9 @@ export type CheckState = ScheduleFields & {
   alertAfter: number | null;
   minDurationS: number | null;
   earlyS: number | null;
+  /** Down only after this many failures in a row (1: the first failure). */
+  failureThreshold: number;
+  consecutiveFailures: number;
 };
 
 export type Ping = { kind: PingKind; exitStatus?: number | null; rid?: string | null };
@@ -37,8 +40,8 @@ export type PingEffect = {
   state: CheckState;
   flip: Flip | null;
   durationMs: number | null;
-  /** Set when a success ping was judged a failure. */
-  outcome: "too_short" | "too_early" | null;
+  /** Why the ping did not count as it said: a success judged a failure, or a failure under the threshold. */
+  outcome: "too_short" | "too_early" | "tolerated" | null;
 };
 
 /** The status a person should see now: `late` and `started` come from the clock. */
@@ -67,14 +70,33 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
   };
 
   if (failure) {
-    const state: CheckState = { ...base, status: "down", nextDueAt: null, alertAfter: null };
+    const consecutiveFailures = check.consecutiveFailures + 1;
+    if (consecutiveFailures < check.failureThreshold && check.status !== "down") {
+      // Tolerated: the job did run, so its schedule moves on as after a success, but it is not "up".
+      const state: CheckState = { ...base, ...deadlines(check, now), consecutiveFailures };
+      return { state, flip: null, durationMs, outcome: "tolerated" };
+    }
+    const state: CheckState = { ...base, status: "down", nextDueAt: null, alertAfter: null, consecutiveFailures };
     const outcome = failure.reason === "too_short" || failure.reason === "too_early" ? failure.reason : null;
-    return { state, flip: flipTo(check, "down", failure.reason, failure.detail), durationMs, outcome };
+    const detail =
+      check.failureThreshold > 1 ? `${failure.detail} (${consecutiveFailures} failures in a row)` : failure.detail;
+    return { state, flip: flipTo(check, "down", failure.reason, detail), durationMs, outcome };
   }
+  const state: CheckState = {
+    ...base,
+    status: "up",
+    ...deadlines({ ...check, status: "up" }, now),
+    consecutiveFailures: 0,
+  };
+  return { state, flip: flipTo(check, "up", "ping", ""), durationMs, outcome: null };
+}
+
+/** The next expected ping after one that arrived at `now`, and when the check goes down without it. */
+function deadlines(check: CheckState, now: number): Pick<CheckState, "nextDueAt" | "alertAfter"> {
+  if (check.status === "paused") return { nextDueAt: null, alertAfter: null };
   const schedule = scheduleOf(check);
   const nextDueAt = nextExpectedAt(schedule, now);
-  const state: CheckState = { ...base, status: "up", nextDueAt, alertAfter: nextDueAt + schedule.graceS * 1000 };
-  return { state, flip: flipTo(check, "up", "ping", ""), durationMs, outcome: null };
+  return { nextDueAt, alertAfter: nextDueAt + schedule.graceS * 1000 };
 }
 
 /** The sweep's transition: alert_after passed with nothing arriving. */

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../app";
 import { constantTimeEqual } from "../domain/signing";
 import { AppError } from "../errors";
+import { rememberPublicUrl } from "../services/settings";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -19,10 +20,12 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
     constantTimeEqual(token, c.env.ADMIN_TOKEN),
     c.env.ADMIN_READ_TOKEN ? constantTimeEqual(token, c.env.ADMIN_READ_TOKEN) : Promise.resolve(false),
   ]);
-  if (isAdmin) return next();
-  if (isReader) {
-    if (SAFE_METHODS.has(c.req.method)) return next();
+  if (isReader && !isAdmin && !SAFE_METHODS.has(c.req.method)) {
     throw new AppError("forbidden", "the read-only token cannot change anything");
+  }
+  if (isAdmin || isReader) {
+    if (!c.env.PUBLIC_URL) c.executionCtx.waitUntil(rememberPublicUrl(c.get("db"), c.get("baseUrl"), Date.now()));
+    return next();
   }
   throw new AppError("unauthorized", "invalid bearer token");
 });

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { isUuid, parsePingPath } from "../domain/ping-url";
 import { constantTimeEqual, pingKeyOf } from "../domain/signing";
-import { createCheck, findCheck } from "../services/checks";
+import { CHECK_DEFAULTS, createCheck, findCheck } from "../services/checks";
 import { dispatchAlerts } from "../services/dispatch";
 import { PING_BODY_LIMIT, readLimitedBody, recordPing } from "../services/pings";
 
@@ -71,21 +71,5 @@ function text(c: Context<AppEnv>, body: string, status: 200 | 201 | 400 | 404 | 
   return c.text(body, status);
 }
 
-/** healthchecks' defaults for a check created by `?create=1`: daily, one hour of grace. */
-function defaultCheck(slug: string) {
-  return {
-    name: slug,
-    slug,
-    kind: "heartbeat" as const,
-    periodS: 86_400,
-    cron: null,
-    tz: "UTC",
-    graceS: 3_600,
-    tags: [],
-    desc: "",
-    group: "",
-    public: false,
-    minDurationS: null,
-    earlyS: null,
-  };
-}
+/** A check created by `?create=1` gets healthchecks' defaults and its slug as its name. */
+const defaultCheck = (slug: string) => ({ ...CHECK_DEFAULTS, name: slug, slug });

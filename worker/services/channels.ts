@@ -1,23 +1,52 @@
 import { desc, eq } from "drizzle-orm";
 import { channels, type ChannelRow } from "../db/schema";
+import { seal, unseal } from "../domain/seal";
 import { hmacSha256, toHex } from "../domain/signing";
 import { notFound } from "../errors";
 import type { Db } from "./db";
 
-export type NewChannel = { kind: "webhook"; name: string; url: string };
+export type ChannelKind = ChannelRow["kind"];
 
-export async function createChannel(db: Db, input: NewChannel, now: number): Promise<ChannelRow> {
+export type ChannelInput = {
+  kind: ChannelKind;
+  name: string;
+  config: Record<string, unknown>;
+  target: string;
+  filterTags: string[];
+  filterChecks: string[];
+  repeatEveryS: number | null;
+};
+
+export async function createChannel(db: Db, masterKey: string, input: ChannelInput, now: number): Promise<ChannelRow> {
   const [row] = await db
     .insert(channels)
     .values({
+      ...input,
       uuid: crypto.randomUUID(),
-      kind: input.kind,
-      name: input.name,
-      config: { url: input.url },
+      config: await seal(masterKey, input.config),
       createdAt: now,
+      updatedAt: now,
     })
     .returning();
   return row!;
+}
+
+/** Replaces the channel's settings; a new config also clears a "broken" mark (the user fixed it). */
+export async function updateChannel(
+  db: Db,
+  masterKey: string,
+  row: ChannelRow,
+  input: ChannelInput,
+  configChanged: boolean,
+  now: number,
+): Promise<ChannelRow> {
+  const repaired = configChanged ? { status: "ok" as const, brokenReason: null, brokenAt: null } : {};
+  const [updated] = await db
+    .update(channels)
+    .set({ ...input, ...repaired, config: await seal(masterKey, input.config), updatedAt: now })
+    .where(eq(channels.id, row.id))
+    .returning();
+  return updated!;
 }
 
 export async function listChannels(db: Db): Promise<ChannelRow[]> {
@@ -32,6 +61,21 @@ export async function getChannel(db: Db, uuid: string): Promise<ChannelRow> {
 
 export async function deleteChannel(db: Db, row: ChannelRow): Promise<void> {
   await db.delete(channels).where(eq(channels.id, row.id));
+}
+
+export function channelConfig<T = Record<string, unknown>>(masterKey: string, row: Pick<ChannelRow, "config">) {
+  return unseal<T>(masterKey, row.config);
+}
+
+export async function markBroken(db: Db, channelId: number, reason: string, now: number): Promise<void> {
+  await db
+    .update(channels)
+    .set({ status: "broken", brokenReason: reason, brokenAt: now })
+    .where(eq(channels.id, channelId));
+}
+
+export async function markWorking(db: Db, channelId: number): Promise<void> {
+  await db.update(channels).set({ status: "ok", brokenReason: null, brokenAt: null }).where(eq(channels.id, channelId));
 }
 
 /** The webhook signing secret is derived, never stored: HMAC(master key, "channel:" + uuid). */

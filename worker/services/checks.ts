@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
 import { checks, flips, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
+import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
 import { isUniqueViolation, newRevision, type Db } from "./db";
 
@@ -18,6 +19,27 @@ export type CheckInput = {
   public: boolean;
   minDurationS: number | null;
   earlyS: number | null;
+  failureThreshold: number;
+  flapThreshold: number;
+  parentId: number | null;
+};
+
+/** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
+export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
+  kind: "heartbeat",
+  periodS: 86_400,
+  cron: null,
+  tz: "UTC",
+  graceS: 3_600,
+  tags: [],
+  desc: "",
+  group: "",
+  public: false,
+  minDurationS: null,
+  earlyS: null,
+  failureThreshold: 1,
+  flapThreshold: DEFAULT_FLAP_THRESHOLD,
+  parentId: null,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
@@ -87,6 +109,34 @@ export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<C
   return writeCheck(db, row, values, now);
 }
 
+/**
+ * The parent a check may have: an existing check that is not the check itself and does not
+ * (through its own parents) depend on it, so suppression can never go round in a circle.
+ */
+export async function resolveParent(db: Db, ref: string, child: CheckRow | null): Promise<number> {
+  const parent = await findCheck(db, ref);
+  if (!parent)
+    throw new AppError("validation_failed", `invalid json: parent: no check "${ref}"`, [
+      { field: "parent", message: `no check "${ref}"` },
+    ]);
+  for (let cursor: CheckRow | undefined = parent, depth = 0; cursor && depth < 50; depth++) {
+    if (child && cursor.id === child.id) {
+      throw new AppError("validation_failed", "invalid json: parent: a check cannot depend on itself", [
+        { field: "parent", message: "a check cannot depend on itself" },
+      ]);
+    }
+    cursor =
+      cursor.parentId === null ? undefined : await db.query.checks.findFirst({ where: eq(checks.id, cursor.parentId) });
+  }
+  return parent.id;
+}
+
+export async function uuidOfCheck(db: Db, id: number | null): Promise<string | null> {
+  if (id === null) return null;
+  const row = await db.query.checks.findFirst({ where: eq(checks.id, id), columns: { uuid: true } });
+  return row?.uuid ?? null;
+}
+
 /** The columns the state machine owns, ready for an UPDATE. */
 export function stateColumns(state: CheckState) {
   return {
@@ -97,6 +147,7 @@ export function stateColumns(state: CheckState) {
     lastDurationMs: state.lastDurationMs,
     nextDueAt: state.nextDueAt,
     alertAfter: state.alertAfter,
+    consecutiveFailures: state.consecutiveFailures,
   };
 }
 

@@ -1,16 +1,28 @@
 import type { Env } from "../env";
 import { openDb } from "./db";
-import { deliverDue, fanOutFlips } from "./notify";
+import { deliverDue, type DeliveryContext } from "./delivery";
+import { fanOutFlips } from "./outbox";
+
+/** Everything a delivery needs from the Worker's environment. */
+export function deliveryContext(env: Env, publicUrl: string, now: number): DeliveryContext {
+  return {
+    db: openDb(env.DB),
+    masterKey: env.LIFEBOAT_MASTER_KEY,
+    publicUrl,
+    mailer: { binding: env.EMAIL, from: env.EMAIL_FROM },
+    now,
+  };
+}
 
 /**
  * Sends the alerts a ping just caused without waiting for the next sweep (run via waitUntil).
  * The outbox makes this safe to race with a sweep: a row is claimed by exactly one sender.
  */
 export async function dispatchAlerts(env: Env, publicUrl: string, now: number): Promise<void> {
-  const db = openDb(env.DB);
+  const ctx = deliveryContext(env, publicUrl, now);
   try {
-    await fanOutFlips(db, now);
-    await deliverDue({ db, masterKey: env.LIFEBOAT_MASTER_KEY, publicUrl, now });
+    await fanOutFlips(ctx.db, now);
+    await deliverDue(ctx);
   } catch (error) {
     // The sweep retries within a minute; log the failure without request data.
     console.error("immediate alert dispatch failed:", error instanceof Error ? error.message : error);

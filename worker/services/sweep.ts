@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { pruneNonces } from "./keys";
-import { deliverDue, fanOutFlips, type NotifyContext } from "./notify";
+import { deliverDue, type DeliveryContext } from "./delivery";
+import { fanOutFlips, queueReminders, resumeAfterQuietEnds } from "./outbox";
 
 export type SweepReport = {
   timedOut: number;
@@ -33,10 +34,11 @@ export async function markOverdue(db: Db, now: number): Promise<{ timedOut: numb
 }
 
 /** One cron run: every step is idempotent, so a skipped or doubled run is harmless. */
-export async function runSweep(ctx: NotifyContext): Promise<SweepReport> {
+export async function runSweep(ctx: DeliveryContext): Promise<SweepReport> {
   const { db, now } = ctx;
   const overdue = await markOverdue(db, now);
-  const notificationsQueued = await fanOutFlips(db, now);
+  const notificationsQueued =
+    (await fanOutFlips(db, now)) + (await resumeAfterQuietEnds(db, now)) + (await queueReminders(db, now));
   const delivery = await deliverDue(ctx);
   await pruneNonces(db, now);
   return { ...overdue, notificationsQueued, ...delivery };

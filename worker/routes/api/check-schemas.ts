@@ -8,7 +8,7 @@ export const Slug = z
   .regex(/^[a-z0-9_-]{1,64}$/, "use 1–64 characters of a-z, 0-9, _ and -")
   .openapi({ example: "nightly-db-backup" });
 
-const Tag = z.string().regex(/^[A-Za-z0-9_.:-]{1,40}$/, "tags are 1–40 characters of A-Z, a-z, 0-9, _ . : -");
+export const Tag = z.string().regex(/^[A-Za-z0-9_.:-]{1,40}$/, "tags are 1–40 characters of A-Z, a-z, 0-9, _ . : -");
 
 /** Fields shared by create and update; all optional here, defaults applied on create. */
 const CheckFields = z.object({
@@ -25,6 +25,15 @@ const CheckFields = z.object({
   public: z.boolean(),
   min_duration_s: z.number().int().min(1).max(YEAR_S).nullable(),
   early_s: z.number().int().min(1).max(YEAR_S).nullable(),
+  failure_threshold: z.number().int().min(1).max(100).openapi({ description: "down only after N failures in a row" }),
+  flap_threshold: z.number().int().min(2).max(100).openapi({
+    description: "more state changes than this in an hour is flapping: one alert instead of many",
+  }),
+  parent: Slug.or(z.string().uuid())
+    .nullable()
+    .openapi({
+      description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
+    }),
 });
 
 type Fields = Partial<z.infer<typeof CheckFields>>;
@@ -84,6 +93,9 @@ export const CheckView = z
     public: z.boolean(),
     min_duration_s: z.number().nullable(),
     early_s: z.number().nullable(),
+    failure_threshold: z.number(),
+    flap_threshold: z.number(),
+    parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
     n_pings: z.number(),
     last_ping_at: Iso,
     last_duration_s: z.number().nullable(),

@@ -11,6 +11,9 @@ import {
   pauseCheck,
   resumeCheck,
   updateCheck,
+  CHECK_DEFAULTS,
+  resolveParent,
+  uuidOfCheck,
   type CheckInput,
 } from "../../services/checks";
 import { listFlips } from "../../services/flips";
@@ -26,7 +29,9 @@ import {
   UpdateCheck,
 } from "./check-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
-import { checkView, flipView, pingView } from "./views";
+import { checkView, deliveryView, flipView, pingView } from "./views";
+import { listDeliveries } from "../../services/deliveries";
+import { DeliveryView } from "./delivery-schemas";
 
 export const checksApi = createRouter();
 
@@ -92,6 +97,18 @@ const routes = {
       200: jsonResponse(z.object({ pings: z.array(PingView) }), "The last 100 pings, newest first, with bodies"),
     }),
   }),
+  deliveries: createRoute({
+    method: "get",
+    path: "/checks/{id}/deliveries",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: withErrors({
+      200: jsonResponse(
+        z.object({ deliveries: z.array(DeliveryView) }),
+        "Alerts about this check on every channel, newest first",
+      ),
+    }),
+  }),
   flips: createRoute({
     method: "get",
     path: "/checks/{id}/flips",
@@ -102,7 +119,8 @@ const routes = {
 };
 
 async function view(c: Context<AppEnv>, row: CheckRow) {
-  return checkView(row, { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) }, Date.now());
+  const links = { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) };
+  return checkView(row, links, Date.now(), await uuidOfCheck(c.get("db"), row.parentId));
 }
 
 checksApi.openapi(routes.list, async (c) => {
@@ -120,7 +138,10 @@ checksApi.openapi(routes.list, async (c) => {
 });
 
 checksApi.openapi(routes.create, async (c) => {
-  const row = await createCheck(c.get("db"), toCheckInput(c.req.valid("json")), Date.now());
+  const db = c.get("db");
+  const body = c.req.valid("json");
+  const parentId = body.parent ? await resolveParent(db, body.parent, null) : null;
+  const row = await createCheck(db, toCheckInput(body, parentId), Date.now());
   return c.json(await view(c, row), 201);
 });
 
@@ -131,7 +152,10 @@ checksApi.openapi(routes.get, async (c) => {
 checksApi.openapi(routes.update, async (c) => {
   const db = c.get("db");
   const row = await getCheck(db, c.req.valid("param").id);
-  const updated = await updateCheck(db, row, toCheckInput(c.req.valid("json"), row), Date.now());
+  const body = c.req.valid("json");
+  const parentId =
+    body.parent === undefined ? row.parentId : body.parent === null ? null : await resolveParent(db, body.parent, row);
+  const updated = await updateCheck(db, row, toCheckInput(body, parentId, row), Date.now());
   return c.json(await view(c, updated), 200);
 });
 
@@ -158,6 +182,12 @@ checksApi.openapi(routes.pings, async (c) => {
   return c.json({ pings: (await listPings(db, row.id)).map(pingView) }, 200);
 });
 
+checksApi.openapi(routes.deliveries, async (c) => {
+  const db = c.get("db");
+  const row = await getCheck(db, c.req.valid("param").id);
+  return c.json({ deliveries: (await listDeliveries(db, { checkId: row.id })).map(deliveryView) }, 200);
+});
+
 checksApi.openapi(routes.flips, async (c) => {
   const db = c.get("db");
   const row = await getCheck(db, c.req.valid("param").id);
@@ -170,22 +200,26 @@ type Body = z.infer<typeof UpdateCheck>;
  * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
  * switches the schedule to cron and setting `period_s` switches it back.
  */
-function toCheckInput(body: Body, existing?: CheckRow): CheckInput {
+function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
   const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
+  const d = CHECK_DEFAULTS;
   const input: CheckInput = {
     name: body.name ?? existing?.name ?? "",
     slug: body.slug ?? existing?.slug ?? slugify(body.name ?? ""),
-    kind: body.kind ?? existing?.kind ?? "heartbeat",
-    periodS: cron ? null : (body.period_s ?? existing?.periodS ?? 86_400),
+    kind: body.kind ?? existing?.kind ?? d.kind,
+    periodS: cron ? null : (body.period_s ?? existing?.periodS ?? d.periodS),
     cron,
-    tz: body.tz ?? existing?.tz ?? "UTC",
-    graceS: body.grace_s ?? existing?.graceS ?? 3_600,
-    tags: body.tags ?? existing?.tags ?? [],
-    desc: body.desc ?? existing?.desc ?? "",
-    group: body.group ?? existing?.group ?? "",
-    public: body.public ?? existing?.public ?? false,
-    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : (existing?.minDurationS ?? null),
-    earlyS: body.early_s !== undefined ? body.early_s : (existing?.earlyS ?? null),
+    tz: body.tz ?? existing?.tz ?? d.tz,
+    graceS: body.grace_s ?? existing?.graceS ?? d.graceS,
+    tags: body.tags ?? existing?.tags ?? d.tags,
+    desc: body.desc ?? existing?.desc ?? d.desc,
+    group: body.group ?? existing?.group ?? d.group,
+    public: body.public ?? existing?.public ?? d.public,
+    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : (existing?.minDurationS ?? d.minDurationS),
+    earlyS: body.early_s !== undefined ? body.early_s : (existing?.earlyS ?? d.earlyS),
+    failureThreshold: body.failure_threshold ?? existing?.failureThreshold ?? d.failureThreshold,
+    flapThreshold: body.flap_threshold ?? existing?.flapThreshold ?? d.flapThreshold,
+    parentId,
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });

@@ -2,12 +2,14 @@ import { createRouter } from "../../app";
 import { channelsApi } from "./channels";
 import { checksApi } from "./checks";
 import { keysApi } from "./keys";
+import { maintenanceApi } from "./maintenance";
 
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
 adminApi.route("/", checksApi);
 adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
+adminApi.route("/", maintenanceApi);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",

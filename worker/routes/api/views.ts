@@ -1,12 +1,13 @@
 import type { CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { currentStatus } from "../../domain/state";
+import type { DeliveryRow } from "../../services/deliveries";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export type Links = { baseUrl: string; pingKey: string };
 
 /** A check as the API shows it: snake_case, ISO times, derived status and both ping URLs. */
-export function checkView(row: CheckRow, links: Links, now: number) {
+export function checkView(row: CheckRow, links: Links, now: number, parentUuid: string | null = null) {
   return {
     uuid: row.uuid,
     name: row.name,
@@ -24,6 +25,9 @@ export function checkView(row: CheckRow, links: Links, now: number) {
     public: row.public,
     min_duration_s: row.minDurationS,
     early_s: row.earlyS,
+    failure_threshold: row.failureThreshold,
+    flap_threshold: row.flapThreshold,
+    parent: parentUuid,
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),
     last_duration_s: row.lastDurationMs === null ? null : row.lastDurationMs / 1000,
@@ -62,5 +66,22 @@ export function flipView(row: FlipRow) {
     reason: row.reason,
     detail: row.detail,
     at: new Date(row.createdAt).toISOString(),
+  };
+}
+
+export function deliveryView(row: DeliveryRow) {
+  return {
+    id: row.id,
+    check: { uuid: row.check_uuid, name: row.check_name },
+    channel: row.channel_uuid,
+    kind: row.kind,
+    status: row.status,
+    suppressed_reason: row.suppressed_reason,
+    attempts: row.attempts,
+    last_error: row.last_error,
+    response_status: row.response_status,
+    created_at: new Date(row.created_at).toISOString(),
+    sent_at: iso(row.sent_at),
+    next_attempt_at: row.status === "pending" ? new Date(row.next_attempt_at).toISOString() : null,
   };
 }

@@ -1,0 +1,58 @@
+// What every channel is asked to say, and what a channel renderer must produce. Renderers are pure:
+// (alert, channel config, secret) in, an outbound request or an email out. Transport, retries and
+// the outbox live in services/.
+
+export type AlertKind = "down" | "up" | "reminder" | "flapping" | "test";
+
+export type Alert = {
+  kind: AlertKind;
+  /** Stable across retries of one delivery; receivers may use it to drop duplicates. */
+  deliveryId: string;
+  check: {
+    uuid: string;
+    name: string;
+    slug: string;
+    tags: string[];
+    /** The state this alert reports: "down", "up", … (the check's current state for flapping). */
+    status: string;
+    /** Absolute link to the check (the dashboard later; the API document today). */
+    url: string;
+  };
+  /** The state before the change this alert is about (null for reminders, flapping and tests). */
+  previousStatus: string | null;
+  /** Machine reason of the flip: timeout, run_timeout, fail, exit_status, too_short, too_early, anomaly, ping, … */
+  reason: string;
+  /** The reason in words: "no ping before the deadline", "exit status 3", … Untrusted: escape it. */
+  reasonText: string;
+  /** When the current state began (unix ms). */
+  since: number;
+  /** The last ping of any kind (unix ms), or null when the check never received one. */
+  lastPingAt: number | null;
+  /** Tail of the last ping body (a job's output). Untrusted text: every renderer escapes and cuts it. */
+  logExcerpt: string | null;
+  /** Dependent checks that are down too and were folded into this (the parent's) alert. */
+  children: { name: string; url: string }[];
+  /** For `flapping`: how many times the check changed state in the last hour. */
+  flipsLastHour: number | null;
+  /** For `reminder`: 1 for the first reminder, 2 for the second, … */
+  reminderNumber: number | null;
+};
+
+export type HttpDelivery = {
+  transport: "http";
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+};
+
+export type EmailDelivery = {
+  transport: "email";
+  to: string;
+  subject: string;
+  text: string;
+};
+
+export type Delivery = HttpDelivery | EmailDelivery;
+
+/** How a failed HTTP answer should be treated: try again later, or stop and mark the channel broken. */
+export type FailureKind = "retry" | "permanent";

@@ -1,0 +1,43 @@
+// Every channel kind Lifeboat can alert through. Adding one: a file next to these, one line here.
+import type { z } from "zod";
+import type { Alert, Delivery } from "./alert";
+import type { ChannelKind, RenderContext } from "./channel";
+import { discord } from "./discord";
+import { email } from "./email";
+import { ntfy } from "./ntfy";
+import { pagerduty } from "./pagerduty";
+import { slack } from "./slack";
+import { telegram } from "./telegram";
+import { webhook } from "./webhook";
+
+export const channelKinds = { webhook, slack, discord, telegram, ntfy, email, pagerduty } as const;
+
+export type ChannelKindName = keyof typeof channelKinds;
+/** A kind's config after validation, defaults filled in. */
+export type ChannelConfig<K extends ChannelKindName> = z.output<(typeof channelKinds)[K]["config"]>;
+export type { ChannelKind, RenderContext };
+
+export const isChannelKind = (name: string): name is ChannelKindName => Object.hasOwn(channelKinds, name);
+
+/** The kind as the common interface, for code that handles any kind (the outbox, the API). */
+export const kindOf = (name: ChannelKindName) => channelKinds[name] as unknown as ChannelKind<ChannelKindName>;
+
+/**
+ * Validates a stored or submitted config and renders it in one step. Throws zod's error when the
+ * config does not fit the kind (a stored config always should).
+ */
+export async function renderAlert(
+  name: ChannelKindName,
+  alert: Alert,
+  rawConfig: unknown,
+  ctx: RenderContext,
+): Promise<Delivery> {
+  const kind = kindOf(name);
+  return kind.render(alert, kind.config.parse(rawConfig), ctx);
+}
+
+/** The config without its credentials, for showing a channel back to a user. */
+export function publicConfig(name: ChannelKindName, config: Record<string, unknown>): Record<string, unknown> {
+  const secret = new Set(kindOf(name).secretFields);
+  return Object.fromEntries(Object.entries(config).filter(([field]) => !secret.has(field)));
+}

@@ -1,0 +1,203 @@
+import { sql } from "drizzle-orm";
+import type { ChannelRow } from "../db/schema";
+import { kindOf, renderAlert } from "../domain/alerts";
+import type { Alert, AlertKind } from "../domain/alerts/alert";
+import { retryDelayMs, GIVE_UP_AFTER_MS } from "../domain/alerts/retry";
+import { unseal } from "../domain/seal";
+import { channelSecret, markBroken, markWorking } from "./channels";
+import { batch, type Db } from "./db";
+import { transmit, type Mailer, type TransmitResult } from "./transport";
+
+// The sending side of the outbox. Rows are claimed with one conditional UPDATE, so overlapping
+// runs never send the same row; a run that dies mid-send leaves a claim that expires and retries.
+
+/** Free plan: 50 subrequests per invocation. Deliveries stay well under it; the rest goes next run. */
+export const DELIVERIES_PER_RUN = 20;
+const CLAIM_MS = 60_000;
+
+export type DeliveryContext = { db: Db; masterKey: string; publicUrl: string; mailer: Mailer; now: number };
+
+type DueRow = {
+  id: number;
+  idempotency_key: string;
+  kind: AlertKind;
+  attempts: number;
+  created_at: number;
+  channel_id: number;
+  channel_uuid: string;
+  channel_kind: ChannelRow["kind"];
+  channel_config: string;
+  check_id: number;
+  check_uuid: string;
+  check_name: string;
+  check_slug: string;
+  check_tags: string;
+  check_status: string;
+  last_ping_at: number | null;
+  from_status: string;
+  reason: string;
+  detail: string;
+  flip_at: number;
+  log: string | null;
+  flips_last_hour: number;
+};
+
+export async function deliverDue(
+  ctx: DeliveryContext,
+  limit = DELIVERIES_PER_RUN,
+): Promise<{ sent: number; failed: number }> {
+  const { db, now } = ctx;
+  const ids = await db.all<{ id: number }>(sql`
+    UPDATE notifications SET claimed_until = ${now + CLAIM_MS}, attempts = attempts + 1
+    WHERE id IN (
+      SELECT n.id FROM notifications n JOIN channels ch ON ch.id = n.channel_id
+      WHERE n.status = 'pending' AND n.next_attempt_at <= ${now}
+        AND (n.claimed_until IS NULL OR n.claimed_until < ${now}) AND ch.status = 'ok'
+      ORDER BY n.next_attempt_at LIMIT ${limit}
+    )
+    RETURNING id`);
+  if (ids.length === 0) return { sent: 0, failed: 0 };
+
+  const rows = await db.all<DueRow>(sql`
+    SELECT n.id, n.idempotency_key, n.kind, n.attempts, n.created_at,
+      ch.id AS channel_id, ch.uuid AS channel_uuid, ch.kind AS channel_kind, ch.config AS channel_config,
+      c.id AS check_id, c.uuid AS check_uuid, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
+      c.status AS check_status, c.last_ping_at, f.from_status, f.reason, f.detail, f.created_at AS flip_at,
+      (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
+        ORDER BY id DESC LIMIT 1) AS log,
+      (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
+        AND created_at <= n.created_at AND to_status IN ('up', 'down')) AS flips_last_hour
+    FROM notifications n
+      JOIN channels ch ON ch.id = n.channel_id
+      JOIN flips f ON f.id = n.flip_id
+      JOIN checks c ON c.id = f.check_id
+    WHERE n.id IN (SELECT value FROM json_each(${JSON.stringify(ids.map((r) => r.id))}))`);
+  const children = await downChildren(
+    db,
+    rows.map((r) => r.check_id),
+    ctx.publicUrl,
+  );
+
+  const outcomes = await Promise.all(
+    rows.map(async (row) => ({
+      row,
+      result: await sendOne(ctx, row, alertOf(row, children.get(row.check_id) ?? [], ctx)),
+    })),
+  );
+  const statements = outcomes.map(({ row, result }) => recordOutcome(ctx, row, result));
+  await batch(db, statements);
+  for (const { row, result } of outcomes) {
+    if (!result.ok && isPermanent(row.channel_kind, result)) await markBroken(db, row.channel_id, result.message, now);
+  }
+  return { sent: outcomes.filter((o) => o.result.ok).length, failed: outcomes.filter((o) => !o.result.ok).length };
+}
+
+/** A test message through a channel, sent now; its result repairs or breaks the channel like any delivery. */
+export async function sendTest(ctx: DeliveryContext, channel: ChannelRow): Promise<TransmitResult> {
+  const alert: Alert = {
+    kind: "test",
+    deliveryId: `test:${channel.uuid}:${ctx.now}`,
+    check: {
+      uuid: channel.uuid,
+      name: "Lifeboat test alert",
+      slug: "lifeboat-test",
+      tags: [],
+      status: "up",
+      url: `${ctx.publicUrl}/`,
+    },
+    previousStatus: null,
+    reason: "test",
+    reasonText: "a test sent from the API: this channel works",
+    since: ctx.now,
+    lastPingAt: null,
+    logExcerpt: null,
+    children: [],
+    flipsLastHour: null,
+    reminderNumber: null,
+  };
+  const result = await sendOne(
+    ctx,
+    { channel_kind: channel.kind, channel_config: channel.config, channel_uuid: channel.uuid },
+    alert,
+  );
+  if (result.ok) await markWorking(ctx.db, channel.id);
+  else if (isPermanent(channel.kind, result)) await markBroken(ctx.db, channel.id, result.message, ctx.now);
+  return result;
+}
+
+async function sendOne(
+  ctx: DeliveryContext,
+  row: Pick<DueRow, "channel_kind" | "channel_config" | "channel_uuid">,
+  alert: Alert,
+): Promise<TransmitResult> {
+  try {
+    const config = await unseal(ctx.masterKey, row.channel_config);
+    const signingSecret = await channelSecret(ctx.masterKey, { uuid: row.channel_uuid });
+    const delivery = await renderAlert(row.channel_kind, alert, config, { signingSecret, now: ctx.now });
+    return await transmit(delivery, ctx.mailer);
+  } catch (error) {
+    // A config that no longer parses or renders cannot succeed on retry.
+    return { ok: false, status: null, body: "", message: `could not render: ${String(error)}`, permanent: true };
+  }
+}
+
+function isPermanent(kind: ChannelRow["kind"], result: Extract<TransmitResult, { ok: false }>): boolean {
+  if (result.permanent !== undefined) return result.permanent;
+  return result.status !== null && kindOf(kind).classify(result.status, result.body) === "permanent";
+}
+
+function recordOutcome(ctx: DeliveryContext, row: DueRow, result: TransmitResult) {
+  const { now } = ctx;
+  if (result.ok) {
+    return sql`UPDATE notifications SET status = 'sent', sent_at = ${now}, claimed_until = NULL, last_error = NULL,
+      response_status = ${result.status} WHERE id = ${row.id}`;
+  }
+  const giveUp = isPermanent(row.channel_kind, result) || now - row.created_at >= GIVE_UP_AFTER_MS;
+  return sql`
+    UPDATE notifications SET status = ${giveUp ? "failed" : "pending"}, next_attempt_at = ${now + retryDelayMs(row.attempts)},
+      claimed_until = NULL, last_error = ${result.message}, response_status = ${result.status}
+    WHERE id = ${row.id}`;
+}
+
+function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext): Alert {
+  const reminder = row.kind === "reminder";
+  return {
+    kind: row.kind,
+    deliveryId: row.idempotency_key,
+    check: {
+      uuid: row.check_uuid,
+      name: row.check_name,
+      slug: row.check_slug,
+      tags: JSON.parse(row.check_tags) as string[],
+      status: STATE_OF[row.kind] ?? row.check_status,
+      url: checkUrl(ctx.publicUrl, row.check_uuid),
+    },
+    previousStatus: row.kind === "down" || row.kind === "up" ? row.from_status : null,
+    reason: row.reason,
+    reasonText: row.detail || row.reason,
+    since: row.flip_at,
+    lastPingAt: row.last_ping_at,
+    logExcerpt: row.log,
+    children: row.kind === "down" || reminder ? children : [],
+    flipsLastHour: row.kind === "flapping" ? row.flips_last_hour : null,
+    reminderNumber: reminder ? Number(/:reminder:(\d+)$/.exec(row.idempotency_key)?.[1] ?? 1) : null,
+  };
+}
+
+/** The state an alert reports, whatever the check did since (a retry may go out later). */
+const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };
+
+const checkUrl = (publicUrl: string, uuid: string) => `${publicUrl}/api/v1/checks/${uuid}`;
+
+/** Dependent checks that are down too: a parent's alert lists them instead of each alerting alone. */
+async function downChildren(db: Db, parentIds: number[], publicUrl: string): Promise<Map<number, Alert["children"]>> {
+  const rows = await db.all<{ parent_id: number; name: string; uuid: string }>(sql`
+    SELECT parent_id, name, uuid FROM checks
+    WHERE parent_id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(parentIds)])})) AND status = 'down'
+    ORDER BY name`);
+  const map = new Map<number, Alert["children"]>();
+  for (const row of rows) {
+    map.set(row.parent_id, [...(map.get(row.parent_id) ?? []), { name: row.name, url: checkUrl(publicUrl, row.uuid) }]);
+  }
+  return map;
+}
