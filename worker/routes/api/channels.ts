@@ -20,7 +20,7 @@ import { listDeliveries } from "../../services/deliveries";
 import { Slug, Tag } from "./check-schemas";
 import { DeliveryView } from "./delivery-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
-import { deliveryView } from "./views";
+import { deliveryView, iso } from "./views";
 
 export const channelsApi = createRouter();
 
@@ -253,8 +253,8 @@ async function view(c: Context<AppEnv>, row: ChannelRow) {
     repeat_every_s: row.repeatEveryS,
     status: row.status,
     broken_reason: row.brokenReason,
-    broken_at: row.brokenAt === null ? null : new Date(row.brokenAt).toISOString(),
+    broken_at: iso(row.brokenAt),
     ...(row.kind === "webhook" ? { signing_secret: await channelSecret(masterKey, row) } : {}),
-    created_at: new Date(row.createdAt).toISOString(),
+    created_at: iso(row.createdAt),
   };
 }

@@ -29,11 +29,9 @@ const CheckFields = z.object({
   flap_threshold: z.number().int().min(2).max(100).openapi({
     description: "more state changes than this in an hour is flapping: one alert instead of many",
   }),
-  parent: Slug.or(z.string().uuid())
-    .nullable()
-    .openapi({
-      description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
-    }),
+  parent: Slug.or(z.string().uuid()).nullable().openapi({
+    description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
+  }),
 });
 
 type Fields = Partial<z.infer<typeof CheckFields>>;

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../app";
-import type { AgentKeyRow } from "../../db/schema";
 import { createKey, listKeys, revokeKey } from "../../services/keys";
 import { Slug } from "./check-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { keyView } from "./views";
 
 export const keysApi = createRouter();
 
@@ -68,20 +68,6 @@ const routes = {
     responses: withErrors({ 200: jsonResponse(KeyView, "The revoked key") }),
   }),
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function keyView(row: AgentKeyRow) {
-  return {
-    key_id: row.id,
-    host: row.host,
-    checks: row.checks,
-    scopes: row.scopes,
-    created_at: new Date(row.createdAt).toISOString(),
-    revoked_at: iso(row.revokedAt),
-    last_used_at: iso(row.lastUsedAt),
-  };
-}
 
 keysApi.openapi(routes.create, async (c) => {
   const body = c.req.valid("json");

@@ -13,6 +13,7 @@ import {
 } from "../../services/maintenance";
 import { Slug, Tag } from "./check-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { iso } from "./views";
 
 export const maintenanceApi = createRouter();
 
@@ -181,8 +182,6 @@ function toInput(body: z.infer<typeof CreateWindow>): MaintenanceInput {
   };
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 function view(row: MaintenanceRow, now: number) {
   const next = nextOccurrence(row, now);
   return {
@@ -196,6 +195,6 @@ function view(row: MaintenanceRow, now: number) {
     tags: row.tags,
     checks: row.checks,
     active: occurrenceAt(row, now) !== null,
-    current_or_next: next ? { start: new Date(next.start).toISOString(), end: new Date(next.end).toISOString() } : null,
+    current_or_next: next ? { start: iso(next.start), end: iso(next.end) } : null,
   };
 }

@@ -1,8 +1,10 @@
-import type { CheckRow, FlipRow, PingRow } from "../../db/schema";
+import type { AgentKeyRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { currentStatus } from "../../domain/state";
 import type { DeliveryRow } from "../../services/deliveries";
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Unix ms → ISO 8601, keeping null: every time in the API goes through here. */
+export const iso = <T extends number | null>(ms: T) =>
+  (ms === null ? null : new Date(ms).toISOString()) as T extends number ? string : string | null;
 
 export type Links = { baseUrl: string; pingKey: string };
 
@@ -33,8 +35,8 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     last_duration_s: row.lastDurationMs === null ? null : row.lastDurationMs / 1000,
     next_due_at: iso(row.nextDueAt),
     alert_after: iso(row.alertAfter),
-    created_at: new Date(row.createdAt).toISOString(),
-    updated_at: new Date(row.updatedAt).toISOString(),
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
     ping_url: `${links.baseUrl}/ping/${row.uuid}`,
     slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
   };
@@ -55,7 +57,7 @@ export function pingView(row: PingRow) {
     ip: row.ip,
     user_agent: row.userAgent,
     key_id: row.keyId,
-    received_at: new Date(row.receivedAt).toISOString(),
+    received_at: iso(row.receivedAt),
   };
 }
 
@@ -65,7 +67,7 @@ export function flipView(row: FlipRow) {
     to: row.toStatus,
     reason: row.reason,
     detail: row.detail,
-    at: new Date(row.createdAt).toISOString(),
+    at: iso(row.createdAt),
   };
 }
 
@@ -80,8 +82,20 @@ export function deliveryView(row: DeliveryRow) {
     attempts: row.attempts,
     last_error: row.last_error,
     response_status: row.response_status,
-    created_at: new Date(row.created_at).toISOString(),
+    created_at: iso(row.created_at),
     sent_at: iso(row.sent_at),
-    next_attempt_at: row.status === "pending" ? new Date(row.next_attempt_at).toISOString() : null,
+    next_attempt_at: row.status === "pending" ? iso(row.next_attempt_at) : null,
+  };
+}
+
+export function keyView(row: AgentKeyRow) {
+  return {
+    key_id: row.id,
+    host: row.host,
+    checks: row.checks,
+    scopes: row.scopes,
+    created_at: iso(row.createdAt),
+    revoked_at: iso(row.revokedAt),
+    last_used_at: iso(row.lastUsedAt),
   };
 }
