@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  length_required: 411,
   payload_too_large: 413,
   clock_skew: 401,
   bad_signature: 401,

@@ -6,10 +6,11 @@ import { AppError } from "./errors";
 import { adminAuth } from "./middleware/admin-auth";
 import { requestContext } from "./middleware/context";
 import { agentRoutes } from "./routes/agent";
+import { agentBackupRoutes } from "./routes/agent-backups";
 import { adminApi, openApiDocument } from "./routes/api";
 import { pingRoutes } from "./routes/ping";
 import { openDb } from "./services/db";
-import { deliveryContext } from "./services/dispatch";
+import { sweepContext } from "./services/dispatch";
 import { publicUrlOf } from "./services/settings";
 import { runSweep } from "./services/sweep";
 
@@ -18,6 +19,7 @@ const app = new Hono<AppEnv>();
 app.use("*", requestContext);
 app.route("/ping", pingRoutes);
 app.route("/v1", agentRoutes);
+app.route("/v1", agentBackupRoutes);
 app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
@@ -42,7 +44,8 @@ export default {
   fetch: app.fetch,
   async scheduled(controller: ScheduledController, env: Env) {
     const publicUrl = await publicUrlOf(openDb(env.DB), env.PUBLIC_URL);
-    const report = await runSweep(deliveryContext(env, publicUrl, controller.scheduledTime));
-    if (report.timedOut || report.sent || report.failed) console.log("sweep", JSON.stringify(report));
+    const report = await runSweep(sweepContext(env, publicUrl, controller.scheduledTime));
+    const busy = report.timedOut || report.sent || report.failed || report.abandonedUploads || report.purgedObjects;
+    if (busy) console.log("sweep", JSON.stringify(report));
   },
 } satisfies ExportedHandler<Env>;

@@ -11,11 +11,12 @@ export async function createAgentKey(checks: string[] | "*", scopes = ["ping"]):
 
 export type SignOptions = {
   method?: string;
-  body?: string;
+  body?: string | Uint8Array;
   timestamp?: number;
   nonce?: string;
+  headers?: Record<string, string>;
   /** Change the request after signing, to simulate tampering in transit. */
-  tamper?: { body?: string; path?: string; timestamp?: number };
+  tamper?: { body?: string | Uint8Array; path?: string; timestamp?: number };
 };
 
 /** Builds a signed agent request exactly as docs/SECURITY.md describes. */
@@ -32,6 +33,7 @@ export async function signedRequest(key: AgentKey, path: string, options: SignOp
     method,
     body: method === "GET" ? undefined : (options.tamper?.body ?? body),
     headers: {
+      ...options.headers,
       "X-Lifeboat-Key": key.key_id,
       "X-Lifeboat-Timestamp": String(options.tamper?.timestamp ?? timestamp),
       "X-Lifeboat-Nonce": nonce,
@@ -43,4 +45,11 @@ export async function signedRequest(key: AgentKey, path: string, options: SignOp
 
 export async function sendSigned(key: AgentKey, path: string, options: SignOptions = {}): Promise<Response> {
   return fetchWorker(await signedRequest(key, path, options));
+}
+
+/** A signed request with a JSON body, answered with its status and parsed JSON. */
+export async function signedJson(key: AgentKey, method: string, path: string, value?: unknown) {
+  const response = await sendSigned(key, path, { method, body: value === undefined ? "" : JSON.stringify(value) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
 }

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { deliveryContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { insecureUrlProblem } from "../../worker/routes/api/channels";
 import { call, createCheck, json } from "../helpers/api";
@@ -11,7 +11,7 @@ import { call, createCheck, json } from "../helpers/api";
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const receiver = inject("receiverUrl");
-const sweepAt = (now: number) => runSweep(deliveryContext(env, "https://lifeboat.test", now));
+const sweepAt = (now: number) => runSweep(sweepContext(env, "https://lifeboat.test", now));
 
 let inboxes = 0;
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import worker from "../../worker/index";
 import { describe, expect, inject, it } from "vitest";
 import { openDb } from "../../worker/services/db";
-import { deliveryContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/dispatch";
 import { publicUrlOf, rememberPublicUrl } from "../../worker/services/settings";
 import { markOverdue, runSweep } from "../../worker/services/sweep";
 import { webhookSignature } from "../../worker/domain/alerts/webhook";
@@ -12,7 +12,7 @@ import { call, createCheck, json } from "../helpers/api";
 const HOUR = 3_600_000;
 const receiver = inject("receiverUrl");
 const db = () => openDb(env.DB);
-const sweepAt = (now: number) => runSweep(deliveryContext(env, "https://lifeboat.test", now));
+const sweepAt = (now: number) => runSweep(sweepContext(env, "https://lifeboat.test", now));
 
 /** What the receiver got for one check (a channel hears of every check). */
 async function inbox(name: string, checkUuid?: string): Promise<any[]> {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are unix milliseconds (server clock) in integer columns named *_at.
 
@@ -27,6 +27,10 @@ export const checks = sqliteTable(
     minDurationS: integer("min_duration_s"),
     earlyS: integer("early_s"),
     failureThreshold: integer("failure_threshold").notNull().default(1),
+    // Backup checks: a complete backup smaller than this fraction of the median of the last 7 is
+    // suspicious; with `expectChange`, so is one identical to the previous backup.
+    minSizeFraction: real("min_size_fraction").notNull().default(0.5),
+    expectChange: integer("expect_change", { mode: "boolean" }).notNull().default(false),
     // More state changes than this in an hour is flapping: one alert instead of many.
     flapThreshold: integer("flap_threshold").notNull().default(6),
     // The host's heartbeat: while it is down, this check's alerts fold into the parent's.
@@ -242,7 +246,93 @@ export const nonces = sqliteTable(
   (t) => [primaryKey({ columns: [t.keyId, t.nonce] }), index("nonces_expiry").on(t.expiresAt)],
 );
 
+export const BACKUP_STATUSES = ["uploading", "complete", "suspicious", "failed", "tombstoned", "deleted"] as const;
+export const BACKUP_SOURCES = ["postgres", "mysql", "sqlite", "directory", "volume", "command"] as const;
+
+/** One artifact: a manifest of parts listed in D1, the bytes in R2 under server-chosen keys. */
+export const backups = sqliteTable(
+  "backups",
+  {
+    // "bk_" + 20 random hex: the server names every backup; nothing a client sends becomes a path.
+    id: text("id").primaryKey(),
+    checkId: integer("check_id").notNull(),
+    status: text("status", { enum: BACKUP_STATUSES }).notNull().default("uploading"),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+    partSize: integer("part_size").notNull(),
+    partCount: integer("part_count").notNull(),
+    compression: text("compression").notNull(),
+    encryption: text("encryption").notNull(),
+    source: text("source", { enum: BACKUP_SOURCES }).notNull(),
+    host: text("host").notNull(),
+    meta: text("meta", { mode: "json" })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
+    keyId: text("key_id"),
+    // Server time: the only time retention trusts. Client-claimed times stay in `meta`.
+    receivedAt: integer("received_at").notNull(),
+    completedAt: integer("completed_at"),
+    // Why a complete backup is suspicious, in words ("shrank 98 %: 1.2 GB → 21 kB").
+    anomaly: text("anomaly"),
+    failureLog: text("failure_log"),
+    // Bytes this backup added to storage (parts not already stored for the check).
+    newBytes: integer("new_bytes").notNull().default(0),
+  },
+  (t) => [
+    index("backups_by_check").on(t.checkId, t.receivedAt),
+    index("backups_uploading")
+      .on(t.receivedAt)
+      .where(sql`status = 'uploading'`),
+  ],
+);
+
+export const backupParts = sqliteTable(
+  "backup_parts",
+  {
+    backupId: text("backup_id").notNull(),
+    idx: integer("idx").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.backupId, t.idx] })],
+);
+
+/**
+ * A part's bytes, stored once per check under their sha256 and shared by every backup of that
+ * check that has the same part (an unchanged volume's daily backup adds nothing). `refs` counts
+ * the live backups that use it; at 0 the sweep deletes the object. Each incarnation gets its own
+ * R2 key, so a purge can never delete bytes that a newer upload of the same content wrote.
+ */
+export const blobs = sqliteTable(
+  "blobs",
+  {
+    checkId: integer("check_id").notNull(),
+    sha256: text("sha256").notNull(),
+    size: integer("size").notNull(),
+    r2Key: text("r2_key").notNull(),
+    stored: integer("stored", { mode: "boolean" }).notNull().default(false),
+    refs: integer("refs").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.checkId, t.sha256] }),
+    index("blobs_unreferenced")
+      .on(t.createdAt)
+      .where(sql`refs = 0`),
+  ],
+);
+
+/** R2 objects to delete: filled in the same transaction that drops their last reference. */
+export const purgeQueue = sqliteTable("purge_queue", {
+  r2Key: text("r2_key").primaryKey(),
+  size: integer("size").notNull(),
+  queuedAt: integer("queued_at").notNull(),
+});
+
 export type CheckRow = typeof checks.$inferSelect;
+export type BackupRow = typeof backups.$inferSelect;
+export type BlobRow = typeof blobs.$inferSelect;
 export type PingRow = typeof pings.$inferSelect;
 export type FlipRow = typeof flips.$inferSelect;
 export type ChannelRow = typeof channels.$inferSelect;

@@ -14,7 +14,8 @@ export type FlipReason =
   | "timeout" // nothing arrived before alert_after
   | "run_timeout" // /start without a finish within the grace time
   | "paused"
-  | "resumed";
+  | "resumed"
+  | "anomaly"; // a backup arrived but looks wrong (empty, shrank, unchanged)
 
 /** The part of a check the state machine reads and writes. */
 export type CheckState = ScheduleFields & {
@@ -32,7 +33,13 @@ export type CheckState = ScheduleFields & {
   consecutiveFailures: number;
 };
 
-export type Ping = { kind: PingKind; exitStatus?: number | null; rid?: string | null };
+export type Ping = {
+  kind: PingKind;
+  exitStatus?: number | null;
+  rid?: string | null;
+  /** For a `fail` raised by the server itself (a suspicious backup): the reason to record. */
+  failure?: { reason: FlipReason; detail: string };
+};
 
 export type Flip = { from: StoredStatus; to: StoredStatus; reason: FlipReason; detail: string };
 
@@ -151,7 +158,7 @@ function failureOf(
   durationMs: number | null,
   now: number,
 ): { reason: FlipReason; detail: string } | null {
-  if (ping.kind === "fail") return { reason: "fail", detail: "the job reported a failure" };
+  if (ping.kind === "fail") return ping.failure ?? { reason: "fail", detail: "the job reported a failure" };
   if (ping.kind === "exit" && ping.exitStatus) {
     return { reason: "exit_status", detail: `exit status ${ping.exitStatus}` };
   }

@@ -1,12 +1,15 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
-import type { AgentKeyRow } from "../db/schema";
+import type { AgentKeyRow, CheckRow } from "../db/schema";
 import { AppError } from "../errors";
-import { touchKey, verifySignedRequest, type Scope } from "../services/keys";
+import { findCheck } from "../services/checks";
+import type { Db } from "../services/db";
+import type { PingMeta } from "../services/pings";
+import { forgetNonce, keyAllowsCheck, touchKey, verifySignedRequest, type Scope } from "../services/keys";
 
-/** Signed agent bodies are small (pings with a log tail); uploads stream and never pass through here. */
-export const SIGNED_BODY_LIMIT = 1_048_576;
+/** Signed JSON bodies are small (a ping's log, a manifest of ≤ 10,000 parts); parts stream instead. */
+export const SIGNED_BODY_LIMIT = 2_097_152;
 
 const HEADER_NAMES = {
   keyId: "X-Lifeboat-Key",
@@ -20,20 +23,36 @@ const SignedHeaders = z.object({
   keyId: z.string().regex(/^lbk_[0-9a-f]{20}$/, "X-Lifeboat-Key is not a key id"),
   timestamp: z.string().regex(/^\d{1,12}$/, "X-Lifeboat-Timestamp must be unix seconds"),
   nonce: z.string().regex(/^[0-9a-f]{16,64}$/i, "X-Lifeboat-Nonce must be 16–64 hex characters"),
-  contentSha256: z.string().regex(/^[0-9a-f]{64}$/i, "X-Lifeboat-Content-SHA256 must be 64 hex characters"),
+  contentSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, "X-Lifeboat-Content-SHA256 must be 64 hex characters")
+    .transform((s) => s.toLowerCase()),
   signature: z.string().regex(/^[0-9a-f]{64}$/i, "X-Lifeboat-Signature must be 64 hex characters"),
 });
 
+export type AgentRequest<T> = {
+  key: AgentKeyRow;
+  /** The body, read and hashed; null for a streamed request (its hash is enforced by R2 instead). */
+  body: Uint8Array | null;
+  contentSha256: string;
+  /** What `authorize` returned (the check or backup it loaded). */
+  target: T;
+  /** Undo the nonce record when the request fails after authentication, so a refusal writes nothing. */
+  release: () => Promise<void>;
+};
+
 /**
- * Authenticates a signed agent request (docs/SECURITY.md) and returns the key and the body.
- * `authorize` checks the key against what the request touches; it runs before the nonce is
- * stored, so a refused request writes nothing.
+ * Authenticates a signed agent request (docs/SECURITY.md). `authorize` sees the key and the
+ * verified body, checks what the request may touch, and returns it; it runs before the nonce is
+ * stored, so a refused request writes nothing. With `stream`, the body is left unread for the
+ * route to stream into R2, whose own sha256 check enforces the signed content hash.
  */
-export async function authenticateAgent(
+export async function authenticateAgent<T>(
   c: Context<AppEnv>,
-  scope: Scope,
-  authorize: (key: AgentKeyRow) => void | Promise<void>,
-): Promise<{ key: AgentKeyRow; body: Uint8Array }> {
+  scopes: Scope | Scope[],
+  authorize: (key: AgentKeyRow, body: Uint8Array | null) => T | Promise<T>,
+  options: { stream?: boolean } = {},
+): Promise<AgentRequest<T>> {
   const headers = Object.fromEntries(Object.entries(HEADER_NAMES).map(([field, name]) => [field, c.req.header(name)]));
   const parsed = SignedHeaders.safeParse(headers);
   if (!parsed.success) {
@@ -42,20 +61,58 @@ export async function authenticateAgent(
     );
     throw new AppError("unauthorized", `unsigned or malformed request: ${problems.join("; ")}`);
   }
-  if (Number(c.req.header("Content-Length") ?? "0") > SIGNED_BODY_LIMIT) throw tooLarge();
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.byteLength > SIGNED_BODY_LIMIT) throw tooLarge();
+  let body: Uint8Array | null = null;
+  if (!options.stream) {
+    if (Number(c.req.header("Content-Length") ?? "0") > SIGNED_BODY_LIMIT) throw tooLarge();
+    body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > SIGNED_BODY_LIMIT) throw tooLarge();
+  }
 
   const url = new URL(c.req.url);
   const now = Date.now();
   const db = c.get("db");
+  const allowed = Array.isArray(scopes) ? scopes : [scopes];
   const request = { method: c.req.method, pathWithQuery: url.pathname + url.search, headers: parsed.data, body };
+  let target!: T;
   const key = await verifySignedRequest(db, c.env.LIFEBOAT_MASTER_KEY, request, now, async (key) => {
-    if (!key.scopes.includes(scope)) throw new AppError("forbidden", `key "${key.id}" lacks the "${scope}" scope`);
-    await authorize(key);
+    if (!allowed.some((scope) => key.scopes.includes(scope))) {
+      throw new AppError("forbidden", `key "${key.id}" lacks the "${allowed.join('" or "')}" scope`);
+    }
+    target = await authorize(key, body);
   });
   c.executionCtx.waitUntil(touchKey(db, key, now));
-  return { key, body };
+  return {
+    key,
+    body,
+    contentSha256: parsed.data.contentSha256,
+    target,
+    release: () => forgetNonce(db, key.id, parsed.data.nonce),
+  };
+}
+
+/**
+ * The check a key may touch, by slug. A key that is not allowed the check is told so (403) before
+ * anything reveals whether the check exists; an allowed but missing check is a 404.
+ */
+export async function allowedCheck(db: Db, key: AgentKeyRow, slug: string): Promise<CheckRow> {
+  if (!keyAllowsCheck(key, slug))
+    throw new AppError("forbidden", `key "${key.id}" is not allowed to touch check "${slug}"`);
+  const check = await findCheck(db, slug);
+  if (!check || check.slug !== slug) throw new AppError("not_found", `check "${slug}" not found`);
+  return check;
+}
+
+/** How a signed request is logged as a ping of its check. */
+export function signedPingMeta(c: Context<AppEnv>, key: AgentKeyRow, body: string, truncated = false): PingMeta {
+  return {
+    body,
+    bodyTruncated: truncated,
+    source: "signed",
+    method: c.req.method,
+    ip: c.req.header("CF-Connecting-IP") ?? null,
+    userAgent: c.req.header("User-Agent")?.slice(0, 200) ?? null,
+    keyId: key.id,
+  };
 }
 
 const tooLarge = () =>

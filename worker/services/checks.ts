@@ -21,6 +21,8 @@ export type CheckInput = {
   earlyS: number | null;
   failureThreshold: number;
   flapThreshold: number;
+  minSizeFraction: number;
+  expectChange: boolean;
   parentId: number | null;
 };
 
@@ -39,6 +41,8 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   earlyS: null,
   failureThreshold: 1,
   flapThreshold: DEFAULT_FLAP_THRESHOLD,
+  minSizeFraction: 0.5,
+  expectChange: false,
   parentId: null,
 };
 
@@ -57,6 +61,10 @@ export async function createCheck(db: Db, input: CheckInput, now: number): Promi
 /** Finds a check by uuid or slug; either may be used in API paths. */
 export async function findCheck(db: Db, idOrSlug: string): Promise<CheckRow | undefined> {
   return db.query.checks.findFirst({ where: or(eq(checks.uuid, idOrSlug), eq(checks.slug, idOrSlug)) });
+}
+
+export async function findCheckById(db: Db, id: number): Promise<CheckRow | undefined> {
+  return db.query.checks.findFirst({ where: eq(checks.id, id) });
 }
 
 export async function getCheck(db: Db, idOrSlug: string): Promise<CheckRow> {
@@ -84,8 +92,20 @@ export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now:
   return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now));
 }
 
-/** Pings go by foreign-key cascade; flips (no foreign key, see schema) and their outbox rows here. */
+/**
+ * Pings go by foreign-key cascade; flips (no foreign key, see schema) and their outbox rows here.
+ * A check that still has backups is refused: deleting a check must never be a way to lose them.
+ */
 export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
+  const kept = await db.get<{ n: number }>(
+    sql`SELECT count(*) AS n FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
+  );
+  if (kept && kept.n > 0) {
+    throw new AppError(
+      "conflict",
+      `the check still has ${kept.n} backup(s); delete them first (DELETE /api/v1/backups/{id})`,
+    );
+  }
   await db.batch([db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id))]);
 }
 

@@ -2,6 +2,7 @@ import type { Env } from "../env";
 import { openDb } from "./db";
 import { deliverDue, type DeliveryContext } from "./delivery";
 import { fanOutFlips } from "./outbox";
+import type { SweepContext } from "./sweep";
 
 /** Everything a delivery needs from the Worker's environment. */
 export function deliveryContext(env: Env, publicUrl: string, now: number): DeliveryContext {
@@ -12,6 +13,11 @@ export function deliveryContext(env: Env, publicUrl: string, now: number): Deliv
     mailer: { binding: env.EMAIL, from: env.EMAIL_FROM },
     now,
   };
+}
+
+/** The delivery context plus the bucket the sweep's storage steps need. */
+export function sweepContext(env: Env, publicUrl: string, now: number): SweepContext {
+  return { ...deliveryContext(env, publicUrl, now), bucket: env.BUCKET };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { agentKeys, nonces, type AgentKeyRow } from "../db/schema";
 import {
   canonicalRequest,
@@ -49,7 +49,8 @@ export type SignedRequest = {
   method: string;
   pathWithQuery: string;
   headers: SignedHeaders;
-  body: Uint8Array;
+  /** null for a streamed body: the signed content hash is then enforced by R2's sha256 check. */
+  body: Uint8Array | null;
 };
 
 /**
@@ -78,9 +79,11 @@ export async function verifySignedRequest(
   if (!key) throw new AppError("unknown_key", `unknown key "${headers.keyId}"`);
   if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
 
-  const bodyHash = await sha256Hex(request.body);
-  if (!(await constantTimeEqual(bodyHash, headers.contentSha256.toLowerCase()))) {
-    throw new AppError("bad_signature", "content hash mismatch: X-Lifeboat-Content-SHA256 is not the body's sha256");
+  if (request.body !== null) {
+    const bodyHash = await sha256Hex(request.body);
+    if (!(await constantTimeEqual(bodyHash, headers.contentSha256.toLowerCase()))) {
+      throw new AppError("bad_signature", "content hash mismatch: X-Lifeboat-Content-SHA256 is not the body's sha256");
+    }
   }
   const secret = await deriveKeySecret(masterKey, key.id);
   const expected = await signRequest(secret, canonicalRequest(request.method, request.pathWithQuery, headers));
@@ -105,6 +108,11 @@ export async function verifySignedRequest(
 export async function touchKey(db: Db, key: AgentKeyRow, now: number): Promise<void> {
   if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return;
   await db.update(agentKeys).set({ lastUsedAt: now }).where(eq(agentKeys.id, key.id));
+}
+
+/** Forgets a nonce of a request that failed after authentication (a retry of it fails the same way). */
+export async function forgetNonce(db: Db, keyId: string, nonce: string): Promise<void> {
+  await db.delete(nonces).where(and(eq(nonces.keyId, keyId), eq(nonces.nonce, nonce)));
 }
 
 export async function pruneNonces(db: Db, now: number): Promise<void> {

@@ -2,7 +2,10 @@ import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { pruneNonces } from "./keys";
 import { deliverDue, type DeliveryContext } from "./delivery";
+import { abandonStaleUploads, checkQuota, purgeUnreferenced } from "./storage";
 import { fanOutFlips, queueReminders, resumeAfterQuietEnds } from "./outbox";
+
+export type SweepContext = DeliveryContext & { bucket: R2Bucket };
 
 export type SweepReport = {
   timedOut: number;
@@ -10,6 +13,8 @@ export type SweepReport = {
   notificationsQueued: number;
   sent: number;
   failed: number;
+  abandonedUploads: number;
+  purgedObjects: number;
 };
 
 /**
@@ -34,12 +39,15 @@ export async function markOverdue(db: Db, now: number): Promise<{ timedOut: numb
 }
 
 /** One cron run: every step is idempotent, so a skipped or doubled run is harmless. */
-export async function runSweep(ctx: DeliveryContext): Promise<SweepReport> {
+export async function runSweep(ctx: SweepContext): Promise<SweepReport> {
   const { db, now } = ctx;
   const overdue = await markOverdue(db, now);
+  await checkQuota(db, now);
   const notificationsQueued =
     (await fanOutFlips(db, now)) + (await resumeAfterQuietEnds(db, now)) + (await queueReminders(db, now));
   const delivery = await deliverDue(ctx);
+  const abandonedUploads = await abandonStaleUploads(db, now);
+  const purgedObjects = await purgeUnreferenced(db, ctx.bucket, now);
   await pruneNonces(db, now);
-  return { ...overdue, notificationsQueued, ...delivery };
+  return { ...overdue, notificationsQueued, ...delivery, abandonedUploads, purgedObjects };
 }

@@ -29,6 +29,12 @@ const CheckFields = z.object({
   flap_threshold: z.number().int().min(2).max(100).openapi({
     description: "more state changes than this in an hour is flapping: one alert instead of many",
   }),
+  min_size_fraction: z.number().min(0).max(1).openapi({
+    description: "backup checks: a backup smaller than this fraction of the median of the last 7 is suspicious",
+  }),
+  expect_change: z
+    .boolean()
+    .openapi({ description: "backup checks: a backup identical to the previous one is suspicious" }),
   parent: Slug.or(z.string().uuid()).nullable().openapi({
     description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
   }),
@@ -93,6 +99,8 @@ export const CheckView = z
     early_s: z.number().nullable(),
     failure_threshold: z.number(),
     flap_threshold: z.number(),
+    min_size_fraction: z.number(),
+    expect_change: z.boolean(),
     parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
     n_pings: z.number(),
     last_ping_at: Iso,

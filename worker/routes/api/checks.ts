@@ -219,6 +219,8 @@ function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow):
     earlyS: body.early_s !== undefined ? body.early_s : (existing?.earlyS ?? d.earlyS),
     failureThreshold: body.failure_threshold ?? existing?.failureThreshold ?? d.failureThreshold,
     flapThreshold: body.flap_threshold ?? existing?.flapThreshold ?? d.flapThreshold,
+    minSizeFraction: body.min_size_fraction ?? existing?.minSizeFraction ?? d.minSizeFraction,
+    expectChange: body.expect_change ?? existing?.expectChange ?? d.expectChange,
     parentId,
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.

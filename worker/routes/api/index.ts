@@ -1,4 +1,5 @@
 import { createRouter } from "../../app";
+import { backupsApi } from "./backups";
 import { channelsApi } from "./channels";
 import { checksApi } from "./checks";
 import { keysApi } from "./keys";
@@ -10,6 +11,7 @@ adminApi.route("/", checksApi);
 adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
 adminApi.route("/", maintenanceApi);
+adminApi.route("/", backupsApi);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",

@@ -1,4 +1,4 @@
-import type { AgentKeyRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
+import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { currentStatus } from "../../domain/state";
 import type { DeliveryRow } from "../../services/deliveries";
 
@@ -29,6 +29,8 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     early_s: row.earlyS,
     failure_threshold: row.failureThreshold,
     flap_threshold: row.flapThreshold,
+    min_size_fraction: row.minSizeFraction,
+    expect_change: row.expectChange,
     parent: parentUuid,
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),
@@ -97,5 +99,28 @@ export function keyView(row: AgentKeyRow) {
     created_at: iso(row.createdAt),
     revoked_at: iso(row.revokedAt),
     last_used_at: iso(row.lastUsedAt),
+  };
+}
+
+/** A backup's metadata as both the agent and the admin API show it (no R2 keys, no part hashes). */
+export function backupView(row: BackupRow) {
+  return {
+    id: row.id,
+    status: row.status,
+    size: row.size,
+    sha256: row.sha256,
+    part_size: row.partSize,
+    parts: row.partCount,
+    compression: row.compression,
+    encryption: row.encryption,
+    source: row.source,
+    host: row.host,
+    meta: row.meta,
+    key_id: row.keyId,
+    received_at: iso(row.receivedAt),
+    completed_at: iso(row.completedAt),
+    anomaly: row.anomaly,
+    failure_log: row.failureLog,
+    new_bytes: row.newBytes,
   };
 }

@@ -1,0 +1,180 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { createRouter } from "../../app";
+import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
+import { AppError } from "../../errors";
+import { deleteBackup, findBackup, listBackups } from "../../services/backups";
+import { getCheck } from "../../services/checks";
+import { contentResponse } from "../../services/parts";
+import { setQuota, storageTotals, usageByCheck } from "../../services/storage";
+import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { backupView, iso } from "./views";
+
+export const backupsApi = createRouter();
+
+const tag = ["Backups"];
+
+const BackupView = z
+  .object({
+    id: z.string(),
+    status: z.enum(BACKUP_STATUSES),
+    size: z.number(),
+    sha256: z.string(),
+    part_size: z.number(),
+    parts: z.number(),
+    compression: z.string(),
+    encryption: z.string(),
+    source: z.enum(BACKUP_SOURCES),
+    host: z.string(),
+    meta: z.record(z.string(), z.unknown()),
+    key_id: z.string().nullable(),
+    received_at: z.string().openapi({ description: "server time: the only time retention trusts" }),
+    completed_at: z.string().nullable(),
+    anomaly: z.string().nullable().openapi({ description: "why a suspicious backup is suspicious, in words" }),
+    failure_log: z.string().nullable(),
+    new_bytes: z.number().openapi({ description: "bytes this backup added (parts not already stored)" }),
+  })
+  .openapi("Backup");
+
+const ListQuery = z.object({
+  check: z.string().min(1).max(64).optional().openapi({ description: "uuid or slug" }),
+  status: z.enum(BACKUP_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before this time (paging)" }),
+});
+
+const Params = z.object({
+  id: z
+    .string()
+    .regex(/^bk_[0-9a-f]{20}$/, "not a backup id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+const Storage = z
+  .object({
+    stored_bytes: z.number().openapi({ description: "bytes in R2 (each distinct part once)" }),
+    quota_bytes: z.number().nullable(),
+    used_fraction: z.number().nullable(),
+    checks: z.array(
+      z.object({
+        uuid: z.string(),
+        slug: z.string(),
+        name: z.string(),
+        stored_bytes: z.number(),
+        backup_bytes: z.number(),
+        backups: z.number(),
+      }),
+    ),
+  })
+  .openapi("Storage");
+
+const Quota = z
+  .object({ bytes: z.number().int().min(1).nullable() })
+  .strict()
+  .openapi("Quota");
+
+const routes = {
+  list: createRoute({
+    method: "get",
+    path: "/backups",
+    tags: tag,
+    request: { query: ListQuery },
+    responses: withErrors({
+      200: jsonResponse(
+        z.object({ backups: z.array(BackupView), next_before: z.string().nullable() }),
+        "Backups, newest first",
+      ),
+    }),
+  }),
+  get: createRoute({
+    method: "get",
+    path: "/backups/{id}",
+    tags: tag,
+    request: { params: Params },
+    responses: withErrors({ 200: jsonResponse(BackupView, "The backup's metadata") }),
+  }),
+  content: createRoute({
+    method: "get",
+    path: "/backups/{id}/content",
+    tags: tag,
+    request: { params: Params },
+    responses: withErrors({
+      200: {
+        description: "The artifact, streamed (Range supported: 206)",
+        content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+      },
+    }),
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/backups/{id}",
+    tags: tag,
+    request: { params: Params },
+    responses: withErrors({
+      200: jsonResponse(BackupView, "The deleted backup; its parts are purged when nothing else uses them"),
+    }),
+  }),
+  storage: createRoute({
+    method: "get",
+    path: "/storage",
+    tags: tag,
+    responses: withErrors({ 200: jsonResponse(Storage, "Storage used, in total and per check, against the quota") }),
+  }),
+  quota: createRoute({
+    method: "put",
+    path: "/storage/quota",
+    tags: tag,
+    request: { body: jsonBody(Quota) },
+    responses: withErrors({ 200: jsonResponse(Storage, "Storage with the new quota (alerts at 80 % and 95 %)") }),
+  }),
+};
+
+backupsApi.openapi(routes.list, async (c) => {
+  const db = c.get("db");
+  const q = c.req.valid("query");
+  const checkId = q.check ? (await getCheck(db, q.check)).id : undefined;
+  const rows = await listBackups(db, {
+    checkId,
+    status: q.status,
+    before: q.before ? Date.parse(q.before) : undefined,
+    limit: q.limit,
+  });
+  const nextBefore = rows.length === q.limit ? iso(rows[rows.length - 1]!.receivedAt) : null;
+  return c.json({ backups: rows.map(backupView), next_before: nextBefore }, 200);
+});
+
+backupsApi.openapi(routes.get, async (c) =>
+  c.json(backupView(await findBackup(c.get("db"), c.req.valid("param").id)), 200),
+);
+
+backupsApi.openapi(routes.content, async (c) => {
+  const backup = await findBackup(c.get("db"), c.req.valid("param").id);
+  if (backup.status !== "complete" && backup.status !== "suspicious") {
+    throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
+  }
+  return contentResponse(c.get("db"), c.env.BUCKET, backup, c.req.header("Range")) as never;
+});
+
+backupsApi.openapi(routes.remove, async (c) => {
+  const db = c.get("db");
+  const backup = await findBackup(db, c.req.valid("param").id);
+  await deleteBackup(db, backup);
+  return c.json(backupView({ ...backup, status: "deleted" }), 200);
+});
+
+backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db")), 200));
+
+backupsApi.openapi(routes.quota, async (c) => {
+  const db = c.get("db");
+  await setQuota(db, c.req.valid("json").bytes, Date.now());
+  return c.json(await storageView(db), 200);
+});
+
+async function storageView(db: Parameters<typeof storageTotals>[0]) {
+  const [{ storedBytes, quotaBytes }, checks] = await Promise.all([storageTotals(db), usageByCheck(db)]);
+  return {
+    stored_bytes: storedBytes,
+    quota_bytes: quotaBytes,
+    used_fraction: quotaBytes ? storedBytes / quotaBytes : null,
+    checks,
+  };
+}

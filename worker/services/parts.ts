@@ -1,0 +1,130 @@
+import { sql } from "drizzle-orm";
+import type { BackupRow } from "../db/schema";
+import { AppError } from "../errors";
+import type { Db } from "./db";
+import { addStoredBytes } from "./storage";
+
+type PartRow = { idx: number; size: number; sha256: string; r2_key: string; stored: number };
+
+async function partOf(db: Db, backup: BackupRow, index: number): Promise<PartRow> {
+  const [part] = await db.all<PartRow>(sql`
+    SELECT p.idx, p.size, p.sha256, b.r2_key, b.stored FROM backup_parts p
+      JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
+    WHERE p.backup_id = ${backup.id} AND p.idx = ${index}`);
+  if (!part) {
+    throw new AppError("bad_request", `part ${index} is out of range: this backup has parts 0…${backup.partCount - 1}`);
+  }
+  return part;
+}
+
+export type PartUpload = { body: ReadableStream | null; contentLength: number; contentSha256: string };
+
+/**
+ * Streams one part into R2. The body goes straight through with R2's own sha256 check: the Worker
+ * neither buffers nor hashes it (10 ms of CPU on the Free plan would not hash 64 MiB), and a body
+ * whose hash differs is refused by R2 with nothing stored. A part already stored is never written
+ * again — the request is answered without reading its body.
+ */
+export async function storePart(db: Db, bucket: R2Bucket, backup: BackupRow, index: number, upload: PartUpload) {
+  if (backup.status !== "uploading")
+    throw new AppError("conflict", `the backup is ${backup.status}; its parts cannot change`);
+  const part = await partOf(db, backup, index);
+  if (part.stored) return { stored: false, alreadyStored: true };
+  if (upload.contentSha256 !== part.sha256) {
+    throw new AppError("bad_request", `X-Lifeboat-Content-SHA256 is not the sha256 of part ${index} in the manifest`);
+  }
+  if (upload.contentLength !== part.size) {
+    throw new AppError("bad_request", `part ${index} is ${part.size} bytes; this request has ${upload.contentLength}`);
+  }
+  try {
+    await bucket.put(part.r2_key, upload.body ?? new Uint8Array(0), { sha256: part.sha256 });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/sha-?256|checksum|digest|hash/i.test(message)) {
+      throw new AppError("bad_request", `part ${index} does not match its sha256: nothing was stored`);
+    }
+    throw error;
+  }
+  const [marked] = await db.all<{ size: number }>(sql`
+    UPDATE blobs SET stored = 1 WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND stored = 0
+    RETURNING size`);
+  if (marked) await addStoredBytes(db, marked.size);
+  return { stored: true, alreadyStored: false };
+}
+
+export type ByteRange = { start: number; end: number }; // inclusive, like HTTP
+
+/** Parses a single `bytes=` range against a size; null for none, "unsatisfiable" for a bad one. */
+export function parseRange(header: string | null | undefined, size: number): ByteRange | null | "unsatisfiable" {
+  if (!header) return null;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return "unsatisfiable";
+  if (match[1] === "") {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  return start >= size || end < start ? "unsatisfiable" : { start, end };
+}
+
+/**
+ * The artifact as one HTTP response, streamed part after part from R2 (a Range is mapped onto the
+ * parts it covers). Memory stays at one chunk whatever the size.
+ */
+export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRow, rangeHeader: string | undefined) {
+  const range = parseRange(rangeHeader, backup.size);
+  if (range === "unsatisfiable") {
+    return new Response(null, { status: 416, headers: { "Content-Range": `bytes */${backup.size}` } });
+  }
+  const parts = await db.all<{ idx: number; size: number; r2_key: string }>(sql`
+    SELECT p.idx, p.size, b.r2_key FROM backup_parts p
+      JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
+    WHERE p.backup_id = ${backup.id} ORDER BY p.idx`);
+  const { start, end } = range ?? { start: 0, end: backup.size - 1 };
+  const length = Math.max(0, end - start + 1);
+  const { readable, writable } = new FixedLengthStream(length);
+  void pump(bucket, parts, start, end, writable);
+  const headers = new Headers({
+    "Content-Type": "application/octet-stream",
+    "Content-Disposition": `attachment; filename="${backup.id}${extensionOf(backup)}"`,
+    "Accept-Ranges": "bytes",
+    "Content-Length": String(length),
+    ETag: `"${backup.sha256}"`,
+    "X-Lifeboat-SHA256": backup.sha256,
+  });
+  if (range) headers.set("Content-Range", `bytes ${start}-${end}/${backup.size}`);
+  return new Response(readable, { status: range ? 206 : 200, headers });
+}
+
+async function pump(
+  bucket: R2Bucket,
+  parts: { size: number; r2_key: string }[],
+  start: number,
+  end: number,
+  writable: WritableStream,
+) {
+  let offset = 0;
+  try {
+    for (const part of parts) {
+      const partStart = offset;
+      offset += part.size;
+      if (offset <= start || partStart > end || part.size === 0) continue;
+      const from = Math.max(start, partStart) - partStart;
+      const to = Math.min(end, offset - 1) - partStart;
+      const object = await bucket.get(part.r2_key, { range: { offset: from, length: to - from + 1 } });
+      if (!object) throw new Error(`part object ${part.r2_key} is missing from R2`);
+      await object.body.pipeTo(writable, { preventClose: true });
+    }
+    await writable.close();
+  } catch (error) {
+    console.error("backup download failed:", error instanceof Error ? error.message : error);
+    await writable.abort(error);
+  }
+}
+
+function extensionOf(backup: BackupRow): string {
+  const compression = backup.compression === "gzip" ? ".gz" : backup.compression === "zstd" ? ".zst" : "";
+  return `${compression}${backup.encryption === "age" ? ".age" : ""}`;
+}

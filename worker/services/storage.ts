@@ -1,0 +1,158 @@
+import { eq, sql } from "drizzle-orm";
+import { checks, settings } from "../db/schema";
+import { formatBytes } from "../domain/bytes";
+import { batch, newRevision, type Db } from "./db";
+import { releaseParts } from "./backups";
+
+// Storage bookkeeping: the running total of stored bytes, the quota and its alerts, and the
+// cleanup of abandoned uploads and unreferenced parts. Every step is bounded per sweep.
+
+const STORED_BYTES = "stored_bytes";
+const QUOTA_BYTES = "storage_quota_bytes";
+const QUOTA_LEVEL = "storage_quota_level";
+export const QUOTA_CHECK_SLUG = "lifeboat-storage";
+
+const ABANDON_AFTER_MS = 24 * 3_600_000;
+const ABANDONED_PER_RUN = 25;
+const PURGED_PER_RUN = 1000; // R2 deletes at most 1,000 keys per call
+
+async function readNumber(db: Db, key: string): Promise<number | null> {
+  const row = await db.query.settings.findFirst({ where: eq(settings.key, key) });
+  return row ? Number(row.value) : null;
+}
+
+async function writeSetting(db: Db, key: string, value: string, now: number) {
+  await db
+    .insert(settings)
+    .values({ key, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
+}
+
+/** Kept as a running total so the quota check is one row read, whatever the number of parts. */
+export async function addStoredBytes(db: Db, delta: number): Promise<void> {
+  await db.run(sql`
+    INSERT INTO settings (key, value, updated_at) VALUES (${STORED_BYTES}, ${delta}, 0)
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ${delta}`);
+}
+
+export async function storageTotals(db: Db) {
+  const [stored, quota] = await Promise.all([readNumber(db, STORED_BYTES), readNumber(db, QUOTA_BYTES)]);
+  return { storedBytes: stored ?? 0, quotaBytes: quota };
+}
+
+export async function setQuota(db: Db, bytes: number | null, now: number): Promise<void> {
+  if (bytes === null) await db.delete(settings).where(eq(settings.key, QUOTA_BYTES));
+  else await writeSetting(db, QUOTA_BYTES, String(bytes), now);
+}
+
+/** Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). */
+export async function usageByCheck(db: Db) {
+  return db.all<{
+    uuid: string;
+    slug: string;
+    name: string;
+    stored_bytes: number;
+    backup_bytes: number;
+    backups: number;
+  }>(sql`
+    SELECT c.uuid, c.slug, c.name,
+      coalesce((SELECT sum(size) FROM blobs WHERE check_id = c.id AND stored = 1), 0) AS stored_bytes,
+      coalesce((SELECT sum(size) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')), 0) AS backup_bytes,
+      (SELECT count(*) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')) AS backups
+    FROM checks c WHERE c.kind = 'backup' ORDER BY stored_bytes DESC`);
+}
+
+/** Uploads never completed within 24 h fail and give their parts back (the sweep purges them). */
+export async function abandonStaleUploads(db: Db, now: number): Promise<number> {
+  const stale = await db.all<{ id: string; check_id: number }>(sql`
+    SELECT id, check_id FROM backups WHERE status = 'uploading' AND received_at < ${now - ABANDON_AFTER_MS}
+    ORDER BY received_at LIMIT ${ABANDONED_PER_RUN}`);
+  if (stale.length === 0) return 0;
+  await batch(
+    db,
+    stale.flatMap((b) => [
+      sql`UPDATE backups SET status = 'failed', completed_at = ${now},
+            failure_log = 'abandoned: the upload was not completed within 24 h'
+          WHERE id = ${b.id} AND status = 'uploading'`,
+      releaseParts({ id: b.id, checkId: b.check_id }),
+    ]),
+  );
+  return stale.length;
+}
+
+/**
+ * Parts no backup uses any more leave D1 and enter the purge queue in one transaction (the two
+ * statements pick the same rows), then their R2 objects are deleted in one call of ≤ 1,000 keys.
+ * A crash between the steps leaves keys in the queue for the next run, never a dangling reference.
+ */
+export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): Promise<number> {
+  const pick = sql`SELECT rowid FROM blobs WHERE refs <= 0 ORDER BY created_at LIMIT ${PURGED_PER_RUN}`;
+  await batch(db, [
+    sql`INSERT OR IGNORE INTO purge_queue (r2_key, size, queued_at)
+        SELECT r2_key, CASE WHEN stored = 1 THEN size ELSE 0 END, ${now} FROM blobs WHERE rowid IN (${pick})`,
+    sql`DELETE FROM blobs WHERE rowid IN (${pick})`,
+  ]);
+  const queued = await db.all<{ r2_key: string; size: number }>(
+    sql`SELECT r2_key, size FROM purge_queue ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
+  );
+  if (queued.length === 0) return 0;
+  await bucket.delete(queued.map((q) => q.r2_key));
+  const keys = JSON.stringify(queued.map((q) => q.r2_key));
+  await batch(db, [sql`DELETE FROM purge_queue WHERE r2_key IN (SELECT value FROM json_each(${keys}))`]);
+  const freed = queued.reduce((sum, q) => sum + q.size, 0);
+  if (freed > 0) await addStoredBytes(db, -freed);
+  return queued.length;
+}
+
+/**
+ * Quota alerts through the ordinary alerting path: a built-in check, `lifeboat-storage`, goes
+ * down at 80 % and alerts again at 95 % (an extra flip), and comes back up below 80 %.
+ */
+export async function checkQuota(db: Db, now: number): Promise<void> {
+  const { storedBytes, quotaBytes } = await storageTotals(db);
+  const level = quotaBytes ? (storedBytes >= 0.95 * quotaBytes ? 95 : storedBytes >= 0.8 * quotaBytes ? 80 : 0) : 0;
+  const lastLevel = (await readNumber(db, QUOTA_LEVEL)) ?? 0;
+  if (level === lastLevel) return;
+
+  const check = await quotaCheck(db, now);
+  const percent = quotaBytes ? Math.round((storedBytes / quotaBytes) * 100) : 0;
+  const detail =
+    level > 0
+      ? `storage at ${percent} % of the quota: ${formatBytes(storedBytes)} of ${formatBytes(quotaBytes!)}`
+      : `storage back under 80 % of the quota (${formatBytes(storedBytes)})`;
+  const status = level > 0 ? "down" : "up";
+  const statements = [
+    sql`UPDATE checks SET status = ${status}, status_reason = 'quota', status_detail = ${detail},
+          revision = ${newRevision()}, updated_at = ${now} WHERE id = ${check.id}`,
+  ];
+  // Already down at 80 %: the trigger records no flip for down → down, so the 95 % alert gets its own.
+  if (check.status === "down" && status === "down") {
+    statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
+      VALUES (${check.id}, 'down', 'down', 'quota', ${detail}, ${now})`);
+  }
+  await batch(db, statements);
+  await writeSetting(db, QUOTA_LEVEL, String(level), now);
+}
+
+async function quotaCheck(db: Db, now: number) {
+  const existing = await db.query.checks.findFirst({ where: eq(checks.slug, QUOTA_CHECK_SLUG) });
+  if (existing) return existing;
+  const [created] = await db
+    .insert(checks)
+    .values({
+      uuid: crypto.randomUUID(),
+      slug: QUOTA_CHECK_SLUG,
+      name: "Backup storage quota",
+      desc: "Built in: goes down when stored backups reach 80 % of the quota, alerts again at 95 %.",
+      graceS: 3600,
+      periodS: 86_400,
+      tags: ["lifeboat"],
+      status: "up",
+      revision: newRevision(),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  return created ?? (await db.query.checks.findFirst({ where: eq(checks.slug, QUOTA_CHECK_SLUG) }))!;
+}
