@@ -28,6 +28,8 @@ export default defineConfig({
         ],
         test: {
           name: "worker",
+          // Some tests run hours of minutely sweeps; on a busy 2-core machine that takes seconds.
+          testTimeout: 30_000,
           include: ["test/worker/**/*.test.ts"],
           setupFiles: ["test/helpers/apply-migrations.ts"],
           globalSetup: ["test/helpers/receiver-global.ts"],

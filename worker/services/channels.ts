@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import { channels, type ChannelRow } from "../db/schema";
 import { seal, unseal } from "../domain/seal";
 import { hmacSha256, toHex } from "../domain/signing";
@@ -68,10 +68,12 @@ export function channelConfig<T = Record<string, unknown>>(masterKey: string, ro
 }
 
 export async function markBroken(db: Db, channelId: number, reason: string, now: number): Promise<void> {
-  await db
-    .update(channels)
-    .set({ status: "broken", brokenReason: reason, brokenAt: now })
-    .where(eq(channels.id, channelId));
+  await db.run(brokenStatement(channelId, reason, now));
+}
+
+/** A receiver answered for good: the channel stops sending, and says why, until someone fixes it. */
+export function brokenStatement(channelId: number, reason: string, now: number) {
+  return sql`UPDATE channels SET status = 'broken', broken_reason = ${reason}, broken_at = ${now} WHERE id = ${channelId}`;
 }
 
 export async function markWorking(db: Db, channelId: number): Promise<void> {

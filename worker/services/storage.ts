@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { checks, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
 import { batch, newRevision, type Db } from "./db";
@@ -16,9 +16,10 @@ const ABANDON_AFTER_MS = 24 * 3_600_000;
 const ABANDONED_PER_RUN = 25;
 const PURGED_PER_RUN = 1000; // R2 deletes at most 1,000 keys per call
 
-async function readNumber(db: Db, key: string): Promise<number | null> {
-  const row = await db.query.settings.findFirst({ where: eq(settings.key, key) });
-  return row ? Number(row.value) : null;
+/** Several numeric settings in one D1 call (a sweep's queries count against the subrequest budget). */
+async function readNumbers(db: Db, keys: string[]): Promise<Map<string, number>> {
+  const rows = await db.select().from(settings).where(inArray(settings.key, keys));
+  return new Map(rows.map((r) => [r.key, Number(r.value)]));
 }
 
 async function writeSetting(db: Db, key: string, value: string, now: number) {
@@ -36,8 +37,12 @@ export async function addStoredBytes(db: Db, delta: number): Promise<void> {
 }
 
 export async function storageTotals(db: Db) {
-  const [stored, quota] = await Promise.all([readNumber(db, STORED_BYTES), readNumber(db, QUOTA_BYTES)]);
-  return { storedBytes: stored ?? 0, quotaBytes: quota };
+  const values = await readNumbers(db, [STORED_BYTES, QUOTA_BYTES, QUOTA_LEVEL]);
+  return {
+    storedBytes: values.get(STORED_BYTES) ?? 0,
+    quotaBytes: values.get(QUOTA_BYTES) ?? null,
+    quotaLevel: values.get(QUOTA_LEVEL) ?? 0,
+  };
 }
 
 export async function setQuota(db: Db, bytes: number | null, now: number): Promise<void> {
@@ -109,9 +114,8 @@ export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): 
  * down at 80 % and alerts again at 95 % (an extra flip), and comes back up below 80 %.
  */
 export async function checkQuota(db: Db, now: number): Promise<void> {
-  const { storedBytes, quotaBytes } = await storageTotals(db);
+  const { storedBytes, quotaBytes, quotaLevel: lastLevel } = await storageTotals(db);
   const level = quotaBytes ? (storedBytes >= 0.95 * quotaBytes ? 95 : storedBytes >= 0.8 * quotaBytes ? 80 : 0) : 0;
-  const lastLevel = (await readNumber(db, QUOTA_LEVEL)) ?? 0;
   if (level === lastLevel) return;
 
   const check = await quotaCheck(db, now);
