@@ -343,7 +343,7 @@ describe("storage and cleanup", () => {
   });
 
   it("deleting a backup keeps parts another backup still uses", async () => {
-    await createCheck({ name: "shared", slug: "shared", kind: "backup" });
+    await createCheck({ name: "shared", slug: "shared", kind: "backup", min_age_days: 0, tombstone_days: 0 });
     const key = await createAgentKey(["shared"], ["upload", "read"]);
     const data = bytesOf(2 * MiB, 500);
     const first = await uploadBackup(key, "shared", data);
@@ -356,6 +356,21 @@ describe("storage and cleanup", () => {
     const check = await json(call("GET", "/api/v1/checks/shared"));
     expect(await r2Keys(`blobs/${check.uuid}/`)).toEqual([]);
     expect((await call("GET", `/api/v1/backups/${second.id}`)).status).toBe(404);
+  });
+
+  it("admin deletion respects the immutability window, and a tombstone can be undone", async () => {
+    const { id } = await uploadBackup(hostB, "db-b", bytesOf(64 * 1024, 600), 32 * 1024);
+    const refused = await call("DELETE", `/api/v1/backups/${id}`);
+    expect(refused.status).toBe(409);
+    expect((await refused.json<any>()).error.message).toMatch(
+      /^the backup is immutable until \d{4}-.*\(min_age_days 7\)$/,
+    );
+    await call("PATCH", "/api/v1/checks/db-b", { body: { min_age_days: 0 } });
+    const tombstoned = await json(call("DELETE", `/api/v1/backups/${id}`));
+    expect(tombstoned).toMatchObject({ status: "tombstoned", purge_after: expect.any(String) });
+    expect((await signedJson(hostB, "GET", `/v1/backups/${id}`)).status).toBe(404); // hidden from agents
+    expect((await json(call("POST", `/api/v1/backups/${id}/undelete`))).status).toBe("complete");
+    expect((await download(hostB, id)).response.status).toBe(200);
   });
 
   it("a check with backups cannot be deleted", async () => {

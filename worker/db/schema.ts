@@ -31,6 +31,19 @@ export const checks = sqliteTable(
     // suspicious; with `expectChange`, so is one identical to the previous backup.
     minSizeFraction: real("min_size_fraction").notNull().default(0.5),
     expectChange: integer("expect_change", { mode: "boolean" }).notNull().default(false),
+    // Retention (backup checks; docs/RETENTION.md). No keep rule set: retention is off.
+    keepLast: integer("keep_last"),
+    keepHourly: integer("keep_hourly"),
+    keepDaily: integer("keep_daily"),
+    keepWeekly: integer("keep_weekly"),
+    keepMonthly: integer("keep_monthly"),
+    keepYearly: integer("keep_yearly"),
+    keepWithinS: integer("keep_within_s"),
+    minAgeDays: integer("min_age_days").notNull().default(7),
+    tombstoneDays: integer("tombstone_days").notNull().default(3),
+    // When the sweep last applied retention here (round-robin), and what the history lacks, in words.
+    retentionCheckedAt: integer("retention_checked_at"),
+    retentionProblem: text("retention_problem"),
     // More state changes than this in an hour is flapping: one alert instead of many.
     flapThreshold: integer("flap_threshold").notNull().default(6),
     // The host's heartbeat: while it is down, this check's alerts fold into the parent's.
@@ -62,6 +75,9 @@ export const checks = sqliteTable(
     index("checks_down")
       .on(t.id)
       .where(sql`status = 'down'`),
+    index("checks_retention_due")
+      .on(t.retentionCheckedAt)
+      .where(sql`kind = 'backup'`),
     index("checks_by_parent")
       .on(t.parentId)
       .where(sql`parent_id IS NOT NULL`),
@@ -165,7 +181,7 @@ export const notifications = sqliteTable(
       .notNull()
       .references(() => channels.id, { onDelete: "cascade" }),
     checkId: integer("check_id"),
-    kind: text("kind", { enum: ["down", "up", "reminder", "flapping"] })
+    kind: text("kind", { enum: ["down", "up", "reminder", "flapping", "retention"] })
       .notNull()
       .default("down"),
     status: text("status", { enum: ["pending", "sent", "failed", "suppressed"] })
@@ -276,6 +292,11 @@ export const backups = sqliteTable(
     // Why a complete backup is suspicious, in words ("shrank 98 %: 1.2 GB → 21 kB").
     anomaly: text("anomaly"),
     failureLog: text("failure_log"),
+    // Two-phase deletion: hidden and restorable (undelete) until purge_after, then purged.
+    tombstonedAt: integer("tombstoned_at"),
+    tombstonedFrom: text("tombstoned_from"),
+    tombstoneReason: text("tombstone_reason"),
+    purgeAfter: integer("purge_after"),
     // Bytes this backup added to storage (parts not already stored for the check).
     newBytes: integer("new_bytes").notNull().default(0),
   },
@@ -284,6 +305,13 @@ export const backups = sqliteTable(
     index("backups_uploading")
       .on(t.receivedAt)
       .where(sql`status = 'uploading'`),
+    index("backups_purge_due")
+      .on(t.purgeAfter)
+      .where(sql`status = 'tombstoned'`),
+    // Backups leaving for good within one batch (see releaseMarked); never seen outside it.
+    index("backups_leaving")
+      .on(t.id)
+      .where(sql`status = 'leaving'`),
   ],
 );
 

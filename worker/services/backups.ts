@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { backups, type BackupRow, type CheckRow } from "../db/schema";
 import { anomaliesOf } from "../domain/anomaly";
 import { formatBytes } from "../domain/bytes";
@@ -78,12 +78,10 @@ export async function createBackup(db: Db, check: CheckRow, input: NewBackup, no
   return { id, missing };
 }
 
-/** The backup if it belongs to one of these checks; another check's backup does not exist for the caller. */
-export async function findBackup(db: Db, id: string, checkIds?: number[]): Promise<BackupRow> {
-  const where: SQL[] = [eq(backups.id, id)];
-  if (checkIds) where.push(inArray(backups.checkId, checkIds));
-  const row = await db.query.backups.findFirst({ where: and(...where) });
-  if (!row || row.status === "deleted") throw notFound("backup");
+/** A backup by id; deleted ones are gone for everyone, tombstoned ones exist only for the admin API. */
+export async function findBackup(db: Db, id: string, opts: { tombstoned?: boolean } = {}): Promise<BackupRow> {
+  const row = await db.query.backups.findFirst({ where: eq(backups.id, id) });
+  if (!row || row.status === "deleted" || (row.status === "tombstoned" && !opts.tombstoned)) throw notFound("backup");
   return row;
 }
 
@@ -163,9 +161,11 @@ export async function failBackup(db: Db, check: CheckRow, backup: BackupRow, log
 
 export async function listBackups(
   db: Db,
-  filter: { checkId?: number; status?: BackupRow["status"]; before?: number; limit: number },
+  filter: { checkId?: number; status?: BackupRow["status"]; before?: number; limit: number; tombstoned?: boolean },
 ) {
+  // Tombstoned backups are hidden from agents; the admin API lists them (to undelete).
   const where: SQL[] = [sql`${backups.status} != 'deleted'`];
+  if (!filter.tombstoned) where.push(sql`${backups.status} != 'tombstoned'`);
   if (filter.checkId !== undefined) where.push(eq(backups.checkId, filter.checkId));
   if (filter.status) where.push(eq(backups.status, filter.status));
   if (filter.before !== undefined) where.push(lt(backups.receivedAt, filter.before));
@@ -177,13 +177,22 @@ export async function listBackups(
     .limit(filter.limit);
 }
 
-/** Admin deletion: the backup disappears from every list; its parts are purged once nothing else uses them. */
-export async function deleteBackup(db: Db, backup: BackupRow): Promise<void> {
-  const holds = (HOLDS_PARTS as readonly string[]).includes(backup.status);
-  await batch(db, [
-    db.update(backups).set({ status: "deleted" }).where(eq(backups.id, backup.id)),
-    ...(holds ? [releaseParts(backup)] : []),
-  ]);
+/**
+ * Set-based release for many backups at once, in three statements whatever their number (D1
+ * limits the queries of an invocation, and may count each statement of a batch): mark the
+ * chosen backups 'leaving', take one reference per leaving backup off each part they use, and
+ * give them their final status. In one batch, so 'leaving' is never seen outside it.
+ */
+export function releaseMarked(pick: SQL, finalSet: SQL) {
+  return [
+    sql`UPDATE backups SET status = 'leaving' WHERE id IN (${pick})`,
+    sql`UPDATE blobs SET refs = refs - (
+          SELECT count(DISTINCT p.backup_id) FROM backup_parts p JOIN backups b ON b.id = p.backup_id
+          WHERE b.status = 'leaving' AND b.check_id = blobs.check_id AND p.sha256 = blobs.sha256)
+        WHERE (check_id, sha256) IN (
+          SELECT b.check_id, p.sha256 FROM backups b JOIN backup_parts p ON p.backup_id = b.id WHERE b.status = 'leaving')`,
+    sql`UPDATE backups SET ${finalSet} WHERE status = 'leaving'`,
+  ];
 }
 
 /** Gives back this backup's reference on each distinct part; the sweep purges blobs left with none. */

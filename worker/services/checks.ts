@@ -23,6 +23,15 @@ export type CheckInput = {
   flapThreshold: number;
   minSizeFraction: number;
   expectChange: boolean;
+  keepLast: number | null;
+  keepHourly: number | null;
+  keepDaily: number | null;
+  keepWeekly: number | null;
+  keepMonthly: number | null;
+  keepYearly: number | null;
+  keepWithinS: number | null;
+  minAgeDays: number;
+  tombstoneDays: number;
   parentId: number | null;
 };
 
@@ -43,6 +52,15 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   flapThreshold: DEFAULT_FLAP_THRESHOLD,
   minSizeFraction: 0.5,
   expectChange: false,
+  keepLast: null,
+  keepHourly: null,
+  keepDaily: null,
+  keepWeekly: null,
+  keepMonthly: null,
+  keepYearly: null,
+  keepWithinS: null,
+  minAgeDays: 7,
+  tombstoneDays: 3,
   parentId: null,
 };
 

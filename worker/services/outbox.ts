@@ -49,13 +49,14 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
     check_id: number;
     from_status: string;
     to_status: string;
+    reason: string;
     created_at: number;
     slug: string;
     tags: string;
     flap_threshold: number;
     parent_status: string | null;
   }>(sql`
-    SELECT f.id, f.check_id, f.from_status, f.to_status, f.created_at, c.slug, c.tags, c.flap_threshold,
+    SELECT f.id, f.check_id, f.from_status, f.to_status, f.reason, f.created_at, c.slug, c.tags, c.flap_threshold,
       p.status AS parent_status
     FROM flips f JOIN checks c ON c.id = f.check_id LEFT JOIN checks p ON p.id = c.parent_id
     WHERE f.processed_at IS NULL ORDER BY f.id LIMIT ${FLIPS_PER_RUN}`);
@@ -85,7 +86,7 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
         flapThreshold: flip.flap_threshold,
         flappingAlerted: known.flappingAt !== null && flip.created_at - known.flappingAt < HOUR,
       };
-      const decision = decide({ from: flip.from_status, to: flip.to_status }, known.belief, quiet);
+      const decision = decide({ from: flip.from_status, to: flip.to_status, reason: flip.reason }, known.belief, quiet);
       if (!decision) continue;
       planned.push({
         key: `${flip.id}:${channel.id}`,
@@ -113,6 +114,7 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     id: number;
     check_id: number;
     channel_id: number;
+    kind: NotificationKind;
     suppressed_reason: Suppression;
     status: string;
     slug: string;
@@ -121,7 +123,7 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     parent_status: string | null;
     latest_flip: number;
   }>(sql`
-    SELECT n.id, n.check_id, n.channel_id, n.suppressed_reason, c.status, c.slug, c.tags, c.flap_threshold,
+    SELECT n.id, n.check_id, n.channel_id, n.kind, n.suppressed_reason, c.status, c.slug, c.tags, c.flap_threshold,
       p.status AS parent_status, (SELECT max(id) FROM flips WHERE check_id = c.id) AS latest_flip
     FROM notifications n JOIN checks c ON c.id = n.check_id LEFT JOIN checks p ON p.id = c.parent_id
     WHERE n.status = 'suppressed' AND n.resolved_at IS NULL ORDER BY n.id LIMIT ${ROWS_PER_RUN}`);
@@ -145,6 +147,7 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     };
     if (isQuiet(row.status, quiet)) continue;
     resolved.push(row.id);
+    if (row.kind === "retention") continue; // news of its moment; the next health check speaks again
     const known = knowledge.get(pair(row.check_id, row.channel_id)) ?? unknown;
     const kind = resumeAfterQuiet(row.status, known.belief);
     if (!kind) continue;
@@ -240,7 +243,7 @@ const pair = (checkId: number, channelId: number) => `${checkId}:${channelId}`;
 function learn(map: Map<string, Knowledge>, checkId: number, channelId: number, kind: NotificationKind, at: number) {
   const known = map.get(pair(checkId, channelId)) ?? unknown;
   map.set(pair(checkId, channelId), {
-    belief: kind === "reminder" ? known.belief : beliefOf(kind),
+    belief: kind === "reminder" || kind === "retention" ? known.belief : beliefOf(kind),
     lastAt: at,
     flappingAt: kind === "flapping" ? at : known.flappingAt,
   });
@@ -266,7 +269,7 @@ async function channelKnowledge(db: Db, checkIds: number[]): Promise<Map<string,
     db.all<{ check_id: number; channel_id: number; kind: NotificationKind; created_at: number }>(sql`
       SELECT check_id, channel_id, kind, created_at FROM notifications WHERE id IN (
         SELECT max(id) FROM notifications
-        WHERE check_id IN (SELECT value FROM json_each(${ids})) AND status != 'suppressed'
+        WHERE check_id IN (SELECT value FROM json_each(${ids})) AND status != 'suppressed' AND kind != 'retention'
         GROUP BY check_id, channel_id)`),
     db.all<{ check_id: number; channel_id: number; at: number }>(sql`
       SELECT check_id, channel_id, max(created_at) AS at FROM notifications

@@ -2,7 +2,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { checks, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
 import { batch, newRevision, type Db } from "./db";
-import { releaseParts } from "./backups";
+import { releaseMarked } from "./backups";
 
 // Storage bookkeeping: the running total of stored bytes, the quota and its alerts, and the
 // cleanup of abandoned uploads and unreferenced parts. Every step is bounded per sweep.
@@ -13,7 +13,7 @@ const QUOTA_LEVEL = "storage_quota_level";
 export const QUOTA_CHECK_SLUG = "lifeboat-storage";
 
 const ABANDON_AFTER_MS = 24 * 3_600_000;
-const ABANDONED_PER_RUN = 25;
+const ABANDONED_PER_RUN = 200;
 const PURGED_PER_RUN = 1000; // R2 deletes at most 1,000 keys per call
 
 /** Several numeric settings in one D1 call (a sweep's queries count against the subrequest budget). */
@@ -69,20 +69,11 @@ export async function usageByCheck(db: Db) {
 
 /** Uploads never completed within 24 h fail and give their parts back (the sweep purges them). */
 export async function abandonStaleUploads(db: Db, now: number): Promise<number> {
-  const stale = await db.all<{ id: string; check_id: number }>(sql`
-    SELECT id, check_id FROM backups WHERE status = 'uploading' AND received_at < ${now - ABANDON_AFTER_MS}
-    ORDER BY received_at LIMIT ${ABANDONED_PER_RUN}`);
-  if (stale.length === 0) return 0;
-  await batch(
-    db,
-    stale.flatMap((b) => [
-      sql`UPDATE backups SET status = 'failed', completed_at = ${now},
-            failure_log = 'abandoned: the upload was not completed within 24 h'
-          WHERE id = ${b.id} AND status = 'uploading'`,
-      releaseParts({ id: b.id, checkId: b.check_id }),
-    ]),
-  );
-  return stale.length;
+  const pick = sql`SELECT id FROM backups WHERE status = 'uploading' AND received_at < ${now - ABANDON_AFTER_MS}
+    ORDER BY received_at LIMIT ${ABANDONED_PER_RUN}`;
+  const final = sql`status = 'failed', completed_at = ${now}, failure_log = 'abandoned: the upload was not completed within 24 h'`;
+  const results = await batch(db, releaseMarked(pick, final));
+  return results[0]!.meta.changes ?? 0;
 }
 
 /**

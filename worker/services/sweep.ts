@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { pruneNonces } from "./keys";
 import { deliverDue, type DeliveryContext } from "./delivery";
+import { purgeTombstones, retentionSweep } from "./retention";
 import { abandonStaleUploads, checkQuota, purgeUnreferenced } from "./storage";
 import { fanOutFlips, queueReminders, resumeAfterQuietEnds } from "./outbox";
 
@@ -14,6 +15,8 @@ export type SweepReport = {
   sent: number;
   failed: number;
   abandonedUploads: number;
+  tombstoned: number;
+  purgedBackups: number;
   purgedObjects: number;
 };
 
@@ -43,11 +46,14 @@ export async function runSweep(ctx: SweepContext): Promise<SweepReport> {
   const { db, now } = ctx;
   const overdue = await markOverdue(db, now);
   await checkQuota(db, now);
+  // Before the outbox, so a retention shortfall found now alerts in this run.
+  const tombstoned = await retentionSweep(db, now);
   const notificationsQueued =
     (await fanOutFlips(db, now)) + (await resumeAfterQuietEnds(db, now)) + (await queueReminders(db, now));
   const delivery = await deliverDue(ctx);
   const abandonedUploads = await abandonStaleUploads(db, now);
+  const purgedBackups = await purgeTombstones(db, now);
   const purgedObjects = await purgeUnreferenced(db, ctx.bucket, now);
   await pruneNonces(db, now);
-  return { ...overdue, notificationsQueued, ...delivery, abandonedUploads, purgedObjects };
+  return { ...overdue, notificationsQueued, ...delivery, abandonedUploads, tombstoned, purgedBackups, purgedObjects };
 }

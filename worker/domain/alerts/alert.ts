@@ -2,7 +2,8 @@
 // (alert, channel config, secret) in, an outbound request or an email out. Transport, retries and
 // the outbox live in services/.
 
-export type AlertKind = "down" | "up" | "reminder" | "flapping" | "test";
+/** `retention`: the stored history falls short of the check's retention policy (the check's state is unchanged). */
+export type AlertKind = "down" | "up" | "reminder" | "flapping" | "retention" | "test";
 
 export type Alert = {
   kind: AlertKind;

@@ -16,6 +16,7 @@ const TAGS: Record<AlertKind, string[]> = {
   up: ["white_check_mark", "lifeboat", "up"],
   reminder: ["bell", "lifeboat", "down"],
   flapping: ["warning", "lifeboat", "flapping"],
+  retention: ["card_file_box", "lifeboat", "retention"],
   test: ["test_tube", "lifeboat", "test"],
 };
 

@@ -42,7 +42,10 @@ export const pagerduty = defineKind({
   async render(alert, config, ctx) {
     const test = alert.kind === "test";
     // A test opens an incident of its own, so it can never resolve or merge with a real one.
-    const dedupKey = test ? `lifeboat/test/${alert.check.uuid}` : `lifeboat/${alert.check.uuid}`;
+    // Tests and retention shortfalls are incidents of their own, apart from the check's up/down one.
+    const suffix = test ? "test/" : "";
+    const topic = alert.kind === "retention" ? "/retention" : "";
+    const dedupKey = `lifeboat/${suffix}${alert.check.uuid}${topic}`;
     const common = {
       routing_key: config.routing_key,
       dedup_key: dedupKey,
@@ -60,7 +63,7 @@ export const pagerduty = defineKind({
         summary: keepHead(`${headline(alert)}: ${reasonWords(alert)}${hint}`, MAX_SUMMARY),
         source: "lifeboat",
         // A test should not wake anyone whose service pages on critical.
-        severity: test ? "info" : config.severity,
+        severity: test ? "info" : alert.kind === "retention" ? "warning" : config.severity,
         timestamp: new Date(alert.since).toISOString(),
         component: alert.check.slug,
         class: alert.reason,

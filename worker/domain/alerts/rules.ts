@@ -44,7 +44,13 @@ export type Quiet = {
  *   "flapping" alert per hour and suppress the rest.
  * Suppressed rows are kept (visible in the delivery log) and re-examined by `resumeAfterQuiet`.
  */
-export function decide(flip: { from: string; to: string }, belief: Belief, quiet: Quiet): Decision | null {
+export function decide(
+  flip: { from: string; to: string; reason?: string },
+  belief: Belief,
+  quiet: Quiet,
+): Decision | null {
+  // A retention shortfall is news of its own: it changes no state and no belief.
+  if (flip.reason === "retention") return { kind: "retention", suppressed: quiet.inMaintenance ? "maintenance" : null };
   let kind: NotificationKind;
   if (flip.to === "down") kind = "down";
   else if (flip.to === "up" && flip.from === "down") kind = "up";

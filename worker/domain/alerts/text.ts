@@ -10,6 +10,7 @@ const STATE_WORD: Record<AlertKind, string> = {
   up: "UP",
   reminder: "STILL DOWN",
   flapping: "FLAPPING",
+  retention: "RESTORE POINTS MISSING",
   test: "TEST",
 };
 
@@ -19,6 +20,7 @@ const STATE_ICON: Record<AlertKind, string> = {
   up: "🟢",
   reminder: "🔔",
   flapping: "🟠",
+  retention: "🟡",
   test: "🧪",
 };
 
@@ -34,6 +36,7 @@ const REASON_WORDS: Record<string, string> = {
   anomaly: "the run looked unusual",
   paused: "the check was paused",
   resumed: "the check was resumed",
+  retention: "fewer restore points than the retention policy keeps",
   test: "a test alert sent from Lifeboat",
 };
 
@@ -62,6 +65,7 @@ export function stateWords(alert: Alert): string {
   if (alert.kind === "flapping") return `flapping (now ${now})`;
   if (alert.kind === "test") return `test alert (the check is ${now})`;
   if (alert.kind === "reminder") return "still down";
+  if (alert.kind === "retention") return `short of restore points (the check is ${now})`;
   return alert.kind;
 }
 

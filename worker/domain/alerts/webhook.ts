@@ -14,6 +14,7 @@ const EVENT: Record<AlertKind, string> = {
   up: "check.up",
   reminder: "check.reminder",
   flapping: "check.flapping",
+  retention: "check.retention",
   test: "test",
 };
 

@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../app";
 import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
 import { AppError } from "../../errors";
-import { deleteBackup, findBackup, listBackups } from "../../services/backups";
-import { getCheck } from "../../services/checks";
+import { findBackup, listBackups } from "../../services/backups";
+import { findCheckById, getCheck } from "../../services/checks";
+import { tombstoneBackup, undeleteBackup } from "../../services/retention";
 import { contentResponse } from "../../services/parts";
 import { setQuota, storageTotals, usageByCheck } from "../../services/storage";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
@@ -32,6 +33,8 @@ const BackupView = z
     anomaly: z.string().nullable().openapi({ description: "why a suspicious backup is suspicious, in words" }),
     failure_log: z.string().nullable(),
     new_bytes: z.number().openapi({ description: "bytes this backup added (parts not already stored)" }),
+    tombstoned_at: z.string().nullable(),
+    purge_after: z.string().nullable().openapi({ description: "a tombstoned backup is purged then; undelete before" }),
   })
   .openapi("Backup");
 
@@ -110,8 +113,18 @@ const routes = {
     tags: tag,
     request: { params: Params },
     responses: withErrors({
-      200: jsonResponse(BackupView, "The deleted backup; its parts are purged when nothing else uses them"),
+      200: jsonResponse(
+        BackupView,
+        "Tombstoned: restorable with undelete until purge_after; refused inside the immutability window",
+      ),
     }),
+  }),
+  undelete: createRoute({
+    method: "post",
+    path: "/backups/{id}/undelete",
+    tags: tag,
+    request: { params: Params },
+    responses: withErrors({ 200: jsonResponse(BackupView, "The backup, back as it was") }),
   }),
   storage: createRoute({
     method: "get",
@@ -133,6 +146,7 @@ backupsApi.openapi(routes.list, async (c) => {
   const q = c.req.valid("query");
   const checkId = q.check ? (await getCheck(db, q.check)).id : undefined;
   const rows = await listBackups(db, {
+    tombstoned: true,
     checkId,
     status: q.status,
     before: q.before ? Date.parse(q.before) : undefined,
@@ -143,11 +157,11 @@ backupsApi.openapi(routes.list, async (c) => {
 });
 
 backupsApi.openapi(routes.get, async (c) =>
-  c.json(backupView(await findBackup(c.get("db"), c.req.valid("param").id)), 200),
+  c.json(backupView(await findBackup(c.get("db"), c.req.valid("param").id, { tombstoned: true })), 200),
 );
 
 backupsApi.openapi(routes.content, async (c) => {
-  const backup = await findBackup(c.get("db"), c.req.valid("param").id);
+  const backup = await findBackup(c.get("db"), c.req.valid("param").id, { tombstoned: true });
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
   }
@@ -156,9 +170,18 @@ backupsApi.openapi(routes.content, async (c) => {
 
 backupsApi.openapi(routes.remove, async (c) => {
   const db = c.get("db");
-  const backup = await findBackup(db, c.req.valid("param").id);
-  await deleteBackup(db, backup);
-  return c.json(backupView({ ...backup, status: "deleted" }), 200);
+  const backup = await findBackup(db, c.req.valid("param").id, { tombstoned: true });
+  const check = await findCheckById(db, backup.checkId);
+  if (!check) throw new AppError("not_found", "backup not found");
+  return c.json(backupView(await tombstoneBackup(db, check, backup, Date.now())), 200);
+});
+
+backupsApi.openapi(routes.undelete, async (c) => {
+  const db = c.get("db");
+  return c.json(
+    backupView(await undeleteBackup(db, await findBackup(db, c.req.valid("param").id, { tombstoned: true }))),
+    200,
+  );
 });
 
 backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db")), 200));

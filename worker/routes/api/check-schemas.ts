@@ -3,6 +3,37 @@ import { cronProblem, isTimeZone } from "../../domain/schedule";
 
 const YEAR_S = 365 * 86_400;
 
+const count = (what: string) => z.number().int().min(0).max(100_000).nullable().openapi({ description: what });
+
+/** The retention policy of a backup check (docs/RETENTION.md); null or 0 turns a rule off. */
+const retentionFields = {
+  keep_last: count("keep the N newest good backups"),
+  keep_hourly: count("keep the newest backup of each of the last N hours (in tz)"),
+  keep_daily: count("… of each of the last N days"),
+  keep_weekly: count("… of each of the last N ISO weeks"),
+  keep_monthly: count("… of each of the last N months"),
+  keep_yearly: count("… of each of the last N years"),
+  keep_within_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(100 * YEAR_S)
+    .nullable()
+    .openapi({ description: "keep everything received within this of the newest good backup" }),
+  min_age_days: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .openapi({ description: "immutability window: nothing younger is deleted, by retention or by hand (default 7)" }),
+  tombstone_days: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .openapi({ description: "how long a deleted backup stays restorable (default 3)" }),
+};
+
 export const Slug = z
   .string()
   .regex(/^[a-z0-9_-]{1,64}$/, "use 1–64 characters of a-z, 0-9, _ and -")
@@ -35,6 +66,7 @@ const CheckFields = z.object({
   expect_change: z
     .boolean()
     .openapi({ description: "backup checks: a backup identical to the previous one is suspicious" }),
+  ...retentionFields,
   parent: Slug.or(z.string().uuid()).nullable().openapi({
     description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
   }),
@@ -101,6 +133,21 @@ export const CheckView = z
     flap_threshold: z.number(),
     min_size_fraction: z.number(),
     expect_change: z.boolean(),
+    retention: z.object({
+      keep_last: z.number().nullable(),
+      keep_hourly: z.number().nullable(),
+      keep_daily: z.number().nullable(),
+      keep_weekly: z.number().nullable(),
+      keep_monthly: z.number().nullable(),
+      keep_yearly: z.number().nullable(),
+      keep_within_s: z.number().nullable(),
+      min_age_days: z.number(),
+      tombstone_days: z.number(),
+      problem: z
+        .string()
+        .nullable()
+        .openapi({ description: "what the stored history lacks against the policy, in words" }),
+    }),
     parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
     n_pings: z.number(),
     last_ping_at: Iso,

@@ -29,7 +29,8 @@ import {
   UpdateCheck,
 } from "./check-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
-import { checkView, deliveryView, flipView, pingView } from "./views";
+import { checkView, deliveryView, flipView, iso, pingView } from "./views";
+import { retentionPreview } from "../../services/retention";
 import { listDeliveries } from "../../services/deliveries";
 import { DeliveryView } from "./delivery-schemas";
 
@@ -221,12 +222,26 @@ function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow):
     flapThreshold: body.flap_threshold ?? existing?.flapThreshold ?? d.flapThreshold,
     minSizeFraction: body.min_size_fraction ?? existing?.minSizeFraction ?? d.minSizeFraction,
     expectChange: body.expect_change ?? existing?.expectChange ?? d.expectChange,
+    keepLast: pick(body.keep_last, existing?.keepLast, d.keepLast),
+    keepHourly: pick(body.keep_hourly, existing?.keepHourly, d.keepHourly),
+    keepDaily: pick(body.keep_daily, existing?.keepDaily, d.keepDaily),
+    keepWeekly: pick(body.keep_weekly, existing?.keepWeekly, d.keepWeekly),
+    keepMonthly: pick(body.keep_monthly, existing?.keepMonthly, d.keepMonthly),
+    keepYearly: pick(body.keep_yearly, existing?.keepYearly, d.keepYearly),
+    keepWithinS: pick(body.keep_within_s, existing?.keepWithinS, d.keepWithinS),
+    minAgeDays: body.min_age_days ?? existing?.minAgeDays ?? d.minAgeDays,
+    tombstoneDays: body.tombstone_days ?? existing?.tombstoneDays ?? d.tombstoneDays,
     parentId,
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
   if (!merged.success) throw validationFailed("json", merged.error);
   return input;
+}
+
+/** A nullable field: the body's value when sent (null included), else the stored one, else the default. */
+function pick<T>(sent: T | undefined, stored: T | undefined, fallback: T): T {
+  return sent !== undefined ? sent : stored !== undefined ? stored : fallback;
 }
 
 function slugify(name: string): string {
@@ -237,3 +252,46 @@ function slugify(name: string): string {
     .slice(0, 64);
   return slug || `check-${crypto.randomUUID().slice(0, 8)}`;
 }
+
+const RetentionView = z
+  .object({
+    enabled: z.boolean().openapi({ description: "false while no keep rule is set: nothing is deleted" }),
+    keep: z.array(z.object({ id: z.string(), received_at: z.string(), reasons: z.array(z.string()) })),
+    delete: z.array(z.object({ id: z.string(), received_at: z.string(), reason: z.string() })),
+    health: z.object({
+      ok: z.boolean(),
+      problems: z.array(z.string()),
+      held: z.array(z.object({ rule: z.string(), wanted: z.number(), expected: z.number(), have: z.number() })),
+    }),
+  })
+  .openapi("RetentionPreview");
+
+checksApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/checks/{id}/retention",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: withErrors({
+      200: jsonResponse(
+        RetentionView,
+        "What retention keeps (and why) and would tombstone now; restore points held against the policy",
+      ),
+    }),
+  }),
+  async (c) => {
+    const db = c.get("db");
+    const check = await getCheck(db, c.req.valid("param").id);
+    const { enabled, plan, health, receivedAt } = await retentionPreview(db, check, Date.now());
+    const at = (id: string) => iso(receivedAt.get(id)!);
+    return c.json(
+      {
+        enabled,
+        keep: plan.keep.map((k) => ({ id: k.id, received_at: at(k.id), reasons: k.reasons })),
+        delete: plan.delete.map((d) => ({ id: d.id, received_at: at(d.id), reason: d.reason })),
+        health,
+      },
+      200,
+    );
+  },
+);

@@ -31,6 +31,18 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     flap_threshold: row.flapThreshold,
     min_size_fraction: row.minSizeFraction,
     expect_change: row.expectChange,
+    retention: {
+      keep_last: row.keepLast,
+      keep_hourly: row.keepHourly,
+      keep_daily: row.keepDaily,
+      keep_weekly: row.keepWeekly,
+      keep_monthly: row.keepMonthly,
+      keep_yearly: row.keepYearly,
+      keep_within_s: row.keepWithinS,
+      min_age_days: row.minAgeDays,
+      tombstone_days: row.tombstoneDays,
+      problem: row.retentionProblem,
+    },
     parent: parentUuid,
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),
@@ -122,5 +134,7 @@ export function backupView(row: BackupRow) {
     anomaly: row.anomaly,
     failure_log: row.failureLog,
     new_bytes: row.newBytes,
+    tombstoned_at: iso(row.tombstonedAt),
+    purge_after: iso(row.purgeAfter),
   };
 }
