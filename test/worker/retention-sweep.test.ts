@@ -179,3 +179,39 @@ describe("purging at scale", () => {
     expect(runs).toBeLessThanOrEqual(6);
   });
 });
+
+describe("planning at scale", () => {
+  it("plans a check with 10,000 backups (history load from D1 included)", async () => {
+    await createCheck({
+      name: "ten thousand",
+      slug: "ten-k",
+      kind: "backup",
+      keep_daily: 30,
+      keep_monthly: 12,
+      min_age_days: 7,
+    });
+    const check = await json(call("GET", "/api/v1/checks/ten-k"));
+    const { id: checkId } = (await env.DB.prepare("SELECT id FROM checks WHERE uuid = ?")
+      .bind(check.uuid)
+      .first<{ id: number }>())!;
+    const now = Date.now();
+    // One backup every hour for 10,000 hours (~14 months).
+    await env.DB.prepare(
+      `
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+      INSERT INTO backups (id, check_id, status, size, sha256, part_size, part_count, compression, encryption, source, host, received_at)
+      SELECT printf('bk_e%019d', i), ?1, 'complete', 1, printf('e%063d', i), 1, 1, 'none', 'none', 'command', 'seed', ?2 - i * 3600000
+      FROM n`,
+    )
+      .bind(checkId, now)
+      .run();
+    const started = performance.now();
+    const preview = await json(call("GET", "/api/v1/checks/ten-k/retention"));
+    const elapsed = performance.now() - started;
+    console.log(
+      `retention preview of 10,000 backups: ${elapsed.toFixed(0)} ms (keep ${preview.keep.length}, delete ${preview.delete.length})`,
+    );
+    expect(preview.keep.length + preview.delete.length).toBe(10_000);
+    expect(preview.delete.length).toBeGreaterThan(9_000);
+  });
+});
