@@ -1,0 +1,15 @@
+// A baseline for bench/upload.mjs: the least a Worker can do with an uploaded part on the same
+// runtime, dev server and local R2 as Lifeboat — stream the body into R2 with R2's sha256 check
+// (the hash taken from the agent's X-Lifeboat-Content-SHA256 header, unverified). No D1, no
+// signature check. The object is deleted again once stored, so rounds of gigabytes leave no disk
+// behind. Run by its own `wrangler dev` from a config bench/upload.mjs writes.
+export default {
+  async fetch(request, env) {
+    if (request.method !== "PUT") return new Response("PUT a part\n", { status: 405 });
+    const sha256 = request.headers.get("X-Lifeboat-Content-SHA256") ?? undefined;
+    const key = crypto.randomUUID();
+    await env.BUCKET.put(key, request.body, sha256 ? { sha256 } : {});
+    await env.BUCKET.delete(key);
+    return Response.json({ stored: true });
+  },
+};
