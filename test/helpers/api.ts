@@ -46,7 +46,22 @@ export async function createCheck(fields: Record<string, unknown>) {
 
 /** Row counts of every table: "a rejected request writes nothing" is checked against these. */
 export async function tableCounts(): Promise<Record<string, number>> {
-  const tables = ["checks", "pings", "flips", "channels", "notifications", "agent_keys", "nonces"];
+  const tables = [
+    "checks",
+    "pings",
+    "flips",
+    "channels",
+    "notifications",
+    "agent_keys",
+    "nonces",
+    "maintenance_windows",
+    "settings",
+    "backups",
+    "backup_parts",
+    "blobs",
+    "purge_queue",
+    "drills",
+  ];
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>();

@@ -411,3 +411,44 @@ describe("storage and cleanup", () => {
     expect((await json(call("GET", "/api/v1/checks/lifeboat-storage"))).status).toBe("up");
   });
 });
+
+describe("restore drills", () => {
+  it("keeps a drill's result and measured RTO with the backup; a failed drill alerts without changing the state", async () => {
+    await createCheck({ name: "drilled", slug: "drilled", kind: "backup" });
+    const key = await createAgentKey(["drilled"], ["upload", "read"]);
+    const { id } = await uploadBackup(key, "drilled", bytesOf(5000, 700));
+    const ok = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
+      ok: true,
+      duration_s: 12.5,
+      details: { tables: 12, rows: 4021, rows_at_backup: 4021 },
+    });
+    expect(ok.status).toBe(201);
+    const failed = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
+      ok: false,
+      duration_s: 3,
+      message: "psql: relation users missing after restore",
+    });
+    expect(failed.status).toBe(201);
+    const drills = (await json(call("GET", "/api/v1/checks/drilled/drills"))).drills;
+    expect(drills.map((d: any) => [d.ok, d.duration_s])).toEqual([
+      [false, 3],
+      [true, 12.5],
+    ]);
+    const check = await json(call("GET", "/api/v1/checks/drilled"));
+    expect(check.status).toBe("up");
+    const [flip] = (await json(call("GET", "/api/v1/checks/drilled/flips"))).flips;
+    expect(flip).toMatchObject({ reason: "drill_failed", from: "up", to: "up" });
+    expect(flip.detail).toContain("psql: relation users missing after restore");
+  });
+
+  it("needs the read scope and a complete backup, and validates the report", async () => {
+    const { id } = await uploadBackup(writeOnly, "db-a", bytesOf(1000, 701));
+    expect((await signedJson(writeOnly, "POST", `/v1/backups/${id}/drills`, { ok: true, duration_s: 1 })).status).toBe(
+      403,
+    );
+    const before = await tableCounts();
+    const bad = await signedJson(hostA, "POST", `/v1/backups/${id}/drills`, { ok: "yes", duration_s: -1 });
+    expect(bad.status).toBe(400);
+    expect(await tableCounts()).toEqual(before);
+  });
+});

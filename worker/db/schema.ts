@@ -181,7 +181,7 @@ export const notifications = sqliteTable(
       .notNull()
       .references(() => channels.id, { onDelete: "cascade" }),
     checkId: integer("check_id"),
-    kind: text("kind", { enum: ["down", "up", "reminder", "flapping", "retention"] })
+    kind: text("kind", { enum: ["down", "up", "reminder", "flapping", "retention", "drill"] })
       .notNull()
       .default("down"),
     status: text("status", { enum: ["pending", "sent", "failed", "suppressed"] })
@@ -351,6 +351,26 @@ export const blobs = sqliteTable(
   ],
 );
 
+/** Restore drills the agent ran: a backup restored into a scratch target, checked, timed (the RTO). */
+export const drills = sqliteTable(
+  "drills",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    backupId: text("backup_id").notNull(),
+    checkId: integer("check_id").notNull(),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    details: text("details", { mode: "json" })
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'`),
+    message: text("message").notNull().default(""),
+    keyId: text("key_id"),
+    reportedAt: integer("reported_at").notNull(),
+  },
+  (t) => [index("drills_by_check").on(t.checkId, t.reportedAt), index("drills_by_backup").on(t.backupId)],
+);
+
 /** R2 objects to delete: filled in the same transaction that drops their last reference. */
 export const purgeQueue = sqliteTable("purge_queue", {
   r2Key: text("r2_key").primaryKey(),
@@ -360,6 +380,7 @@ export const purgeQueue = sqliteTable("purge_queue", {
 
 export type CheckRow = typeof checks.$inferSelect;
 export type BackupRow = typeof backups.$inferSelect;
+export type DrillRow = typeof drills.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;
 export type PingRow = typeof pings.$inferSelect;
 export type FlipRow = typeof flips.$inferSelect;

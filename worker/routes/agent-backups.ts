@@ -9,6 +9,7 @@ import { findCheckById } from "../services/checks";
 import type { Db } from "../services/db";
 import { dispatchAlerts } from "../services/dispatch";
 import { keyAllowsCheck } from "../services/keys";
+import { recordDrill } from "../services/drills";
 import { contentResponse, storePart } from "../services/parts";
 import { allowedCheck, authenticateAgent, signedPingMeta } from "./agent-auth";
 import { backupView } from "./api/views";
@@ -51,6 +52,21 @@ const Manifest = z
   .strict();
 
 const FailBody = z.object({ log: z.string().max(100_000).default("") }).strict();
+
+const DrillBody = z
+  .object({
+    ok: z.boolean(),
+    duration_s: z
+      .number()
+      .min(0)
+      .max(7 * 86_400),
+    message: z.string().max(2000).default(""),
+    details: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .refine((d) => JSON.stringify(d).length <= 8192, "details is at most 8 kB of JSON"),
+  })
+  .strict();
 
 const BACKUP_ID = /^bk_[0-9a-f]{20}$/;
 
@@ -130,6 +146,21 @@ agentBackupRoutes.post("/backups/:id/fail", async (c) => {
   );
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ id: backup.id, status: "failed" }, 200);
+});
+
+/** A restore drill's result (`lifeboat drill`): kept with the backup; a failure alerts. */
+agentBackupRoutes.post("/backups/:id/drills", async (c) => {
+  const db = c.get("db");
+  const request = await authenticateAgent(c, "read", async (key, body) => ({
+    ...(await ownBackupWithCheck(db, key, c.req.param("id"))),
+    report: parseJson(DrillBody, body!),
+  }));
+  const { backup, check, report } = request.target;
+  const now = Date.now();
+  const drill = { ok: report.ok, durationS: report.duration_s, details: report.details, message: report.message };
+  await releasingOnError(request, () => recordDrill(db, check, backup, request.key, drill, now));
+  if (!report.ok) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
+  return c.json({ backup: backup.id, ok: report.ok, duration_s: report.duration_s }, 201);
 });
 
 agentBackupRoutes.get("/checks/:slug/backups", async (c) => {

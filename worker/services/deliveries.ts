@@ -6,7 +6,7 @@ export type DeliveryRow = {
   check_uuid: string;
   check_name: string;
   channel_uuid: string;
-  kind: "down" | "up" | "reminder" | "flapping" | "retention";
+  kind: "down" | "up" | "reminder" | "flapping" | "retention" | "drill";
   status: "pending" | "sent" | "failed" | "suppressed";
   suppressed_reason: string | null;
   attempts: number;

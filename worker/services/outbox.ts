@@ -4,6 +4,7 @@ import {
   beliefOf,
   channelCovers,
   decide,
+  isNotice,
   isQuiet,
   reminderDue,
   resumeAfterQuiet,
@@ -147,7 +148,7 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     };
     if (isQuiet(row.status, quiet)) continue;
     resolved.push(row.id);
-    if (row.kind === "retention") continue; // news of its moment; the next health check speaks again
+    if (isNotice(row.kind)) continue; // news of its moment, not a state to catch up on
     const known = knowledge.get(pair(row.check_id, row.channel_id)) ?? unknown;
     const kind = resumeAfterQuiet(row.status, known.belief);
     if (!kind) continue;
@@ -243,7 +244,7 @@ const pair = (checkId: number, channelId: number) => `${checkId}:${channelId}`;
 function learn(map: Map<string, Knowledge>, checkId: number, channelId: number, kind: NotificationKind, at: number) {
   const known = map.get(pair(checkId, channelId)) ?? unknown;
   map.set(pair(checkId, channelId), {
-    belief: kind === "reminder" || kind === "retention" ? known.belief : beliefOf(kind),
+    belief: kind === "reminder" || isNotice(kind) ? known.belief : beliefOf(kind),
     lastAt: at,
     flappingAt: kind === "flapping" ? at : known.flappingAt,
   });
@@ -269,7 +270,8 @@ async function channelKnowledge(db: Db, checkIds: number[]): Promise<Map<string,
     db.all<{ check_id: number; channel_id: number; kind: NotificationKind; created_at: number }>(sql`
       SELECT check_id, channel_id, kind, created_at FROM notifications WHERE id IN (
         SELECT max(id) FROM notifications
-        WHERE check_id IN (SELECT value FROM json_each(${ids})) AND status != 'suppressed' AND kind != 'retention'
+        WHERE check_id IN (SELECT value FROM json_each(${ids})) AND status != 'suppressed'
+          AND kind NOT IN ('retention', 'drill')
         GROUP BY check_id, channel_id)`),
     db.all<{ check_id: number; channel_id: number; at: number }>(sql`
       SELECT check_id, channel_id, max(created_at) AS at FROM notifications

@@ -45,7 +45,10 @@ export async function storePart(db: Db, bucket: R2Bucket, backup: BackupRow, ind
     }
     // A client that goes away mid-part is normal in a resumable protocol, not a server error.
     if (/connection lost|disconnected|aborted|closed/i.test(message)) {
-      throw new AppError("bad_request", `the upload of part ${index} was interrupted: nothing was stored; send it again`);
+      throw new AppError(
+        "bad_request",
+        `the upload of part ${index} was interrupted: nothing was stored; send it again`,
+      );
     }
     throw error;
   }

@@ -3,7 +3,8 @@
 // the outbox live in services/.
 
 /** `retention`: the stored history falls short of the check's retention policy (the check's state is unchanged). */
-export type AlertKind = "down" | "up" | "reminder" | "flapping" | "retention" | "test";
+/** `drill`: a restore drill of one of its backups failed (the check's state is unchanged). */
+export type AlertKind = "down" | "up" | "reminder" | "flapping" | "retention" | "drill" | "test";
 
 export type Alert = {
   kind: AlertKind;

@@ -20,6 +20,7 @@ const COLOR: Record<AlertKind, number> = {
   up: 0x2ecc71, // green
   flapping: 0xf39c12, // amber
   retention: 0xf1c40f, // yellow: data is at risk, nothing is down
+  drill: 0xe74c3c,
   test: 0x3498db, // blue: nothing is wrong
 };
 

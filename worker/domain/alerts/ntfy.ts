@@ -17,6 +17,7 @@ const TAGS: Record<AlertKind, string[]> = {
   reminder: ["bell", "lifeboat", "down"],
   flapping: ["warning", "lifeboat", "flapping"],
   retention: ["card_file_box", "lifeboat", "retention"],
+  drill: ["fire_extinguisher", "lifeboat", "drill"],
   test: ["test_tube", "lifeboat", "test"],
 };
 

@@ -44,7 +44,7 @@ export const pagerduty = defineKind({
     // A test opens an incident of its own, so it can never resolve or merge with a real one.
     // Tests and retention shortfalls are incidents of their own, apart from the check's up/down one.
     const suffix = test ? "test/" : "";
-    const topic = alert.kind === "retention" ? "/retention" : "";
+    const topic = alert.kind === "retention" || alert.kind === "drill" ? `/${alert.kind}` : "";
     const dedupKey = `lifeboat/${suffix}${alert.check.uuid}${topic}`;
     const common = {
       routing_key: config.routing_key,

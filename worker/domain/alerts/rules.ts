@@ -11,6 +11,10 @@ export type Decision = { kind: NotificationKind; suppressed: Suppression | null 
 
 export const DEFAULT_FLAP_THRESHOLD = 6;
 
+/** Flip reasons that alert without a state change, and the kind of alert each sends. */
+const NOTICES: Record<string, NotificationKind> = { retention: "retention", drill_failed: "drill" };
+export const isNotice = (kind: NotificationKind) => kind === "retention" || kind === "drill";
+
 export function beliefOf(lastKind: NotificationKind | null): Belief {
   if (lastKind === null || lastKind === "up") return "up";
   return lastKind === "flapping" ? "flapping" : "down";
@@ -49,8 +53,9 @@ export function decide(
   belief: Belief,
   quiet: Quiet,
 ): Decision | null {
-  // A retention shortfall is news of its own: it changes no state and no belief.
-  if (flip.reason === "retention") return { kind: "retention", suppressed: quiet.inMaintenance ? "maintenance" : null };
+  // A retention shortfall or a failed drill is news of its own: it changes no state and no belief.
+  const notice = NOTICES[flip.reason ?? ""];
+  if (notice) return { kind: notice, suppressed: quiet.inMaintenance ? "maintenance" : null };
   let kind: NotificationKind;
   if (flip.to === "down") kind = "down";
   else if (flip.to === "up" && flip.from === "down") kind = "up";

@@ -11,6 +11,7 @@ const STATE_WORD: Record<AlertKind, string> = {
   reminder: "STILL DOWN",
   flapping: "FLAPPING",
   retention: "RESTORE POINTS MISSING",
+  drill: "RESTORE DRILL FAILED",
   test: "TEST",
 };
 
@@ -21,6 +22,7 @@ const STATE_ICON: Record<AlertKind, string> = {
   reminder: "🔔",
   flapping: "🟠",
   retention: "🟡",
+  drill: "🧯",
   test: "🧪",
 };
 
@@ -37,6 +39,7 @@ const REASON_WORDS: Record<string, string> = {
   paused: "the check was paused",
   resumed: "the check was resumed",
   retention: "fewer restore points than the retention policy keeps",
+  drill_failed: "a restore drill failed",
   test: "a test alert sent from Lifeboat",
 };
 
@@ -66,6 +69,7 @@ export function stateWords(alert: Alert): string {
   if (alert.kind === "test") return `test alert (the check is ${now})`;
   if (alert.kind === "reminder") return "still down";
   if (alert.kind === "retention") return `short of restore points (the check is ${now})`;
+  if (alert.kind === "drill") return `restore drill failed (the check is ${now})`;
   return alert.kind;
 }
 

@@ -15,6 +15,7 @@ const EVENT: Record<AlertKind, string> = {
   reminder: "check.reminder",
   flapping: "check.flapping",
   retention: "check.retention",
+  drill: "check.drill_failed",
   test: "test",
 };
 

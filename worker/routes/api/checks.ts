@@ -31,6 +31,7 @@ import {
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
 import { checkView, deliveryView, flipView, iso, pingView } from "./views";
 import { retentionPreview } from "../../services/retention";
+import { listDrills } from "../../services/drills";
 import { listDeliveries } from "../../services/deliveries";
 import { DeliveryView } from "./delivery-schemas";
 
@@ -252,6 +253,49 @@ function slugify(name: string): string {
     .slice(0, 64);
   return slug || `check-${crypto.randomUUID().slice(0, 8)}`;
 }
+
+const DrillView = z
+  .object({
+    backup: z.string(),
+    ok: z.boolean(),
+    duration_s: z.number().openapi({ description: "the measured restore time (RTO)" }),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    key_id: z.string().nullable(),
+    reported_at: z.string(),
+  })
+  .openapi("Drill");
+
+checksApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/checks/{id}/drills",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: withErrors({
+      200: jsonResponse(z.object({ drills: z.array(DrillView) }), "Restore drills, newest first, with measured RTOs"),
+    }),
+  }),
+  async (c) => {
+    const db = c.get("db");
+    const check = await getCheck(db, c.req.valid("param").id);
+    const rows = await listDrills(db, check.id);
+    return c.json(
+      {
+        drills: rows.map((d) => ({
+          backup: d.backupId,
+          ok: d.ok,
+          duration_s: d.durationMs / 1000,
+          message: d.message,
+          details: d.details,
+          key_id: d.keyId,
+          reported_at: iso(d.reportedAt),
+        })),
+      },
+      200,
+    );
+  },
+);
 
 const RetentionView = z
   .object({

@@ -6,7 +6,7 @@ export const DeliveryView = z
     id: z.number(),
     check: z.object({ uuid: z.string(), name: z.string() }),
     channel: z.string(),
-    kind: z.enum(["down", "up", "reminder", "flapping", "retention"]),
+    kind: z.enum(["down", "up", "reminder", "flapping", "retention", "drill"]),
     status: z.enum(["pending", "sent", "failed", "suppressed"]),
     suppressed_reason: z.string().nullable().openapi({ description: "maintenance, parent_down or flapping" }),
     attempts: z.number(),

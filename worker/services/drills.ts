@@ -1,0 +1,40 @@
+import { desc, eq, sql } from "drizzle-orm";
+import { drills, type AgentKeyRow, type BackupRow, type CheckRow, type DrillRow } from "../db/schema";
+import { AppError } from "../errors";
+import { batch, type Db } from "./db";
+
+export type DrillReport = { ok: boolean; durationS: number; details: Record<string, unknown>; message: string };
+
+/**
+ * Keeps a restore drill's result with its backup. A failed drill alerts through the check's
+ * channels without changing the check's up/down state: the backups still arrive, but one could
+ * not be restored, which is worse news than a late ping.
+ */
+export async function recordDrill(
+  db: Db,
+  check: CheckRow,
+  backup: BackupRow,
+  key: AgentKeyRow,
+  report: DrillReport,
+  now: number,
+) {
+  if (backup.status !== "complete" && backup.status !== "suspicious") {
+    throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be drilled`);
+  }
+  const durationMs = Math.round(report.durationS * 1000);
+  const statements = [
+    sql`INSERT INTO drills (backup_id, check_id, ok, duration_ms, details, message, key_id, reported_at)
+        VALUES (${backup.id}, ${check.id}, ${report.ok ? 1 : 0}, ${durationMs}, ${JSON.stringify(report.details)},
+                ${report.message}, ${key.id}, ${now})`,
+  ];
+  if (!report.ok) {
+    const detail = `restore drill of backup ${backup.id} failed${report.message ? `: ${report.message.split("\n")[0]!.slice(0, 300)}` : ""}`;
+    statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
+      VALUES (${check.id}, ${check.status}, ${check.status}, 'drill_failed', ${detail}, ${now})`);
+  }
+  await batch(db, statements);
+}
+
+export async function listDrills(db: Db, checkId: number, limit = 100): Promise<DrillRow[]> {
+  return db.select().from(drills).where(eq(drills.checkId, checkId)).orderBy(desc(drills.reportedAt)).limit(limit);
+}
