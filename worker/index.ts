@@ -7,6 +7,7 @@ import { adminAuth } from "./middleware/admin-auth";
 import { requestContext } from "./middleware/context";
 import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
+import { agentFileRoutes } from "./routes/agent-files";
 import { adminApi, openApiDocument } from "./routes/api";
 import { pingRoutes } from "./routes/ping";
 import { openDb } from "./services/db";
@@ -22,6 +23,7 @@ app.route("/v1", agentRoutes);
 app.route("/v1", agentBackupRoutes);
 app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
+app.route("/", agentFileRoutes);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
 app.get("/", (c) => c.json({ name: "lifeboat", api: "/api/v1", openapi: "/api/openapi.json" }));
 

@@ -35,9 +35,12 @@ const KeyView = z
   })
   .openapi("AgentKey");
 
-const NewKeyView = KeyView.extend({ secret: z.string().openapi({ description: "shown once; never stored" }) }).openapi(
-  "NewAgentKey",
-);
+const NewKeyView = KeyView.extend({
+  secret: z.string().openapi({ description: "shown once; never stored" }),
+  install: z
+    .string()
+    .openapi({ description: "the agent install one-liner for this key (asks for the secret on the terminal)" }),
+}).openapi("NewAgentKey");
 
 const KeyParams = z.object({
   key_id: z
@@ -79,7 +82,8 @@ keysApi.openapi(routes.create, async (c) => {
     { host: body.host, checks, scopes },
     Date.now(),
   );
-  return c.json({ ...keyView(key), secret }, 201);
+  const install = `curl -fsSL ${c.get("baseUrl")}/install.sh | LIFEBOAT_KEY_ID=${key.id} sh`;
+  return c.json({ ...keyView(key), secret, install }, 201);
 });
 
 keysApi.openapi(routes.list, async (c) => c.json({ keys: (await listKeys(c.get("db"))).map(keyView) }, 200));
