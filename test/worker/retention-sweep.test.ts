@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { openDb } from "../../worker/services/db";
 import { sweepContext } from "../../worker/services/dispatch";
+import { purgeUnreferenced } from "../../worker/services/storage";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json } from "../helpers/api";
 
@@ -213,5 +215,27 @@ describe("planning at scale", () => {
     );
     expect(preview.keep.length + preview.delete.length).toBe(10_000);
     expect(preview.delete.length).toBeGreaterThan(9_000);
+  });
+});
+
+describe("a bucket lock refusing a delete", () => {
+  it("keeps the keys in the purge queue for a day instead of blocking it", async () => {
+    const now = Date.now();
+    await env.BUCKET.put("blobs/locked/example", "young bytes");
+    await env.DB.prepare("INSERT INTO purge_queue (r2_key, size, queued_at) VALUES ('blobs/locked/example', 11, ?)")
+      .bind(now)
+      .run();
+    // R2 answers a delete under a lock rule with an error; this wrapper answers the same way.
+    const locked = new Proxy(env.BUCKET, {
+      get: (bucket, name) =>
+        name === "delete"
+          ? () => Promise.reject(new Error("object is locked by a bucket lock rule"))
+          : Reflect.get(bucket, name).bind(bucket),
+    });
+    expect(await purgeUnreferenced(openDb(env.DB), locked, now)).toBe(0);
+    expect(await env.BUCKET.head("blobs/locked/example")).not.toBeNull();
+    expect(await purgeUnreferenced(openDb(env.DB), env.BUCKET, now + 60_000)).toBe(0); // not before a day
+    expect(await purgeUnreferenced(openDb(env.DB), env.BUCKET, now + DAY + 60_000)).toBe(1);
+    expect(await env.BUCKET.head("blobs/locked/example")).toBeNull();
   });
 });

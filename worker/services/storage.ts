@@ -12,7 +12,8 @@ const QUOTA_BYTES = "storage_quota_bytes";
 const QUOTA_LEVEL = "storage_quota_level";
 export const QUOTA_CHECK_SLUG = "lifeboat-storage";
 
-const ABANDON_AFTER_MS = 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
+const ABANDON_AFTER_MS = DAY_MS;
 const ABANDONED_PER_RUN = 200;
 const PURGED_PER_RUN = 1000; // R2 deletes at most 1,000 keys per call
 
@@ -89,11 +90,20 @@ export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): 
     sql`DELETE FROM blobs WHERE rowid IN (${pick})`,
   ]);
   const queued = await db.all<{ r2_key: string; size: number }>(
-    sql`SELECT r2_key, size FROM purge_queue ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
+    sql`SELECT r2_key, size FROM purge_queue WHERE queued_at <= ${now} ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
   );
   if (queued.length === 0) return 0;
-  await bucket.delete(queued.map((q) => q.r2_key));
   const keys = JSON.stringify(queued.map((q) => q.r2_key));
+  try {
+    await bucket.delete(queued.map((q) => q.r2_key));
+  } catch (error) {
+    // A bucket lock rule (docs/RETENTION.md) refuses deletes of young objects. Try these keys
+    // again in a day instead of blocking the queue; nothing is lost by keeping bytes longer.
+    console.error("R2 delete refused; retrying in a day:", error instanceof Error ? error.message : error);
+    await db.run(sql`UPDATE purge_queue SET queued_at = ${now + DAY_MS}
+      WHERE r2_key IN (SELECT value FROM json_each(${keys}))`);
+    return 0;
+  }
   await batch(db, [sql`DELETE FROM purge_queue WHERE r2_key IN (SELECT value FROM json_each(${keys}))`]);
   const freed = queued.reduce((sum, q) => sum + q.size, 0);
   if (freed > 0) await addStoredBytes(db, -freed);
