@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
-import { sha256Hex } from "../domain/signing";
 import installer from "../../agent-script/install.sh";
 
 /**
@@ -13,5 +12,3 @@ export const agentFileRoutes = new Hono<AppEnv>();
 const TEXT = { "Content-Type": "text/x-shellscript; charset=utf-8", "Cache-Control": "public, max-age=300" };
 
 agentFileRoutes.get("/install.sh", (c) => c.body(installer.replace("__LIFEBOAT_URL__", c.get("baseUrl")), 200, TEXT));
-
-export { sha256Hex };
