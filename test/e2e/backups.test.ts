@@ -1,11 +1,9 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLifeboat, type Lifeboat, type ShResult } from "../helpers/e2e";
 import { frozenWorkerConfig } from "../helpers/frozen-worker";
-import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev, type DevServer } from "../helpers/wrangler-dev";
+import { groupMembers, REPO_ROOT } from "../helpers/wrangler-dev";
 
 /**
  * A 300 MB backup through a real `wrangler dev`, sent the way the `lifeboat` agent will send it:
@@ -16,8 +14,6 @@ import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev, type DevSer
  * The download, whole and in ranges across part boundaries, must be the original bytes.
  */
 
-const ADMIN_TOKEN = randomBytes(24).toString("hex");
-const MASTER_KEY = randomBytes(32).toString("hex");
 const MiB = 1024 * 1024;
 const PART_SIZE = 64 * MiB;
 const SIZE = 300 * MiB; // 4 full parts and one of 44 MiB
@@ -25,48 +21,36 @@ const PARTS = Math.ceil(SIZE / PART_SIZE);
 const KILLED = 2; // the part whose upload is killed
 const SIGN = join(REPO_ROOT, "test/helpers/agent-sign.sh");
 
-let dir: string;
+let lifeboat: Lifeboat;
 let work: string;
-let dev: DevServer;
 let agentEnv: Record<string, string>;
 let backupId: string;
 let artifactSha: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "lifeboat-e2e-backups-"));
-  work = join(dir, "work");
-  const persistTo = join(dir, "state");
-  const envFile = join(dir, "empty.env"); // no .dev.vars: secrets come from --var only
-  writeFileSync(envFile, "");
-  // A snapshot of the Worker: an edit under worker/ while this runs would otherwise make wrangler
-  // restart it and fail the part upload in flight (503 "Your worker restarted mid-request").
-  const config = await frozenWorkerConfig(join(dir, "worker"));
-  await applyMigrations(persistTo, config);
-  // miniflare keeps scratch files under os.tmpdir() and leaves them if killed: point it here.
-  const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
-  try {
-    dev = await startWranglerDev({
-      config,
-      persistTo,
-      envFile,
-      vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY },
-    });
-  } finally {
-    if (tmpBefore === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = tmpBefore;
-  }
+  lifeboat = await startLifeboat({
+    prefix: "lifeboat-e2e-backups-",
+    // A snapshot of the Worker: an edit under worker/ while this runs would otherwise make wrangler
+    // restart it and fail the part upload in flight (503 "Your worker restarted mid-request").
+    config: (dir) => frozenWorkerConfig(join(dir, "worker")),
+    tmpdirInside: true,
+  });
+  work = join(lifeboat.dir, "work");
 
-  const check = await api("POST", "/api/v1/checks", {
+  const check = await lifeboat.api("POST", "/api/v1/checks", {
     name: "e2e nightly dump",
     slug: "e2e-dump",
     kind: "backup",
     period_s: 86400,
   });
-  if (check.status !== 201) throw await serverError("create check", check);
-  const key = await api("POST", "/api/v1/keys", { host: "e2e-vps", checks: ["e2e-dump"], scopes: ["upload", "read"] });
-  if (key.status !== 201) throw await serverError("create key", key);
-  agentEnv = { LIFEBOAT_URL: dev.url, LIFEBOAT_KEY: key.body.key_id, LIFEBOAT_SECRET: key.body.secret };
+  if (check.status !== 201) throw await lifeboat.serverError("create check", check);
+  const key = await lifeboat.api("POST", "/api/v1/keys", {
+    host: "e2e-vps",
+    checks: ["e2e-dump"],
+    scopes: ["upload", "read"],
+  });
+  if (key.status !== 201) throw await lifeboat.serverError("create key", key);
+  agentEnv = { LIFEBOAT_URL: lifeboat.dev.url, LIFEBOAT_KEY: key.body.key_id, LIFEBOAT_SECRET: key.body.secret };
 
   // Random bytes: incompressible, and no two parts alike, so nothing is deduplicated by accident.
   const made = await sh(`
@@ -82,43 +66,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const pgid of scripts) killGroup(pgid);
-  const pid = dev?.pid;
-  await dev?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  if (pid) expect(groupMembers(pid)).toEqual([]);
+  await lifeboat?.stop();
   for (const pgid of scripts) expect(groupMembers(pgid), "a curl outlived its script").toEqual([]);
 });
 
 // ---------------------------------------------------------------------------------------------
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${dev.url}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text for the error message */
-  }
-  return { status: response.status, body: parsed as any };
-}
-
-/** A failed setup call, with what the Worker logged (a 500's stack is only in wrangler's output). */
-async function serverError(what: string, response: { status: number; body: unknown }) {
-  await new Promise((r) => setTimeout(r, 500)); // the Worker's console output reaches wrangler a moment later
-  return new Error(
-    `${what}: HTTP ${response.status} ${JSON.stringify(response.body)}\n--- wrangler ---\n${dev.logs().slice(-4000)}`,
-  );
-}
-
-type ShResult = { code: number; stdout: string; stderr: string };
 
 /** Process groups of the sh scripts, so a script's background curl can never outlive the test. */
 const scripts = new Set<number>();
@@ -139,7 +91,7 @@ function killGroup(pgid: number) {
 function sh(script: string, timeoutMs = 60_000): Promise<ShResult> {
   return new Promise((done) => {
     const child = spawn("sh", ["-c", `set -eu\n. "${SIGN}"\n${script}`], {
-      cwd: dir,
+      cwd: lifeboat.dir,
       env: { ...process.env, ...agentEnv, WORK: work },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
@@ -176,7 +128,7 @@ async function status(): Promise<{ status: string; missing: number[] }> {
 }
 
 async function storedBytes(): Promise<number> {
-  const storage = await api("GET", "/api/v1/storage");
+  const storage = await lifeboat.api("GET", "/api/v1/storage");
   expect(storage.status).toBe(200);
   return storage.body.checks.find((c: { slug: string }) => c.slug === "e2e-dump").stored_bytes;
 }
@@ -245,12 +197,11 @@ describe("a 300 MB backup from sh: split, signed, killed mid-part, resumed, rest
 
     // Wait until the dev server has seen the request end (it logs the broken PUT), so the checks
     // below see the state after the Worker gave up on it, not a request still in flight.
-    const deadline = Date.now() + 15_000;
-    while (!dev.logs().includes(`/v1/backups/${backupId}/parts/${KILLED}`)) {
-      if (Date.now() > deadline)
-        throw new Error(`wrangler never logged the killed PUT\n--- wrangler ---\n${dev.logs().slice(-4000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await lifeboat.eventually(
+      "wrangler to log the killed PUT",
+      async () => lifeboat.dev.logs().includes(`/v1/backups/${backupId}/parts/${KILLED}`),
+      15_000,
+    );
 
     expect(await status()).toMatchObject({ status: "uploading", missing: [2, 3, 4] });
     expect(await storedBytes()).toBe(2 * PART_SIZE); // parts 0 and 1; not a byte of part 2 counted

@@ -1,13 +1,9 @@
-import { execFile } from "node:child_process";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, type Recorded } from "../helpers/receiver";
+import { sh, startLifeboat, verifyWebhookSignature, type Lifeboat } from "../helpers/e2e";
+import type { Recorded } from "../helpers/receiver";
 import { writeTempConfig } from "../helpers/temp-config";
-import { applyMigrations, groupMembers, startWranglerDev, type DevServer } from "../helpers/wrangler-dev";
 
 /**
  * One channel of each of the seven kinds on a real `wrangler dev`: six post to the local receiver's
@@ -16,8 +12,6 @@ import { applyMigrations, groupMembers, startWranglerDev, type DevServer } from 
  * One check goes down with a log and comes back up; every channel must hear each change exactly once.
  */
 
-const ADMIN_TOKEN = randomBytes(24).toString("hex");
-const MASTER_KEY = randomBytes(32).toString("hex");
 const EMAIL_FROM = "lifeboat@lifeboat.test";
 const EMAIL_TO = "ops@example.com";
 const CHECK_NAME = "e2e channels job";
@@ -36,140 +30,56 @@ const INBOX = {
 type HttpKind = keyof typeof INBOX;
 const HTTP_KINDS = Object.keys(INBOX) as HttpKind[];
 
-let dir: string;
-let dev: DevServer;
-let receiver: { url: string; server: Server };
+let lifeboat: Lifeboat<true>;
 const channels = {} as Record<HttpKind | "email", { uuid: string; signing_secret?: string }>;
 let check: { uuid: string; slug: string; ping_url: string };
 let checkUrl: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "lifeboat-e2e-channels-"));
-  const persistTo = join(dir, "state");
-  const envFile = join(dir, "empty.env"); // no .dev.vars: secrets come from --var only
-  writeFileSync(envFile, "");
-  const config = writeTempConfig(dir, { append: '[[send_email]]\nname = "EMAIL"' });
-  receiver = await startReceiver();
-  await applyMigrations(persistTo, config);
-  // miniflare keeps scratch files (and a copy of each sent email) under os.tmpdir() and does not
-  // always get to remove them on SIGTERM: the child's TMPDIR in here makes rmSync(dir) take them too.
-  const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
-  try {
-    dev = await startWranglerDev({
-      config,
-      persistTo,
-      envFile,
-      testScheduled: true,
-      vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY, ALLOW_INSECURE_CHANNELS: "true", EMAIL_FROM },
-    });
-  } finally {
-    if (tmpBefore === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = tmpBefore;
-  }
+  lifeboat = await startLifeboat({
+    prefix: "lifeboat-e2e-channels-",
+    config: (dir) => writeTempConfig(dir, { append: '[[send_email]]\nname = "EMAIL"' }),
+    withReceiver: true,
+    testScheduled: true,
+    tmpdirInside: true,
+    vars: { ALLOW_INSECURE_CHANNELS: "true", EMAIL_FROM },
+  });
 
   const configs: Record<HttpKind | "email", Record<string, unknown>> = {
-    webhook: { url: `${receiver.url}/hook/${INBOX.webhook}` },
-    slack: { url: `${receiver.url}/slack/${INBOX.slack}` },
-    discord: { url: `${receiver.url}/discord/${INBOX.discord}` },
-    telegram: { bot_token: INBOX.telegram, chat_id: -100123, api_url: `${receiver.url}/telegram` },
-    ntfy: { topic: INBOX.ntfy, server: `${receiver.url}/ntfy` },
-    pagerduty: { routing_key: INBOX.pagerduty, events_url: `${receiver.url}/pagerduty/v2/enqueue` },
+    webhook: { url: `${lifeboat.receiver.url}/hook/${INBOX.webhook}` },
+    slack: { url: `${lifeboat.receiver.url}/slack/${INBOX.slack}` },
+    discord: { url: `${lifeboat.receiver.url}/discord/${INBOX.discord}` },
+    telegram: { bot_token: INBOX.telegram, chat_id: -100123, api_url: `${lifeboat.receiver.url}/telegram` },
+    ntfy: { topic: INBOX.ntfy, server: `${lifeboat.receiver.url}/ntfy` },
+    pagerduty: { routing_key: INBOX.pagerduty, events_url: `${lifeboat.receiver.url}/pagerduty/v2/enqueue` },
     email: { to: EMAIL_TO },
   };
   for (const [kind, config] of Object.entries(configs)) {
-    const created = await api("POST", "/api/v1/channels", { kind, name: `e2e ${kind}`, config });
-    if (created.status !== 201) throw await serverError(`create ${kind} channel`, created);
+    const created = await lifeboat.api("POST", "/api/v1/channels", { kind, name: `e2e ${kind}`, config });
+    if (created.status !== 201) throw await lifeboat.serverError(`create ${kind} channel`, created);
     channels[kind as keyof typeof configs] = created.body;
   }
 
-  const made = await api("POST", "/api/v1/checks", { name: CHECK_NAME, period_s: 3600, grace_s: 300 });
-  if (made.status !== 201) throw await serverError("create check", made);
+  const made = await lifeboat.api("POST", "/api/v1/checks", { name: CHECK_NAME, period_s: 3600, grace_s: 300 });
+  if (made.status !== 201) throw await lifeboat.serverError("create check", made);
   check = made.body;
-  checkUrl = `${dev.url}/api/v1/checks/${check.uuid}`;
+  checkUrl = `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`;
   // The first ping only brings the check up: no channel hears of it.
   const first = await sh(ONE_LINER, { URL: check.ping_url });
   expect(first.code, first.stderr).toBe(0);
 });
 
-afterAll(async () => {
-  const pid = dev?.pid;
-  await dev?.stop();
-  await new Promise<void>((done) => {
-    if (!receiver) return done();
-    receiver.server.closeAllConnections();
-    receiver.server.close(() => done());
-  });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  // wrangler, its node child and both workerd processes shared one process group: none may be left.
-  if (pid) expect(groupMembers(pid)).toEqual([]);
-});
+afterAll(() => lifeboat?.stop());
 
 // ---------------------------------------------------------------------------------------------
-
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${dev.url}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text for the error message */
-  }
-  return { status: response.status, body: parsed as any };
-}
-
-/** A failed setup call, with what the Worker logged (a 500's stack is only in wrangler's output). */
-async function serverError(what: string, response: { status: number; body: unknown }) {
-  await new Promise((r) => setTimeout(r, 500)); // the Worker's console output reaches wrangler a moment later
-  return new Error(
-    `${what}: HTTP ${response.status} ${JSON.stringify(response.body)}\n--- wrangler ---\n${dev.logs().slice(-4000)}`,
-  );
-}
-
-type ShResult = { code: number; stdout: string; stderr: string };
-
-function sh(script: string, env: Record<string, string> = {}): Promise<ShResult> {
-  return new Promise((done) => {
-    execFile("sh", ["-c", script], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 // The healthchecks.io docs' one-liners; only URL (and the log) differ.
 const ONE_LINER = 'curl -fsS -m 10 --retry 5 -o /dev/null "$URL"';
 const ONE_LINER_FAIL_LOG = 'curl -fsS -m 10 --retry 5 --data-raw "$LOG" "$URL/fail"';
 
-/** Polls until `probe` returns something truthy; on timeout fails with the tail of wrangler's log. */
-async function eventually<T>(
-  what: string | (() => string),
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}\n--- wrangler ---\n${dev.logs().slice(-4000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 // Not URL-encoded: the receiver does not decode /_requests/<inbox>, and a bot token's ":" is fine in a path.
 const inbox = async (name: string): Promise<Recorded[]> =>
-  (await fetch(`${receiver.url}/_requests/${name}`)).json() as Promise<Recorded[]>;
+  (await fetch(`${lifeboat.receiver.url}/_requests/${name}`)).json() as Promise<Recorded[]>;
 
 /** What each HTTP channel's receiver has so far, parsed, with what the stand-in answered. */
 async function received(kind: HttpKind) {
@@ -183,7 +93,9 @@ type Email = { path: string; headers: Record<string, string>; text: string };
  * called with the following message:" and then "Email: <path to .eml>" for each one.
  */
 function sentEmails(): Email[] {
-  const paths = [...dev.logs().matchAll(/send_email binding called with the following message:\s*Email: (\S+\.eml)/g)];
+  const paths = [
+    ...lifeboat.dev.logs().matchAll(/send_email binding called with the following message:\s*Email: (\S+\.eml)/g),
+  ];
   return paths.map(([, path]) => parseEml(path!));
 }
 
@@ -204,19 +116,14 @@ function parseEml(path: string): Email {
   return { path, headers, text };
 }
 
-/** HMAC-SHA256 over "<timestamp>.<raw body>" keyed with the channel's signing secret (docs/WEBHOOKS.md). */
-function expectSigned(request: Recorded, secret: string) {
-  const timestamp = request.headers["x-lifeboat-webhook-timestamp"]!;
-  const signature = request.headers["x-lifeboat-webhook-signature"]!;
-  expect(timestamp).toMatch(/^\d+$/);
-  expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(300);
-  const expected = `sha256=${createHmac("sha256", secret).update(`${timestamp}.${request.body}`).digest("hex")}`;
-  expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-  expect(timingSafeEqual(Buffer.from(signature), Buffer.from(expected))).toBe(true);
-}
+// Sent just now, so the timestamp must be fresh too: five minutes is the window docs/WEBHOOKS.md gives receivers.
+const expectSigned = (request: Recorded, secret: string) => verifyWebhookSignature(request, secret, { maxAgeS: 300 });
+
+// Seven deliveries, one of them an email miniflare parses and writes to disk: longer than one webhook.
+const ALERT_TIMEOUT_MS = 15_000;
 
 const sweep = async (at: number) => {
-  const response = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${at}`);
+  const response = await fetch(`${lifeboat.dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${at}`);
   expect([response.status, await response.text()]).toEqual([200, "ok"]);
 };
 
@@ -239,23 +146,25 @@ async function alertsFor(event: "down" | "up") {
     return { http, email: sentEmails().filter((e) => e.headers.subject === subject) };
   };
   let missing: string[] = [];
-  await eventually(
+  await lifeboat.eventually(
     () => `a ${event} alert on all seven channels (missing: ${missing.join(", ")})`,
     async () => {
       const { http, email } = await collect();
       missing = [...HTTP_KINDS.filter((kind) => http[kind].length === 0), ...(email.length ? [] : ["email"])];
       return missing.length === 0;
     },
+    ALERT_TIMEOUT_MS,
   );
   // Every delivery row of this change is settled as sent, on its first attempt...
   let rows: any[] = [];
-  const log = await eventually(
+  const log = await lifeboat.eventually(
     () => `seven "${event}" deliveries marked sent (now: ${JSON.stringify(rows.map((d) => [d.status, d.last_error]))})`,
     async () => {
-      const all = (await api("GET", `/api/v1/checks/${check.uuid}/deliveries`)).body.deliveries as any[];
+      const all = (await lifeboat.api("GET", `/api/v1/checks/${check.uuid}/deliveries`)).body.deliveries as any[];
       rows = all.filter((d) => d.kind === event);
       return rows.length === 7 && rows.every((d) => d.status === "sent") && rows;
     },
+    ALERT_TIMEOUT_MS,
   );
   expect(log.map((d) => d.attempts)).toEqual([1, 1, 1, 1, 1, 1, 1]);
   // ...and a sweep afterwards (which would retry anything unsettled) sends nothing again.
@@ -278,7 +187,7 @@ async function alertsFor(event: "down" | "up") {
 
 describe("seven channel kinds on wrangler dev", () => {
   it("keeps credentials sealed: the API shows targets, not URLs, tokens or keys", async () => {
-    const { body } = await api("GET", "/api/v1/channels");
+    const { body } = await lifeboat.api("GET", "/api/v1/channels");
     const byKind = Object.fromEntries((body.channels as any[]).map((c) => [c.kind, c]));
     expect(Object.keys(byKind).sort()).toEqual([
       "discord",
@@ -290,7 +199,7 @@ describe("seven channel kinds on wrangler dev", () => {
       "webhook",
     ]);
     expect(byKind.slack.config).toEqual({});
-    expect(byKind.telegram.config).toEqual({ chat_id: -100123, api_url: `${receiver.url}/telegram` });
+    expect(byKind.telegram.config).toEqual({ chat_id: -100123, api_url: `${lifeboat.receiver.url}/telegram` });
     expect(byKind.pagerduty.target).toBe(`PagerDuty integration …${INBOX.pagerduty.slice(-4)}`);
     expect(JSON.stringify(body)).not.toContain(INBOX.telegram);
     expect(JSON.stringify(body)).not.toContain(INBOX.pagerduty);
@@ -300,7 +209,7 @@ describe("seven channel kinds on wrangler dev", () => {
   it("a failing ping with a log alerts every channel once, each in its own format", async () => {
     const failed = await sh(ONE_LINER_FAIL_LOG, { URL: check.ping_url, LOG });
     expect(failed, failed.stderr).toMatchObject({ code: 0, stdout: "OK", stderr: "" });
-    expect((await api("GET", `/api/v1/checks/${check.uuid}`)).body).toMatchObject({
+    expect((await lifeboat.api("GET", `/api/v1/checks/${check.uuid}`)).body).toMatchObject({
       status: "down",
       status_reason: "fail",
     });
@@ -370,7 +279,7 @@ describe("seven channel kinds on wrangler dev", () => {
     expect(email.text).toContain(`DOWN: ${CHECK_NAME}`);
     expect(email.text).toContain(`Last output:\r\n\r\n${LOG}`);
     expect(email.text).toContain(`Open the check: ${checkUrl}`);
-    const emailLog = (await api("GET", `/api/v1/channels/${channels.email.uuid}/deliveries`)).body.deliveries;
+    const emailLog = (await lifeboat.api("GET", `/api/v1/channels/${channels.email.uuid}/deliveries`)).body.deliveries;
     expect(emailLog).toHaveLength(1);
     expect(emailLog[0]).toMatchObject({ kind: "down", status: "sent", attempts: 1, last_error: null });
   });
@@ -378,7 +287,7 @@ describe("seven channel kinds on wrangler dev", () => {
   it("a success ping brings it back up: each channel hears it once, PagerDuty resolves the incident", async () => {
     const ok = await sh(ONE_LINER, { URL: check.ping_url });
     expect(ok, ok.stderr).toMatchObject({ code: 0, stderr: "" });
-    expect((await api("GET", `/api/v1/checks/${check.uuid}`)).body.status).toBe("up");
+    expect((await lifeboat.api("GET", `/api/v1/checks/${check.uuid}`)).body.status).toBe("up");
 
     const { http, email } = await alertsFor("up");
     expectSigned(http.webhook, channels.webhook.signing_secret!);
@@ -394,7 +303,7 @@ describe("seven channel kinds on wrangler dev", () => {
     expect(http.ntfy.json.priority).toBe(3); // the all-clear is never louder than the problem
     expect(http.telegram.json.text).toContain(`🟢 <b>UP: ${CHECK_NAME}</b>`);
     expect(email.headers.subject).toBe(`[Lifeboat] UP: ${CHECK_NAME}`);
-    const emailLog = (await api("GET", `/api/v1/channels/${channels.email.uuid}/deliveries`)).body.deliveries;
+    const emailLog = (await lifeboat.api("GET", `/api/v1/channels/${channels.email.uuid}/deliveries`)).body.deliveries;
     expect(emailLog.map((d: any) => [d.kind, d.status])).toEqual([
       ["up", "sent"],
       ["down", "sent"],
@@ -402,9 +311,9 @@ describe("seven channel kinds on wrangler dev", () => {
   });
 
   it("POST /channels/{id}/test sends now and answers with what the receiver said", async () => {
-    const test = () => api("POST", `/api/v1/channels/${channels.slack.uuid}/test`);
+    const test = () => lifeboat.api("POST", `/api/v1/channels/${channels.slack.uuid}/test`);
     const control = (how: object) =>
-      fetch(`${receiver.url}/_control/${INBOX.slack}`, { method: "PUT", body: JSON.stringify(how) });
+      fetch(`${lifeboat.receiver.url}/_control/${INBOX.slack}`, { method: "PUT", body: JSON.stringify(how) });
 
     await control({ status: 503 });
     const refused = await test();
@@ -413,7 +322,7 @@ describe("seven channel kinds on wrangler dev", () => {
       body: { ok: false, status: 503, error: "receiver answered HTTP 503: rollup_error" },
     });
     // 503 is passing trouble: the channel is not marked broken.
-    expect((await api("GET", `/api/v1/channels/${channels.slack.uuid}`)).body).toMatchObject({ status: "ok" });
+    expect((await lifeboat.api("GET", `/api/v1/channels/${channels.slack.uuid}`)).body).toMatchObject({ status: "ok" });
 
     await control({});
     const sent = await test();

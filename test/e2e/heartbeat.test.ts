@@ -1,12 +1,7 @@
-import { execFile } from "node:child_process";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReceiver, type Recorded } from "../helpers/receiver";
-import { applyMigrations, groupMembers, startWranglerDev, type DevServer } from "../helpers/wrangler-dev";
+import { sh, startLifeboat, verifyWebhookSignature, type Lifeboat } from "../helpers/e2e";
+import type { Recorded } from "../helpers/receiver";
 
 /**
  * End to end: a real `wrangler dev` (workerd, local D1), the real curl and openssl binaries run
@@ -14,125 +9,47 @@ import { applyMigrations, groupMembers, startWranglerDev, type DevServer } from 
  * .dev.vars or .wrangler/state: state lives in a temp dir and secrets are passed with --var.
  */
 
-const ADMIN_TOKEN = randomBytes(24).toString("hex");
-const MASTER_KEY = randomBytes(32).toString("hex");
 const INBOX = "e2e";
 
-let dir: string;
-let dev: DevServer;
-let receiver: { url: string; server: Server };
+let lifeboat: Lifeboat<true>;
 let signingSecret: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "lifeboat-e2e-"));
-  const persistTo = join(dir, "state");
-  const envFile = join(dir, "empty.env"); // replaces .dev.vars: wrangler reads no .dev.vars with --env-file
-  writeFileSync(envFile, "");
-  receiver = await startReceiver();
-  await applyMigrations(persistTo);
-  dev = await startWranglerDev({
-    persistTo,
-    envFile,
+  lifeboat = await startLifeboat({
+    prefix: "lifeboat-e2e-",
+    withReceiver: true,
     testScheduled: true,
-    vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY, ALLOW_INSECURE_CHANNELS: "true" },
+    vars: { ALLOW_INSECURE_CHANNELS: "true" },
   });
-  const channel = await api("POST", "/api/v1/channels", {
+  const channel = await lifeboat.api("POST", "/api/v1/channels", {
     kind: "webhook",
     name: "e2e receiver",
-    url: `${receiver.url}/hook/${INBOX}`,
+    url: `${lifeboat.receiver.url}/hook/${INBOX}`,
   });
-  if (channel.status !== 201) throw await serverError("create channel", channel);
+  if (channel.status !== 201) throw await lifeboat.serverError("create channel", channel);
   signingSecret = channel.body.signing_secret;
   expect(signingSecret).toMatch(/^whsec_[0-9a-f]{64}$/);
 });
 
-afterAll(async () => {
-  const pid = dev?.pid;
-  await dev?.stop();
-  await new Promise<void>((done) => {
-    if (!receiver) return done();
-    receiver.server.closeAllConnections();
-    receiver.server.close(() => done());
-  });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  // wrangler, its node child and both workerd processes shared one process group: none may be left.
-  if (pid) expect(groupMembers(pid)).toEqual([]);
-});
+afterAll(() => lifeboat?.stop());
 
 // ---------------------------------------------------------------------------------------------
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${dev.url}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${ADMIN_TOKEN}`,
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text for the error message */
-  }
-  return { status: response.status, body: parsed as any };
-}
-
-/** A failed setup call, with what the Worker logged (a 500's stack is only in wrangler's output). */
-async function serverError(what: string, response: { status: number; body: unknown }) {
-  await new Promise((r) => setTimeout(r, 500)); // the Worker's console output reaches wrangler a moment later
-  return new Error(
-    `${what}: HTTP ${response.status} ${JSON.stringify(response.body)}\n--- wrangler ---\n${dev.logs().slice(-4000)}`,
-  );
-}
-
 async function createCheck(fields: Record<string, unknown>) {
-  const response = await api("POST", "/api/v1/checks", fields);
-  if (response.status !== 201) throw await serverError("create check", response);
+  const response = await lifeboat.api("POST", "/api/v1/checks", fields);
+  if (response.status !== 201) throw await lifeboat.serverError("create check", response);
   return response.body;
 }
 
-const getCheck = async (id: string) => (await api("GET", `/api/v1/checks/${id}`)).body;
-const getPings = async (id: string) => (await api("GET", `/api/v1/checks/${id}/pings`)).body.pings as any[];
-
-type ShResult = { code: number; stdout: string; stderr: string };
-
-/** Runs a POSIX sh snippet (dash here) with extra environment; never throws on a non-zero exit. */
-function sh(script: string, env: Record<string, string> = {}): Promise<ShResult> {
-  return new Promise((done) => {
-    execFile("sh", ["-c", script], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Polls until `probe` returns something truthy; on timeout fails with the tail of wrangler's log. */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}\n--- wrangler ---\n${dev.logs().slice(-4000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const getCheck = async (id: string) => (await lifeboat.api("GET", `/api/v1/checks/${id}`)).body;
+const getPings = async (id: string) => (await lifeboat.api("GET", `/api/v1/checks/${id}/pings`)).body.pings as any[];
 
 async function inbox(): Promise<Recorded[]> {
-  return (await fetch(`${receiver.url}/_requests/${INBOX}`)).json() as Promise<Recorded[]>;
+  return (await fetch(`${lifeboat.receiver.url}/_requests/${INBOX}`)).json() as Promise<Recorded[]>;
 }
 
 async function webhookFor(checkUuid: string, event: string): Promise<Recorded> {
-  return eventually(`webhook ${event} for ${checkUuid}`, async () =>
+  return lifeboat.eventually(`webhook ${event} for ${checkUuid}`, async () =>
     (await inbox()).find((r) => {
       const body = JSON.parse(r.body);
       return body.event === event && body.check.uuid === checkUuid;
@@ -140,18 +57,9 @@ async function webhookFor(checkUuid: string, event: string): Promise<Recorded> {
   );
 }
 
-/** What a receiver does: HMAC-SHA256 over "<timestamp>.<raw body>" keyed with the signing secret. */
-function verifyWebhook(request: Recorded, secret: string) {
-  const timestamp = request.headers["x-lifeboat-webhook-timestamp"]!;
-  const signature = request.headers["x-lifeboat-webhook-signature"]!;
-  expect(timestamp).toMatch(/^\d+$/);
-  expect(signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-  const expected = `sha256=${createHmac("sha256", Buffer.from(secret, "utf8")).update(`${timestamp}.${request.body}`).digest("hex")}`;
-  expect(timingSafeEqual(Buffer.from(signature), Buffer.from(expected))).toBe(true);
-  // A wrong secret must not verify: the check above is not vacuous.
-  const forged = `sha256=${createHmac("sha256", "whsec_wrong").update(`${timestamp}.${request.body}`).digest("hex")}`;
-  expect(signature).not.toBe(forged);
-}
+// A wrong secret must not verify either: the signature check is not vacuous.
+const verifyWebhook = (request: Recorded, secret: string) =>
+  verifyWebhookSignature(request, secret, { wrongSecretFails: true });
 
 // The healthchecks.io docs' one-liners, byte for byte; only URL differs.
 const ONE_LINER = 'curl -fsS -m 10 --retry 5 -o /dev/null "$URL"';
@@ -165,7 +73,7 @@ describe("healthchecks-compatible pings with the real curl", () => {
     const check = await createCheck({ name: "e2e cron job", period_s: 3600, grace_s: 300 });
     expect(check.status).toBe("new");
     const URL = check.ping_url;
-    expect(URL).toBe(`${dev.url}/ping/${check.uuid}`);
+    expect(URL).toBe(`${lifeboat.dev.url}/ping/${check.uuid}`);
 
     const ok = await sh(ONE_LINER, { URL });
     expect(ok, ok.stderr).toMatchObject({ code: 0, stdout: "", stderr: "" });
@@ -205,14 +113,14 @@ describe("healthchecks-compatible pings with the real curl", () => {
   });
 
   it("fails the one-liner loudly (curl -f exit 22) for an unknown uuid", async () => {
-    const result = await sh(ONE_LINER, { URL: `${dev.url}/ping/00000000-0000-4000-8000-000000000000` });
+    const result = await sh(ONE_LINER, { URL: `${lifeboat.dev.url}/ping/00000000-0000-4000-8000-000000000000` });
     expect(result.code).toBe(22);
     expect(result.stderr).toMatch(/404/);
   });
 
   it("pings by slug and creates the check with ?create=1", async () => {
     const existing = await createCheck({ name: "e2e slug job", slug: "e2e-slug-job", period_s: 3600 });
-    expect(existing.slug_ping_url).toMatch(new RegExp(`^${dev.url}/ping/[A-Za-z0-9_-]+/e2e-slug-job$`));
+    expect(existing.slug_ping_url).toMatch(new RegExp(`^${lifeboat.dev.url}/ping/[A-Za-z0-9_-]+/e2e-slug-job$`));
     const bySlug = await sh(ONE_LINER, { URL: existing.slug_ping_url });
     expect(bySlug.code, bySlug.stderr).toBe(0);
     expect(await getCheck("e2e-slug-job")).toMatchObject({ status: "up", n_pings: 1 });
@@ -231,7 +139,7 @@ describe("healthchecks-compatible pings with the real curl", () => {
       grace_s: 3600,
     });
     // A wrong ping key finds nothing, with or without create.
-    expect((await sh(show, { URL: `${dev.url}/ping/not-the-key/e2e-made-by-ping?create=1` })).stdout).toBe(
+    expect((await sh(show, { URL: `${lifeboat.dev.url}/ping/not-the-key/e2e-made-by-ping?create=1` })).stdout).toBe(
       "not found 404",
     );
   });
@@ -248,13 +156,15 @@ describe("the clock: cron sweep and webhooks", () => {
     expect(alertAfter).toBeGreaterThan(Date.now());
 
     // Before the deadline the sweep changes nothing...
-    const early = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${alertAfter - 1_000}`);
+    const early = await fetch(
+      `${lifeboat.dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${alertAfter - 1_000}`,
+    );
     expect([early.status, await early.text()]).toEqual([200, "ok"]);
     expect((await getCheck(check.uuid)).status).toBe("up");
 
     // ...after it (`time` is unix milliseconds; it becomes controller.scheduledTime) the check is down.
     const sweepAt = alertAfter + 1_000;
-    const late = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${sweepAt}`);
+    const late = await fetch(`${lifeboat.dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${sweepAt}`);
     expect([late.status, await late.text()]).toEqual([200, "ok"]);
     expect(await getCheck(check.uuid)).toMatchObject({ status: "down", status_reason: "timeout" });
 
@@ -272,7 +182,7 @@ describe("the clock: cron sweep and webhooks", () => {
         uuid: check.uuid,
         name: "e2e by the clock",
         slug: check.slug,
-        url: `${dev.url}/api/v1/checks/${check.uuid}`,
+        url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`,
       },
       status: "down",
       previous_status: "up",
@@ -281,7 +191,7 @@ describe("the clock: cron sweep and webhooks", () => {
     });
 
     // A rerun of the same minute sends nothing twice.
-    const rerun = await fetch(`${dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${sweepAt}`);
+    const rerun = await fetch(`${lifeboat.dev.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${sweepAt}`);
     expect(rerun.status).toBe(200);
 
     // The next ping brings it up; the alert goes out from waitUntil, after curl got its answer.
@@ -292,7 +202,7 @@ describe("the clock: cron sweep and webhooks", () => {
     verifyWebhook(upHook, signingSecret);
     expect(JSON.parse(upHook.body)).toMatchObject({
       event: "check.up",
-      check: { uuid: check.uuid, url: `${dev.url}/api/v1/checks/${check.uuid}` },
+      check: { uuid: check.uuid, url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}` },
       status: "up",
       previous_status: "down",
       reason: "ping",
@@ -330,19 +240,23 @@ curl -sS -m 10 -H @"$HEADERS" --data-binary "$body" -w ' %{http_code}' "$LIFEBOA
 
   it("accepts the signed ping once and refuses the exact replay", async () => {
     const check = await createCheck({ name: "e2e agent", slug: "e2e-agent", period_s: 3600 });
-    const created = await api("POST", "/api/v1/keys", { host: "e2e-host", checks: [check.slug], scopes: ["ping"] });
-    if (created.status !== 201) throw await serverError("create key", created);
+    const created = await lifeboat.api("POST", "/api/v1/keys", {
+      host: "e2e-host",
+      checks: [check.slug],
+      scopes: ["ping"],
+    });
+    if (created.status !== 201) throw await lifeboat.serverError("create key", created);
     const { key_id, secret } = created.body;
     expect(key_id).toMatch(/^lbk_[0-9a-f]{20}$/);
     expect(secret).toMatch(/^[0-9a-f]{64}$/);
 
     const env = {
-      LIFEBOAT_URL: dev.url,
+      LIFEBOAT_URL: lifeboat.dev.url,
       LIFEBOAT_KEY: key_id,
       LIFEBOAT_SECRET: secret,
       SLUG: check.slug,
       BODY: "backup ok: 42 files",
-      HEADERS: join(dir, "signed-headers.txt"),
+      HEADERS: join(lifeboat.dir, "signed-headers.txt"),
     };
     const first = await sh(SIGNED_PING, env);
     expect(first.stderr).toBe("");
