@@ -25,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import { writeTempConfig } from "../test/helpers/temp-config.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { startTimingReceiver } from "./lib/receiver.mjs";
+import { formatTable } from "./lib/table.mjs";
 
 const FLIPS = Number(process.env.BENCH_ALERT_FLIPS ?? 40);
 const WARMUP = Number(process.env.BENCH_ALERT_WARMUP ?? 4);
@@ -358,12 +359,7 @@ function summarize(values) {
 
 function table(stats) {
   const rows = Object.entries(stats).map(([name, s]) => [name, s.n, s.p50_ms, s.p95_ms, s.max_ms]);
-  const header = ["series", "n", "p50 ms", "p95 ms", "max ms"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])));
-  return [line(header), widths.map((w) => "-".repeat(w)), ...rows.map(line)]
-    .map((cells) => cells.join("  "))
-    .join("\n");
+  return formatTable(["series", "n", "p50 ms", "p95 ms", "max ms"], rows);
 }
 
 let code = 1;

@@ -17,6 +17,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { measure } from "./lib/load.mjs";
+import { formatTable } from "./lib/table.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -183,12 +184,7 @@ async function main() {
     (r.cpu / bareCpu).toFixed(2),
     r.errors,
   ]);
-  const widths = header.map((h, i) => Math.max(String(h).length, ...table.map((row) => String(row[i]).length)));
-  const line = (cells) =>
-    cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join("  ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of table) console.log(line(row));
+  console.log(formatTable(header, table));
   console.log(
     `(medians of ${ROUNDS} rounds; CPU = user+system time of the dev server's processes — workerd and its proxy — per request)`,
   );

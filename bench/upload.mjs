@@ -34,6 +34,7 @@ import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { groupCpuSeconds, machineBusySeconds, reapedChildrenCpuSeconds, startRssSampler } from "./lib/proc.mjs";
 import { startSink } from "./lib/sink.mjs";
+import { formatTable } from "./lib/table.mjs";
 
 const MiB = 2 ** 20;
 const PART_MIB = 64; // the agent's part size (worker/domain/manifest.ts RECOMMENDED_PART_SIZE)
@@ -394,12 +395,7 @@ async function main() {
       r.client_cpu_s.toFixed(1),
       r.other_cpu_percent,
     ]);
-  const widths = header.map((h, i) => Math.max(String(h).length, ...table.map((row) => String(row[i]).length)));
-  const line = (cells) =>
-    cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join("  ");
-  console.log(line(header));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of table) console.log(line(row));
+  console.log(formatTable(header, table));
   console.log(
     `(times: medians of ${ROUNDS} rounds; memory: the highest peak of any round minus the idle server ` +
       `(workerd ${idleWorkerd} MiB, group ${idleGroup} MiB);\n server CPU: all the dev server's processes; ` +
