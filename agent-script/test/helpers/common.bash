@@ -1,0 +1,47 @@
+# Shared by the agent's bats files. LIFEBOAT runs under dash, the strictest sh here.
+AGENT_DIR=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+REPO_ROOT=$(cd "$AGENT_DIR/.." && pwd)
+LIFEBOAT="dash $AGENT_DIR/lifeboat"
+
+# A wrangler dev of our own (server.mjs), for the whole file. Sets URL, ADMIN_TOKEN, SERVER_PID.
+start_server() {
+  export SERVER_ENV="$BATS_FILE_TMPDIR/server.env"
+  (cd "$REPO_ROOT" && exec npx node agent-script/test/helpers/server.mjs "$SERVER_ENV") >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
+  echo $! >"$BATS_FILE_TMPDIR/server.pid"
+  for _ in $(seq 1 240); do [ -s "$SERVER_ENV" ] && break; sleep 0.5; done
+  [ -s "$SERVER_ENV" ] || { cat "$BATS_FILE_TMPDIR/server.log" >&2; return 1; }
+}
+stop_server() {
+  pid=$(cat "$BATS_FILE_TMPDIR/server.pid" 2>/dev/null) || return 0
+  # npx → node server.mjs: signal the node child that owns wrangler, then npx.
+  for child in $(pgrep -P "$pid"); do kill -TERM "$child" 2>/dev/null; done
+  kill -TERM "$pid" 2>/dev/null
+  sleep 2
+}
+server_env() { . "$SERVER_ENV"; }
+
+admin() { # admin METHOD PATH [JSON]
+  server_env
+  curl -sS -X "$1" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' ${3:+-d "$3"} "$URL$2"
+}
+
+# make_agent_config DIR CHECK...: a check of each "slug:kind", one key for all, config in DIR/conf.
+make_agent_config() {
+  dir=$1; shift
+  server_env
+  slugs=
+  for spec in "$@"; do
+    admin POST /api/v1/checks "{\"name\":\"${spec%%:*}\",\"slug\":\"${spec%%:*}\",\"kind\":\"${spec#*:}\",\"period_s\":86400}" >/dev/null
+    slugs="$slugs${slugs:+,}\"${spec%%:*}\""
+  done
+  key=$(admin POST /api/v1/keys "{\"host\":\"bats\",\"checks\":[$slugs],\"scopes\":[\"ping\",\"upload\",\"read\"]}")
+  mkdir -p "$dir/conf/jobs" "$dir/state"
+  echo "$key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$dir/conf/secret"
+  chmod 600 "$dir/conf/secret"
+  printf 'LIFEBOAT_URL=%s\nLIFEBOAT_KEY_ID=%s\nLIFEBOAT_SECRET_FILE=%s\n' "$URL" \
+    "$(echo "$key" | sed -n 's/.*"key_id":"\([^"]*\)".*/\1/p')" "$dir/conf/secret" >"$dir/conf/lifeboat.conf"
+  chmod 600 "$dir/conf/lifeboat.conf"
+  export LIFEBOAT_CONFIG_DIR="$dir/conf" LIFEBOAT_STATE_DIR="$dir/state" LIFEBOAT_MIN_FREE_MB=1
+}
+
+check_status() { admin GET "/api/v1/checks/$1" | sed -n 's/^{[^{]*"status":"\([a-z]*\)".*/\1/p'; }
