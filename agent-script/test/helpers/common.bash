@@ -6,17 +6,18 @@ LIFEBOAT="dash $AGENT_DIR/lifeboat"
 # A wrangler dev of our own (server.mjs), for the whole file. Sets URL, ADMIN_TOKEN, SERVER_PID.
 start_server() {
   export SERVER_ENV="$BATS_FILE_TMPDIR/server.env"
-  (cd "$REPO_ROOT" && exec npx node agent-script/test/helpers/server.mjs "$SERVER_ENV") >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
+  # The Node 22 that npx would pick (the repo's node@22 devDependency), run directly so that
+  # $! is node itself and stop_server's SIGTERM reaches it.
+  (cd "$REPO_ROOT" && exec "$REPO_ROOT/node_modules/.bin/node" agent-script/test/helpers/server.mjs "$SERVER_ENV") >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
   echo $! >"$BATS_FILE_TMPDIR/server.pid"
   for _ in $(seq 1 240); do [ -s "$SERVER_ENV" ] && break; sleep 0.5; done
   [ -s "$SERVER_ENV" ] || { cat "$BATS_FILE_TMPDIR/server.log" >&2; return 1; }
 }
 stop_server() {
   pid=$(cat "$BATS_FILE_TMPDIR/server.pid" 2>/dev/null) || return 0
-  # npx → node server.mjs: signal the node child that owns wrangler, then npx.
-  for child in $(pgrep -P "$pid"); do kill -TERM "$child" 2>/dev/null; done
   kill -TERM "$pid" 2>/dev/null
-  sleep 2
+  # server.mjs stops wrangler's process group, then exits.
+  for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.25; done
 }
 server_env() { . "$SERVER_ENV"; }
 

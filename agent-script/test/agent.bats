@@ -1,0 +1,134 @@
+#!/usr/bin/env bats
+# The agent against a real `wrangler dev`, real curl/openssl/gzip and a real Postgres 15 cluster.
+load helpers/common
+
+PGBIN=/usr/lib/postgresql/15/bin
+
+setup_file() {
+  start_server
+  # Outside bats' tmp dir: the postgres user must be able to reach it.
+  export PGROOT; PGROOT=$(mktemp -d /tmp/lifeboat-agent-pg.XXXXXX)
+  chmod 755 "$PGROOT"
+  export PGDATA_DIR="$PGROOT/data" PGHOST="$PGROOT/sock" PGUSER=postgres
+  export PGPORT=$((20000 + $$ % 20000))
+  mkdir -p "$PGDATA_DIR" "$PGHOST"
+  chown postgres "$PGROOT" "$PGDATA_DIR" "$PGHOST"
+  runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
+    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
+  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup
+}
+
+teardown_file() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
+  stop_server
+  rm -rf "$PGROOT"
+}
+
+
+@test "ping and run report success and failure with the exit code" {
+  run $LIFEBOAT ping cron
+  [ "$status" -eq 0 ]
+  [ "$(check_status cron)" = up ]
+  run $LIFEBOAT run cron -- sh -c 'echo disk full; exit 3'
+  [ "$status" -eq 5 ]
+  [ "$(check_status cron)" = down ]
+  admin GET /api/v1/checks/cron/pings | grep -q 'disk full'
+  run $LIFEBOAT run cron -- true
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]   # silence on success when not on a terminal
+  [ "$(check_status cron)" = up ]
+  run $LIFEBOAT ping cron --exit 7 --log - <<<"log from stdin"
+  [ "$status" -eq 0 ]
+  [ "$(check_status cron)" = down ]
+}
+
+@test "directory backup round trip: backup, list, restore, identical files" {
+  src="$BATS_TEST_TMPDIR/src"; mkdir -p "$src/sub"
+  echo hello >"$src/a.txt"; head -c 500000 /dev/urandom >"$src/sub/blob"
+  printf 'SOURCE=directory\nDIRECTORY=%s\nCHECK=files\nPART_SIZE=200000\n' "$src" >"$LIFEBOAT_CONFIG_DIR/jobs/files.conf"
+  run $LIFEBOAT backup files
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT list files
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'"status":"complete"'* ]]
+  run $LIFEBOAT restore files --latest --to "$BATS_TEST_TMPDIR/out.tar"
+  [ "$status" -eq 0 ]
+  mkdir "$BATS_TEST_TMPDIR/out"; tar -C "$BATS_TEST_TMPDIR/out" -xf "$BATS_TEST_TMPDIR/out.tar"
+  diff -r "$src" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "postgres: backup, DROP DATABASE, restore --into-db, same rows" {
+  createdb shop
+  psql -q -d shop -c "CREATE TABLE users (id int primary key, email text); INSERT INTO users SELECT g, 'u' || g || '@x' FROM generate_series(1, 5000) g;"
+  before=$(psql -Atd shop -c "SELECT count(*), md5(string_agg(id || email, ',' ORDER BY id)) FROM users")
+  printf 'SOURCE=postgres\nDATABASE=shop\nCHECK=db\n' >"$LIFEBOAT_CONFIG_DIR/jobs/db.conf"
+  start=$(date +%s%N)
+  run $LIFEBOAT backup db
+  [ "$status" -eq 0 ]
+  dropdb shop
+  run $LIFEBOAT restore db --latest --into-db shop
+  [ "$status" -eq 0 ]
+  echo "postgres backup+restore: $(( ($(date +%s%N) - start) / 1000000 )) ms" >>"$BATS_RUN_TMPDIR/../lifeboat-timings" 2>/dev/null || :
+  after=$(psql -Atd shop -c "SELECT count(*), md5(string_agg(id || email, ',' ORDER BY id)) FROM users")
+  [ "$before" = "$after" ]
+}
+
+@test "a pg_dump that dies half-way yields a failed backup, never a complete one" {
+  createdb halfway
+  psql -q -d halfway -c "CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The real pg_dump, cut off after 2 kB with a failure, like a dump killed by the OOM killer.
+  printf '#!/bin/sh\n/usr/bin/pg_dump "$@" | head -c 2000\nexit 1\n' >"$stub/pg_dump"; chmod +x "$stub/pg_dump"
+  printf 'SOURCE=postgres\nDATABASE=halfway\nCHECK=dbfail\n' >"$LIFEBOAT_CONFIG_DIR/jobs/dbfail.conf"
+  PATH="$stub:$PATH" run $LIFEBOAT backup dbfail
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"dump failed (exit 1)"* ]]
+  [ "$(check_status dbfail)" = down ]
+  ! admin GET "/api/v1/backups?check=dbfail" | grep -q '"status":"complete"'
+}
+
+@test "kill -9 mid-upload, then a rerun resumes with only the missing parts and completes" {
+  head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=big\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/big.conf"
+  # A slow network: the real curl, a little late each time.
+  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
+  printf '#!/bin/sh\nsleep 0.4\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
+  PATH="$stub:$PATH" setsid $LIFEBOAT backup big 2>/dev/null &
+  pid=$!
+  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/big.upload" ] && break; sleep 0.1; done
+  sleep 1.5
+  kill -9 -- "-$pid"; wait "$pid" || :
+  id=$(cut -d' ' -f2 "$LIFEBOAT_STATE_DIR/big.upload")
+  admin GET "/api/v1/backups/$id" | grep -q '"status":"uploading"'
+  LIFEBOAT_VERBOSE=1 run $LIFEBOAT backup big
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"resuming backup $id"* ]]
+  sent=$(printf '%s\n' "$output" | grep -c 'part ')
+  [ "$sent" -gt 0 ] && [ "$sent" -lt 12 ]
+  admin GET "/api/v1/backups/$id" | grep -q '"status":"complete"'
+  run $LIFEBOAT restore big --backup "$id" --to "$BATS_TEST_TMPDIR/back"
+  cmp "$BATS_TEST_TMPDIR/data" "$BATS_TEST_TMPDIR/back"
+}
+
+@test "age: the server only ever sees ciphertext; restore decrypts with the identity" {
+  command -v age >/dev/null || skip "age not installed"
+  age-keygen -o "$BATS_TEST_TMPDIR/id.txt" 2>/dev/null
+  recipient=$(age-keygen -y "$BATS_TEST_TMPDIR/id.txt")
+  echo "top secret rows" >"$BATS_TEST_TMPDIR/plain"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=secret\nAGE_RECIPIENTS=%s\nAGE_IDENTITY_FILE=%s\n' \
+    "$BATS_TEST_TMPDIR/plain" "$recipient" "$BATS_TEST_TMPDIR/id.txt" >"$LIFEBOAT_CONFIG_DIR/jobs/secret.conf"
+  run $LIFEBOAT backup secret
+  [ "$status" -eq 0 ]
+  id=$($LIFEBOAT list secret | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+  ! admin GET "/api/v1/backups/$id/content" | grep -q 'top secret'
+  run $LIFEBOAT restore secret --latest
+  [ "$status" -eq 0 ]
+  [ "$output" = "top secret rows" ]
+}
+
+@test "doctor accepts a good setup" {
+  run $LIFEBOAT doctor
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"accepted"* ]]
+}
