@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../worker/domain/signing";
 import { call, json } from "../helpers/api";
 
 describe("installing the agent", () => {
@@ -16,5 +17,16 @@ describe("installing the agent", () => {
     const key = await json(call("POST", "/api/v1/keys", { body: { host: "vps", checks: "*", scopes: ["ping"] } }));
     expect(key.install).toBe(`curl -fsSL https://lifeboat.test/install.sh | LIFEBOAT_KEY_ID=${key.key_id} sh`);
     expect(key.install).not.toContain(key.secret);
+  });
+});
+
+describe("serving the agent", () => {
+  it("serves the agent script and its sha256", async () => {
+    const response = await call("GET", "/agent/lifeboat", { token: null });
+    expect(response.status).toBe(200);
+    const script = await response.text();
+    expect(script.startsWith("#!/bin/sh")).toBe(true);
+    const sha = (await (await call("GET", "/agent/lifeboat.sha256", { token: null })).text()).split(" ")[0];
+    expect(sha).toBe(await sha256Hex(script));
   });
 });

@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
+import { sha256Hex } from "../domain/signing";
+import agent from "../../agent-script/lifeboat";
 import installer from "../../agent-script/install.sh";
 
 /**
- * The installer, as `curl -fsSL https://HOST/install.sh | LIFEBOAT_KEY_ID=… sh` fetches it, with
+ * The agent and its installer, as `curl -fsSL https://HOST/install.sh | LIFEBOAT_KEY_ID=… sh` fetches it, with
  * this server's URL filled in. Plain text, never cached for long: an upgrade should reach the
  * next install.
  */
@@ -12,3 +14,12 @@ export const agentFileRoutes = new Hono<AppEnv>();
 const TEXT = { "Content-Type": "text/x-shellscript; charset=utf-8", "Cache-Control": "public, max-age=300" };
 
 agentFileRoutes.get("/install.sh", (c) => c.body(installer.replace("__LIFEBOAT_URL__", c.get("baseUrl")), 200, TEXT));
+
+/** The agent, byte for byte as in agent-script/ (the installer checks it against the sha256 below). */
+agentFileRoutes.get("/agent/lifeboat", (c) => c.body(agent, 200, TEXT));
+
+let agentSha: Promise<string> | undefined;
+agentFileRoutes.get("/agent/lifeboat.sha256", async (c) => {
+  agentSha ??= sha256Hex(agent);
+  return c.body(`${await agentSha}  lifeboat\n`, 200, { ...TEXT, "Content-Type": "text/plain; charset=utf-8" });
+});
