@@ -16,7 +16,7 @@ setup_file() {
   runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
     -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
-  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup
 }
 
 teardown_file() {
@@ -131,4 +131,35 @@ teardown_file() {
   run $LIFEBOAT doctor
   [ "$status" -eq 0 ]
   [[ "$output" == *"accepted"* ]]
+}
+
+@test "sqlite: an online .backup round trip" {
+  db="$BATS_TEST_TMPDIR/app.db"
+  sqlite3 "$db" "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes(body) VALUES ('a'), ('b'), ('c');"
+  printf 'SOURCE=sqlite\nSQLITE_DB=%s\nCHECK=lite\nCOMPRESSION=%s\n' "$db" \
+    "$(command -v zstd >/dev/null && echo zstd || echo gzip)" >"$LIFEBOAT_CONFIG_DIR/jobs/lite.conf"
+  run $LIFEBOAT backup lite
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT restore lite --latest --to "$BATS_TEST_TMPDIR/back.db"
+  [ "$status" -eq 0 ]
+  [ "$(sqlite3 "$BATS_TEST_TMPDIR/back.db" "SELECT group_concat(body) FROM notes")" = "a,b,c" ]
+}
+
+@test "volume: docker run --rm -v VOL:/data:ro busybox tar (docker stubbed: no engine here)" {
+  vols="$BATS_TEST_TMPDIR/volumes"; mkdir -p "$vols/app_media/img"
+  head -c 10000 /dev/urandom >"$vols/app_media/img/1.jpg"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The stand-in checks the exact invocation, then does what busybox tar would do in the container.
+  cat >"$stub/docker" <<STUB
+#!/bin/sh
+[ "\$1 \$2 \$3" = "run --rm -v" ] && [ "\$4" = "app_media:/data:ro" ] && [ "\$5 \$6 \$7" = "busybox tar -C" ] || { echo "unexpected: docker \$*" >&2; exit 125; }
+exec tar -C "$vols/app_media" -cf - .
+STUB
+  chmod +x "$stub/docker"
+  printf 'SOURCE=volume\nVOLUME=app_media\nCHECK=vol\n' >"$LIFEBOAT_CONFIG_DIR/jobs/vol.conf"
+  PATH="$stub:$PATH" run $LIFEBOAT backup vol
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT restore vol --latest --to "$BATS_TEST_TMPDIR/vol.tar"
+  mkdir "$BATS_TEST_TMPDIR/out" && tar -C "$BATS_TEST_TMPDIR/out" -xf "$BATS_TEST_TMPDIR/vol.tar"
+  cmp "$vols/app_media/img/1.jpg" "$BATS_TEST_TMPDIR/out/img/1.jpg"
 }
