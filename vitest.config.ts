@@ -5,6 +5,10 @@ const migrations = await readD1Migrations("migrations");
 
 export default defineConfig({
   test: {
+    // .ci/run asks for a JSON report as well, to print one plain "N passed, N failed" line.
+    reporters: process.env.LIFEBOAT_TEST_REPORT
+      ? ["default", ["json", { outputFile: process.env.LIFEBOAT_TEST_REPORT }]]
+      : ["default"],
     projects: [
       {
         // Unit and integration tests inside workerd, against miniflare's real D1 and R2.
