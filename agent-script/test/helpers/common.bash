@@ -1,7 +1,8 @@
 # Shared by the agent's bats files. LIFEBOAT runs under dash, the strictest sh here.
 AGENT_DIR=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 REPO_ROOT=$(cd "$AGENT_DIR/.." && pwd)
-LIFEBOAT="dash $AGENT_DIR/lifeboat"
+# LIFEBOAT_TEST_SHELL="busybox sh" runs the same tests under busybox ash.
+LIFEBOAT="${LIFEBOAT_TEST_SHELL:-dash} $AGENT_DIR/lifeboat"
 
 # A wrangler dev of our own (server.mjs), for the whole file. Sets URL, ADMIN_TOKEN, SERVER_PID.
 start_server() {
