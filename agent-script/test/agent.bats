@@ -16,7 +16,7 @@ setup_file() {
   runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
     -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
-  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup
 }
 
 teardown_file() {
@@ -162,4 +162,19 @@ STUB
   run $LIFEBOAT restore vol --latest --to "$BATS_TEST_TMPDIR/vol.tar"
   mkdir "$BATS_TEST_TMPDIR/out" && tar -C "$BATS_TEST_TMPDIR/out" -xf "$BATS_TEST_TMPDIR/vol.tar"
   cmp "$vols/app_media/img/1.jpg" "$BATS_TEST_TMPDIR/out/img/1.jpg"
+}
+
+@test "an upload that breaks after registering marks that backup failed, with the log" {
+  echo data >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=netfail\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/netfail.conf"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The network drops every part upload (curl -T); everything else goes through the real curl.
+  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && { echo "curl: (56) Recv failure" >&2; exit 56; }; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
+  chmod +x "$stub/curl"
+  PATH="$stub:$PATH" run $LIFEBOAT backup netfail
+  [ "$status" -eq 4 ]
+  listing=$(admin GET "/api/v1/backups?check=netfail")
+  [[ "$listing" == *'"status":"failed"'* ]]
+  [[ "$listing" == *'curl failed'* ]]
+  [ "$(check_status netfail)" = down ]
 }
