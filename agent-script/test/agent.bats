@@ -178,3 +178,16 @@ STUB
   [[ "$listing" == *'curl failed'* ]]
   [ "$(check_status netfail)" = down ]
 }
+
+@test "the secret never appears in any command's arguments (the HMAC is fed to openssl on stdin)" {
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  for tool in openssl curl cut tr cat date; do
+    real=$(command -v "$tool")
+    printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s/argv.log"\nexec %s "$@"\n' "$BATS_TEST_TMPDIR" "$real" >"$stub/$tool"
+    chmod +x "$stub/$tool"
+  done
+  PATH="$stub:$PATH" run $LIFEBOAT ping cron
+  [ "$status" -eq 0 ]
+  grep -q dgst "$BATS_TEST_TMPDIR/argv.log"
+  ! grep -qi "$(cat "$LIFEBOAT_CONFIG_DIR/secret")" "$BATS_TEST_TMPDIR/argv.log"
+}
