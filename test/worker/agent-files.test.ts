@@ -30,3 +30,9 @@ describe("serving the agent", () => {
     expect(sha).toBe(await sha256Hex(script));
   });
 });
+
+it("every answer carries a Date header (the agent's doctor measures clock skew from it)", async () => {
+  const response = await call("GET", "/api/v1/checks");
+  const date = Date.parse(response.headers.get("Date") ?? "");
+  expect(Math.abs(date - Date.now())).toBeLessThan(5_000);
+});
