@@ -26,6 +26,7 @@ import { writeTempConfig } from "../test/helpers/temp-config.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { startTimingReceiver } from "./lib/receiver.mjs";
 import { formatTable } from "./lib/table.mjs";
+import { adminClient } from "./lib/admin.mjs";
 
 const FLIPS = Number(process.env.BENCH_ALERT_FLIPS ?? 40);
 const WARMUP = Number(process.env.BENCH_ALERT_WARMUP ?? 4);
@@ -39,6 +40,7 @@ if (1 + WARMUP + FLIPS > MAX_FLAP_THRESHOLD)
   throw new Error(`BENCH_ALERT_FLIPS + BENCH_ALERT_WARMUP must stay under ${MAX_FLAP_THRESHOLD}: more is flapping`);
 
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
+const admin = adminClient(ADMIN_TOKEN);
 const MASTER_KEY = randomBytes(32).toString("hex");
 const vars = { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY, ALLOW_INSECURE_CHANNELS: "true" };
 
@@ -335,17 +337,6 @@ async function ping(url) {
 }
 
 // ------------------------------------------------------------------------------------ helpers
-
-async function admin(origin, method, path, body) {
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-  return JSON.parse(text);
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const round2 = (x) => Math.round(x * 100) / 100;

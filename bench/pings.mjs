@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { measure } from "./lib/load.mjs";
 import { formatTable } from "./lib/table.mjs";
+import { adminClient } from "./lib/admin.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -25,6 +26,7 @@ const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
+const admin = adminClient(ADMIN_TOKEN);
 const MASTER_KEY = randomBytes(32).toString("hex");
 
 const dir = mkdtempSync(join(os.tmpdir(), "lifeboat-bench-"));
@@ -303,17 +305,6 @@ function signedPing(keyId, secret, path, body) {
       "X-Lifeboat-Signature": signature,
     },
   };
-}
-
-async function admin(origin, method, path, body) {
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-  return JSON.parse(text);
 }
 
 let code = 1;

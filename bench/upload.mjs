@@ -35,6 +35,7 @@ import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wr
 import { groupCpuSeconds, machineBusySeconds, reapedChildrenCpuSeconds, startRssSampler } from "./lib/proc.mjs";
 import { startSink } from "./lib/sink.mjs";
 import { formatTable } from "./lib/table.mjs";
+import { adminClient } from "./lib/admin.mjs";
 
 const MiB = 2 ** 20;
 const PART_MIB = 64; // the agent's part size (worker/domain/manifest.ts RECOMMENDED_PART_SIZE)
@@ -50,6 +51,7 @@ const BIG_PARTS = BIG_MIB / PART_MIB;
 const SMALL_PARTS = SMALL_MIB / PART_MIB;
 
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
+const admin = adminClient(ADMIN_TOKEN);
 const MASTER_KEY = randomBytes(32).toString("hex");
 const SIGN = join(REPO_ROOT, "test/helpers/agent-sign.sh");
 
@@ -617,17 +619,6 @@ async function downloadSha(origin, agent, id) {
     bytes += chunk.length;
   }
   return { bytes, sha256: hash.digest("hex") };
-}
-
-async function admin(origin, method, path, body) {
-  const response = await fetch(`${origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
-  return JSON.parse(text);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
