@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# drill and guard against a real `wrangler dev` and a real Postgres 15 cluster (docker stubbed).
+load helpers/common
+
+PGBIN=/usr/lib/postgresql/15/bin
+
+setup_file() {
+  start_server
+  export PGROOT; PGROOT=$(mktemp -d /tmp/lifeboat-drill-pg.XXXXXX)
+  chmod 755 "$PGROOT"
+  export PGDATA_DIR="$PGROOT/data" PGHOST="$PGROOT/sock" PGUSER=postgres
+  export PGPORT=$((20000 + ($$ + 7919) % 20000))
+  mkdir -p "$PGDATA_DIR" "$PGHOST"
+  chown postgres "$PGROOT" "$PGDATA_DIR" "$PGHOST"
+  runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
+    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
+  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup tree:backup good:backup bad:backup
+}
+
+teardown_file() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
+  stop_server
+  rm -rf "$PGROOT"
+}
+
+scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'"; }
+
+@test "postgres drill: restored into a scratch database, counts match the backup's, reported, dropped" {
+  createdb shop
+  psql -q -d shop -c "CREATE TABLE users (id int primary key, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g;
+    CREATE TABLE orders (id int, user_id int); INSERT INTO orders SELECT g, g % 50 FROM generate_series(1, 1200) g;"
+  printf 'SOURCE=postgres\nDATABASE=shop\nCHECK=pgdrill\n' >"$LIFEBOAT_CONFIG_DIR/jobs/pgdrill.conf"
+  run $LIFEBOAT backup pgdrill
+  [ "$status" -eq 0 ]
+  admin GET "/api/v1/backups?check=pgdrill" | grep -q '"pg_tables":2,"pg_rows":6200'
+  start=$(date +%s%N)
+  run $LIFEBOAT drill pgdrill
+  echo "# postgres drill wall time: $(( ($(date +%s%N) - start) / 1000000 )) ms, reported duration_s $output" >&3
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ ^[0-9]+\.[0-9]{3}$ ]]
+  drills=$(admin GET /api/v1/checks/pgdrill/drills)
+  [[ "$drills" == *'"ok":true'* ]]
+  [[ "$drills" == *'"tables":2'* ]]
+  [[ "$drills" == *'"rows":6200'* ]]
+  [[ "$drills" == *"\"duration_s\":"* ]]
+  [ "$(scratch_dbs)" = 0 ]
+}
+
+@test "postgres drill whose restore fails reports ok:false, exits 5 and still drops the scratch database" {
+  createdb inventory
+  psql -q -d inventory -c "CREATE TABLE items AS SELECT g AS id FROM generate_series(1, 100) g"
+  printf 'SOURCE=postgres\nDATABASE=inventory\nCHECK=pgbad\n' >"$LIFEBOAT_CONFIG_DIR/jobs/pgbad.conf"
+  run $LIFEBOAT backup pgbad
+  [ "$status" -eq 0 ]
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The real psql, except that the restore itself (the one run with ON_ERROR_STOP) fails.
+  printf '#!/bin/sh\nfor a; do [ "$a" = ON_ERROR_STOP=1 ] && { echo "psql: restore broke" >&2; exit 3; }; done\nexec /usr/bin/psql "$@"\n' >"$stub/psql"
+  chmod +x "$stub/psql"
+  PATH="$stub:$PATH" run $LIFEBOAT drill pgbad
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"restore broke"* ]]
+  drills=$(admin GET /api/v1/checks/pgbad/drills)
+  [[ "$drills" == *'"ok":false'* ]]
+  [[ "$drills" == *'restore broke'* ]]
+  [ "$(scratch_dbs)" = 0 ]
+}
+
+@test "directory drill: the archive lists its files" {
+  src="$BATS_TEST_TMPDIR/src"; mkdir -p "$src/sub"
+  echo a >"$src/a"; echo b >"$src/sub/b"; echo c >"$src/sub/c"
+  printf 'SOURCE=directory\nDIRECTORY=%s\nCHECK=tree\n' "$src" >"$LIFEBOAT_CONFIG_DIR/jobs/tree.conf"
+  run $LIFEBOAT backup tree
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT drill tree
+  [ "$status" -eq 0 ]
+  admin GET /api/v1/checks/tree/drills | grep -q '"files":3'
+}
+
+@test "guard refuses to run the command when a backup fails, runs it when backups succeed" {
+  echo data >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=good\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/good.conf"
+  printf 'SOURCE=command\nCOMMAND=exit 1\nCHECK=bad\n' >"$LIFEBOAT_CONFIG_DIR/jobs/bad.conf"
+  run $LIFEBOAT guard --job good --job bad -- touch "$BATS_TEST_TMPDIR/ran"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"backup of bad failed"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+  run $LIFEBOAT guard --job good -- sh -c "touch '$BATS_TEST_TMPDIR/ran'; exit 7"
+  [ "$status" -eq 7 ]
+  [ -e "$BATS_TEST_TMPDIR/ran" ]
+  [ "$(admin GET "/api/v1/backups?check=good" | grep -o '"status":"complete"' | wc -l)" -ge 2 ]
+}
+
+@test "guard warns before docker compose down -v and, off a terminal, runs it only with --yes" {
+  echo data >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=good\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/good.conf"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\necho "docker $*" >>"%s/docker.log"\n' "$BATS_TEST_TMPDIR" >"$stub/docker"; chmod +x "$stub/docker"
+  PATH="$stub:$PATH" run $LIFEBOAT guard --job good -- docker compose down -v </dev/null
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"warning"*"volumes"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/docker.log" ]
+  PATH="$stub:$PATH" run $LIFEBOAT guard --job good --yes -- docker compose down -v </dev/null
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"warning"* ]]
+  [ "$(cat "$BATS_TEST_TMPDIR/docker.log")" = "docker compose down -v" ]
+}
