@@ -15,7 +15,7 @@ setup_file() {
   runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
     -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
-  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup tree:backup good:backup bad:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup
 }
 
 teardown_file() {
@@ -104,4 +104,35 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
   [ "$status" -eq 0 ]
   [[ "$output" == *"warning"* ]]
   [ "$(cat "$BATS_TEST_TMPDIR/docker.log")" = "docker compose down -v" ]
+}
+
+@test "guard on a terminal asks for yes before a dangerous command" {
+  command -v script >/dev/null || skip "script(1) not installed"
+  echo data >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=good\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/good.conf"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\necho "docker $*" >>"%s/docker.log"\n' "$BATS_TEST_TMPDIR" >"$stub/docker"; chmod +x "$stub/docker"
+  run sh -c "printf 'no\n' | PATH='$stub:$PATH' script -qec '$LIFEBOAT guard --job good -- docker volume prune' /dev/null"
+  [[ "$output" == *"Type yes"* ]]
+  [[ "$output" == *"not confirmed"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/docker.log" ]
+  run sh -c "printf 'yes\n' | PATH='$stub:$PATH' script -qec '$LIFEBOAT guard --job good -- docker volume prune' /dev/null"
+  [ "$(cat "$BATS_TEST_TMPDIR/docker.log")" = "docker volume prune" ]
+}
+
+@test "postgres drill fails when fewer tables come back than the backup recorded" {
+  createdb ledger
+  psql -q -d ledger -c "CREATE TABLE entries AS SELECT g AS id FROM generate_series(1, 10) g"
+  printf 'SOURCE=postgres\nDATABASE=ledger\nCHECK=pgfewer\n' >"$LIFEBOAT_CONFIG_DIR/jobs/pgfewer.conf"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # At backup time the source claims 3 tables (as if the dump had silently lost two).
+  printf '#!/bin/sh\ncase "$*" in *information_schema*) echo "3 10"; exit 0 ;; esac\nexec /usr/bin/psql "$@"\n' >"$stub/psql"
+  chmod +x "$stub/psql"
+  PATH="$stub:$PATH" run $LIFEBOAT backup pgfewer
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT drill pgfewer
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"restored 1 tables; the source had 3"* ]]
+  admin GET /api/v1/checks/pgfewer/drills | grep -q '"ok":false'
+  [ "$(scratch_dbs)" = 0 ]
 }
