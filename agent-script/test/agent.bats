@@ -2,29 +2,16 @@
 # The agent against a real `wrangler dev`, real curl/openssl/gzip and a real Postgres 15 cluster.
 load helpers/common
 
-PGBIN=/usr/lib/postgresql/15/bin
-
 setup_file() {
   start_server
-  # Outside bats' tmp dir: the postgres user must be able to reach it.
-  export PGROOT; PGROOT=$(mktemp -d /tmp/lifeboat-agent-pg.XXXXXX)
-  chmod 755 "$PGROOT"
-  export PGDATA_DIR="$PGROOT/data" PGHOST="$PGROOT/sock" PGUSER=postgres
-  export PGPORT=$((20000 + $$ % 20000))
-  mkdir -p "$PGDATA_DIR" "$PGHOST"
-  chown postgres "$PGROOT" "$PGDATA_DIR" "$PGHOST"
-  runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
-    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
+  start_postgres 0
   make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup
 }
 
 teardown_file() {
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
+  stop_postgres
   stop_server
-  rm -rf "$PGROOT"
 }
-
 
 @test "ping and run report success and failure with the exit code" {
   run $LIFEBOAT ping cron

@@ -2,26 +2,16 @@
 # drill and guard against a real `wrangler dev` and a real Postgres 15 cluster (docker stubbed).
 load helpers/common
 
-PGBIN=/usr/lib/postgresql/15/bin
 
 setup_file() {
   start_server
-  export PGROOT; PGROOT=$(mktemp -d /tmp/lifeboat-drill-pg.XXXXXX)
-  chmod 755 "$PGROOT"
-  export PGDATA_DIR="$PGROOT/data" PGHOST="$PGROOT/sock" PGUSER=postgres
-  export PGPORT=$((20000 + ($$ + 7919) % 20000))
-  mkdir -p "$PGDATA_DIR" "$PGHOST"
-  chown postgres "$PGROOT" "$PGDATA_DIR" "$PGHOST"
-  runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
-    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
+  start_postgres 7919
   make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup
 }
 
 teardown_file() {
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
+  stop_postgres
   stop_server
-  rm -rf "$PGROOT"
 }
 
 scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'"; }

@@ -47,3 +47,22 @@ make_agent_config() {
 }
 
 check_status() { admin GET "/api/v1/checks/$1" | sed -n 's/^{[^{]*"status":"\([a-z]*\)".*/\1/p'; }
+
+# A throwaway Postgres 15 cluster for the whole file, on a unix socket in a temp dir outside bats'
+# own (the postgres user must be able to reach it). Sets PGROOT, PGDATA_DIR, PGHOST, PGPORT and PGUSER for psql and the agent.
+PGBIN=/usr/lib/postgresql/15/bin
+start_postgres() { # start_postgres SALT (keeps two files' ports apart)
+  export PGROOT; PGROOT=$(mktemp -d /tmp/lifeboat-agent-pg.XXXXXX)
+  chmod 755 "$PGROOT"
+  export PGDATA_DIR="$PGROOT/data" PGHOST="$PGROOT/sock" PGUSER=postgres
+  export PGPORT=$((20000 + ($$ + ${1:-0}) % 20000))
+  mkdir -p "$PGDATA_DIR" "$PGHOST"
+  chown postgres "$PGROOT" "$PGDATA_DIR" "$PGHOST"
+  runuser -u postgres -- "$PGBIN/initdb" -A trust -U postgres -D "$PGDATA_DIR" >/dev/null
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGROOT/pg.log" -w \
+    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >/dev/null
+}
+stop_postgres() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
+  rm -rf "$PGROOT"
+}
