@@ -27,6 +27,7 @@ import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wr
 import { startTimingReceiver } from "./lib/receiver.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
+import { runBenchmark } from "./lib/run.mjs";
 
 const FLIPS = Number(process.env.BENCH_ALERT_FLIPS ?? 40);
 const WARMUP = Number(process.env.BENCH_ALERT_WARMUP ?? 4);
@@ -353,14 +354,8 @@ function table(stats) {
   return formatTable(["series", "n", "p50 ms", "p95 ms", "max ms"], rows);
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-} finally {
+await runBenchmark(main, async () => {
   for (const server of servers) await server.stop();
   await receiver?.close();
   rmSync(dir, { recursive: true, force: true });
-}
-process.exit(code);
+});

@@ -19,6 +19,7 @@ import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev } from "../t
 import { measure } from "./lib/load.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
+import { runBenchmark } from "./lib/run.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -307,13 +308,7 @@ function signedPing(keyId, secret, path, body) {
   };
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-} finally {
+await runBenchmark(main, async () => {
   for (const server of servers) await server.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-process.exit(code);
+});

@@ -36,6 +36,7 @@ import { groupCpuSeconds, machineBusySeconds, reapedChildrenCpuSeconds, startRss
 import { startSink } from "./lib/sink.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
+import { runBenchmark } from "./lib/run.mjs";
 
 const MiB = 2 ** 20;
 const PART_MIB = 64; // the agent's part size (worker/domain/manifest.ts RECOMMENDED_PART_SIZE)
@@ -633,13 +634,7 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-let code = 1;
-try {
-  code = await main();
-} catch (error) {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-} finally {
+await runBenchmark(main, async () => {
   for (const server of servers.reverse()) await server.stop();
   rmSync(dir, { recursive: true, force: true });
-}
-process.exit(code);
+});
