@@ -145,6 +145,20 @@ describe("maintenance windows", () => {
     });
   });
 
+  it("stays active in the last second before the next fire (found by a flaky sweep test)", () => {
+    const everyMinute = { ...base, cron: "* * * * *", durationS: 3 * 3600 };
+    const justBefore = t("2026-11-23T11:59:59.500Z");
+    expect(occurrenceAt(everyMinute, justBefore)).toEqual({
+      start: t("2026-11-23T11:59:00Z"),
+      end: t("2026-11-23T14:59:00Z"),
+    });
+    const nightly = { ...base, cron: "0 2 * * *", durationS: 26 * 3600 };
+    expect(occurrenceAt(nightly, t("2026-11-23T01:59:59.900Z"))).toEqual({
+      start: t("2026-11-22T02:00:00Z"),
+      end: t("2026-11-23T04:00:00Z"),
+    });
+  });
+
   it("covers checks by tag or slug, or all checks when it names none", () => {
     const w = { ...base, startsAt: 0, endsAt: t("2100-01-01T00:00:00Z"), tags: ["db"] };
     expect(activeWindowFor([w], { slug: "x", tags: ["db"] }, 1000)).toBe(w);

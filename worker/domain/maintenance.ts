@@ -31,8 +31,9 @@ export function occurrenceAt(window: MaintenanceWindow, at: number): Occurrence 
   if (!window.cron)
     return window.startsAt !== null && window.endsAt !== null ? { start: window.startsAt, end: window.endsAt } : null;
   const cron = new Cron(window.cron, { timezone: window.tz, mode: "5-part" });
-  // croner counts a fire in the same second as the reference as "previous": ask from just after `at`.
-  const [start] = cron.previousRuns(1, new Date(at + 1000));
+  // Asked from a second after `at` so a fire earlier in `at`'s own second counts; that may also
+  // return a fire in the second after `at` (not started yet), so take the latest one not after it.
+  const start = cron.previousRuns(2, new Date(at + 1000)).find((run) => run.getTime() <= at);
   if (!start) return null;
   const end = start.getTime() + (window.durationS ?? 0) * 1000;
   return at >= start.getTime() && at < end ? { start: start.getTime(), end } : null;
