@@ -9,6 +9,7 @@ import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
 import { agentFileRoutes } from "./routes/agent-files";
 import { adminApi, openApiDocument } from "./routes/api";
+import { metricsRoutes } from "./routes/metrics";
 import { pingRoutes } from "./routes/ping";
 import { openDb } from "./services/db";
 import { sweepContext } from "./services/dispatch";
@@ -24,6 +25,7 @@ app.route("/v1", agentBackupRoutes);
 app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
 app.route("/", agentFileRoutes);
+app.route("/metrics", metricsRoutes);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
 app.get("/", (c) => c.json({ name: "lifeboat", api: "/api/v1", openapi: "/api/openapi.json" }));
 

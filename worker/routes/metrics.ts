@@ -1,0 +1,19 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { metricFamilies } from "../domain/metrics";
+import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
+import { bearerRole } from "../middleware/admin-auth";
+import { readMetrics } from "../services/metrics";
+
+/**
+ * GET /metrics: Prometheus text format. Either admin token works; the read-only one is the one
+ * to give a scraper (`authorization: { credentials: … }` in prometheus.yml).
+ */
+export const metricsRoutes = new Hono<AppEnv>();
+
+metricsRoutes.get("/", async (c) => {
+  await bearerRole(c.env, c.req.header("Authorization"));
+  const { checkRows, channelRows, storage } = await readMetrics(c.get("db"));
+  const body = renderExposition(metricFamilies({ checks: checkRows, channels: channelRows, storage }, Date.now()));
+  return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
+});

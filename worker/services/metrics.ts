@@ -1,0 +1,45 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "./db";
+import { storageTotals } from "./storage";
+
+/**
+ * What /metrics reports, read in three D1 queries whatever the number of checks: one row per check
+ * (its newest good backup and newest drill found through their (check_id, time) indexes, a few rows
+ * each), one row per channel, and the storage totals.
+ */
+
+export type CheckMetricsRow = {
+  slug: string;
+  name: string;
+  kind: "heartbeat" | "backup";
+  group_name: string;
+  status: "new" | "up" | "down" | "paused";
+  last_ping_at: number | null;
+  /** JSON [received_at, size] of the newest complete backup, or null. */
+  last_good: string | null;
+  /** JSON [reported_at, ok, duration_ms] of the newest drill, or null. */
+  last_drill: string | null;
+};
+
+export type ChannelMetricsRow = { name: string; kind: string; status: string; failed: number; pending: number };
+
+export async function readMetrics(db: Db) {
+  const [checkRows, channelRows, storage] = await Promise.all([
+    db.all<CheckMetricsRow>(sql`
+      SELECT c.slug, c.name, c.kind, c.group_name, c.status, c.last_ping_at,
+        (SELECT json_array(b.received_at, b.size) FROM backups b
+          WHERE b.check_id = c.id AND b.status = 'complete' ORDER BY b.received_at DESC LIMIT 1) AS last_good,
+        (SELECT json_array(d.reported_at, d.ok, d.duration_ms) FROM drills d
+          WHERE d.check_id = c.id ORDER BY d.reported_at DESC LIMIT 1) AS last_drill
+      FROM checks c ORDER BY c.slug`),
+    db.all<ChannelMetricsRow>(sql`
+      SELECT ch.name, ch.kind, ch.status,
+        (SELECT count(*) FROM notifications n WHERE n.channel_id = ch.id AND n.status = 'failed') AS failed,
+        (SELECT count(*) FROM notifications n WHERE n.channel_id = ch.id AND n.status = 'pending') AS pending
+      FROM channels ch ORDER BY ch.id`),
+    storageTotals(db),
+  ]);
+  return { checkRows, channelRows, storage };
+}
+
+export type MetricsSnapshot = Awaited<ReturnType<typeof readMetrics>>;
