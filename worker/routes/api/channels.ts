@@ -45,7 +45,8 @@ const Fields = z.object({
     }),
 });
 
-const CreateChannel = Fields.extend({
+/** Also the dashboard's channel forms (with UpdateChannel, channelInput and channelUpdateInput). */
+export const CreateChannel = Fields.extend({
   url: z
     .string()
     .max(2000)
@@ -56,7 +57,7 @@ const CreateChannel = Fields.extend({
   .required({ kind: true })
   .strict()
   .openapi("CreateChannel");
-const UpdateChannel = Fields.omit({ kind: true }).partial().strict().openapi("UpdateChannel");
+export const UpdateChannel = Fields.omit({ kind: true }).partial().strict().openapi("UpdateChannel");
 
 const ChannelView = z
   .object({
@@ -162,15 +163,7 @@ channelsApi.openapi(routes.update, async (c) => {
   const db = c.get("db");
   const row = await getChannel(db, c.req.valid("param").id);
   const body = c.req.valid("json");
-  const current = await channelConfig(c.env.LIFEBOAT_MASTER_KEY, row);
-  const input = await channelInput(c, {
-    kind: row.kind,
-    name: body.name ?? row.name,
-    // Credentials are never shown back, so an update may leave them out to keep them.
-    config: body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current,
-    filter: body.filter ?? { tags: row.filterTags, checks: row.filterChecks },
-    repeat_every_s: body.repeat_every_s !== undefined ? body.repeat_every_s : row.repeatEveryS,
-  });
+  const input = await channelUpdateInput(c, row, body);
   const updated = await updateChannel(db, c.env.LIFEBOAT_MASTER_KEY, row, input, body.config !== undefined, Date.now());
   return c.json(await view(c, updated), 200);
 });
@@ -202,8 +195,25 @@ type Body = {
   repeat_every_s?: number | null;
 };
 
+/** An update laid over the stored channel, validated like a new one. */
+export async function channelUpdateInput(
+  c: Context<AppEnv>,
+  row: ChannelRow,
+  body: z.output<typeof UpdateChannel>,
+): Promise<ChannelInput> {
+  const current = await channelConfig(c.env.LIFEBOAT_MASTER_KEY, row);
+  return channelInput(c, {
+    kind: row.kind,
+    name: body.name ?? row.name,
+    // Credentials are never shown back, so an update may leave them out to keep them.
+    config: body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current,
+    filter: body.filter ?? { tags: row.filterTags, checks: row.filterChecks },
+    repeat_every_s: body.repeat_every_s !== undefined ? body.repeat_every_s : row.repeatEveryS,
+  });
+}
+
 /** Validates the kind's config with the kind's own schema, and its URLs against the https rule. */
-async function channelInput(c: Context<AppEnv>, body: Body): Promise<ChannelInput> {
+export async function channelInput(c: Context<AppEnv>, body: Body): Promise<ChannelInput> {
   const kind = kindOf(body.kind);
   const parsed = kind.config.safeParse(body.config);
   if (!parsed.success) throw validationFailed("json", parsed.error, "config.");

@@ -200,9 +200,9 @@ type Body = z.infer<typeof UpdateCheck>;
 
 /**
  * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
- * switches the schedule to cron and setting `period_s` switches it back.
+ * switches the schedule to cron and setting `period_s` switches it back. The dashboard's forms use it too.
  */
-function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
+export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
   const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
   const d = CHECK_DEFAULTS;
   const input: CheckInput = {

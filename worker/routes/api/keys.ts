@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../app";
-import { createKey, listKeys, revokeKey } from "../../services/keys";
+import { createKey, listKeys, revokeKey, type NewKey } from "../../services/keys";
 import { Slug } from "./check-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
 import { keyView } from "./views";
@@ -9,7 +9,8 @@ export const keysApi = createRouter();
 
 const tag = ["Agent keys"];
 
-const CreateKey = z
+/** Also the dashboard's key form. */
+export const CreateKey = z
   .object({
     host: z.string().trim().min(1).max(100).openapi({ example: "app-vps-1" }),
     checks: z
@@ -74,17 +75,18 @@ const routes = {
 
 keysApi.openapi(routes.create, async (c) => {
   const body = c.req.valid("json");
-  const checks = body.checks === "*" ? ["*"] : [...new Set(body.checks)];
-  const scopes = [...new Set(body.scopes)];
-  const { key, secret } = await createKey(
-    c.get("db"),
-    c.env.LIFEBOAT_MASTER_KEY,
-    { host: body.host, checks, scopes },
-    Date.now(),
-  );
-  const install = `curl -fsSL ${c.get("baseUrl")}/install.sh | LIFEBOAT_KEY_ID=${key.id} sh`;
-  return c.json({ ...keyView(key), secret, install }, 201);
+  const { key, secret } = await createKey(c.get("db"), c.env.LIFEBOAT_MASTER_KEY, newKeyInput(body), Date.now());
+  return c.json({ ...keyView(key), secret, install: installCommand(c.get("baseUrl"), key.id) }, 201);
 });
+
+export function newKeyInput(body: z.output<typeof CreateKey>): NewKey {
+  const checks = body.checks === "*" ? ["*"] : [...new Set(body.checks)];
+  return { host: body.host, checks, scopes: [...new Set(body.scopes)] };
+}
+
+/** The agent install one-liner for a key (it asks for the secret on the terminal). */
+export const installCommand = (baseUrl: string, keyId: string) =>
+  `curl -fsSL ${baseUrl}/install.sh | LIFEBOAT_KEY_ID=${keyId} sh`;
 
 keysApi.openapi(routes.list, async (c) => c.json({ keys: (await listKeys(c.get("db"))).map(keyView) }, 200));
 
