@@ -48,6 +48,16 @@ export const checks = sqliteTable(
     flapThreshold: integer("flap_threshold").notNull().default(6),
     // The host's heartbeat: while it is down, this check's alerts fold into the parent's.
     parentId: integer("parent_id"),
+    // Recovery objectives (docs/STATUS_PAGE.md). rpo_s null: derived from the schedule (interval + grace).
+    rpoS: integer("rpo_s"),
+    // How often a restore drill should prove the backups restore; null: no expectation.
+    drillEveryS: integer("drill_every_s"),
+    // The status page shows a public check's description, backup sizes and incident details only with this.
+    publicDetails: integer("public_details", { mode: "boolean" }).notNull().default(false),
+    // The secret in badge URLs (/badge/<key>/state.svg): 32 random hex, so a badge reveals one value only.
+    // Nullable in SQL only because SQLite cannot add a column with a random default; the
+    // checks_badge_key_default trigger (0006) fills it for inserts that do not go through drizzle.
+    badgeKey: text("badge_key").$defaultFn(newBadgeKey),
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
     status: text("status", { enum: ["new", "up", "down", "paused"] })
@@ -84,8 +94,18 @@ export const checks = sqliteTable(
     index("checks_due")
       .on(t.alertAfter)
       .where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
+    uniqueIndex("checks_badge_key").on(t.badgeKey),
+    // The status page reads only public checks; without this it would scan every check.
+    index("checks_public")
+      .on(t.id)
+      .where(sql`public = 1`),
   ],
 );
+
+/** A fresh badge key: 128 random bits as hex, like the migration's lower(hex(randomblob(16))). */
+export function newBadgeKey(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export const pings = sqliteTable(
   "pings",
@@ -376,6 +396,20 @@ export const purgeQueue = sqliteTable("purge_queue", {
   r2Key: text("r2_key").primaryKey(),
   size: integer("size").notNull(),
   queuedAt: integer("queued_at").notNull(),
+});
+
+/**
+ * The status page's memo of finished UTC days: a finished day's bar never changes, so it is computed
+ * once (lazily, on render) and kept here, oldest first, up to 89 days ending with `last_day`.
+ * One row per check, so a render reads one row per public check, not one per day.
+ */
+export const statusBars = sqliteTable("status_bars", {
+  checkId: integer("check_id").primaryKey(),
+  // Days since 1970-01-01 (UTC) of the newest stored day.
+  lastDay: integer("last_day").notNull(),
+  // JSON: [[colour, value], …] per day; value is the worst RPO age in seconds or the uptime ratio.
+  days: text("days").notNull(),
+  updatedAt: integer("updated_at").notNull(),
 });
 
 export type CheckRow = typeof checks.$inferSelect;
