@@ -5,6 +5,7 @@ import type { Env } from "./env";
 import { AppError } from "./errors";
 import { adminAuth } from "./middleware/admin-auth";
 import { requestContext } from "./middleware/context";
+import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
 import { agentFileRoutes } from "./routes/agent-files";
@@ -26,6 +27,7 @@ app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
 app.route("/", agentFileRoutes);
 app.route("/metrics", metricsRoutes);
+app.route("/admin", adminRoutes);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
 app.get("/", (c) => c.json({ name: "lifeboat", api: "/api/v1", openapi: "/api/openapi.json" }));
 

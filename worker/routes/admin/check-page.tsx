@@ -1,0 +1,45 @@
+import { Hono } from "hono";
+import { pingKeyOf } from "../../domain/signing";
+import { listBackups } from "../../services/backups";
+import { getCheck } from "../../services/checks";
+import { pingLog } from "../../services/dashboard";
+import { listDrills } from "../../services/drills";
+import { listFlips } from "../../services/flips";
+import { retentionPreview } from "../../services/retention";
+import { CheckPage } from "../../views/admin/check-page";
+import type { AdminEnv } from "./guard";
+
+export const checkPageRoutes = new Hono<AdminEnv>();
+
+const SAVED: Record<string, string> = {
+  created: "Check created.",
+  updated: "Changes saved.",
+  paused: "Check paused: it cannot alert until resumed or pinged.",
+  resumed: "Check resumed: waiting for its next ping.",
+};
+
+checkPageRoutes.get("/checks/:id", async (c) => {
+  const db = c.get("db");
+  const page = c.get("page");
+  const check = await getCheck(db, c.req.param("id"));
+  const [pings, flips, backups, retention, drills, pingKey] = await Promise.all([
+    pingLog(db, check.id),
+    listFlips(db, check.id, 50),
+    check.kind === "backup" ? listBackups(db, { checkId: check.id, limit: 100, tombstoned: true }) : [],
+    check.kind === "backup" ? retentionPreview(db, check, page.now) : null,
+    check.kind === "backup" ? listDrills(db, check.id, 50) : [],
+    pingKeyOf(c.env),
+  ]);
+  const baseUrl = c.get("baseUrl");
+  const data = {
+    check,
+    pingUrl: `${baseUrl}/ping/${check.uuid}`,
+    slugPingUrl: `${baseUrl}/ping/${pingKey}/${check.slug}`,
+    pings,
+    flips,
+    backups,
+    retention,
+    drills,
+  };
+  return c.html(<CheckPage page={page} data={data} notice={SAVED[c.req.query("saved") ?? ""]} />);
+});

@@ -1,0 +1,11 @@
+import { Hono } from "hono";
+import { overview } from "../../services/dashboard";
+import { OverviewPage } from "../../views/admin/overview";
+import type { AdminEnv } from "./guard";
+
+export const overviewRoutes = new Hono<AdminEnv>();
+
+overviewRoutes.get("/", async (c) => {
+  const page = c.get("page");
+  return c.html(<OverviewPage page={page} data={await overview(c.get("db"), page.now)} />);
+});

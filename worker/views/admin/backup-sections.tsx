@@ -1,0 +1,149 @@
+import type { FC } from "hono/jsx";
+import type { CheckPageData } from "./check-page";
+import { formatBytes, preciseDuration, timestamp } from "./format";
+import { Time } from "./overview";
+import { SizeChart } from "./size-chart";
+
+/** A backup check's backups (with the size chart), retention preview and restore drills. */
+export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data, now }) => (
+  <>
+    <section aria-labelledby="h-backups">
+      <h2 id="h-backups">Backups</h2>
+      <SizeChart points={data.backups.filter((b) => b.status !== "uploading")} />
+      {data.backups.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Received</th>
+              <th scope="col">Backup</th>
+              <th scope="col">Status</th>
+              <th scope="col" class="num">
+                Size
+              </th>
+              <th scope="col">Source</th>
+              <th scope="col">Notes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.backups.map((b) => (
+              <tr>
+                <td>
+                  <Time at={b.receivedAt} now={now} />
+                </td>
+                <td>
+                  <code>{b.id}</code>
+                </td>
+                <td class={b.status === "complete" ? "ok" : b.status === "uploading" ? "" : "bad"}>{b.status}</td>
+                <td class="num">{formatBytes(b.size)}</td>
+                <td>
+                  {b.source} from {b.host}
+                </td>
+                <td>
+                  {b.anomaly ??
+                    (b.failureLog ? (
+                      <details>
+                        <summary>log</summary>
+                        <pre>{b.failureLog.slice(-2000)}</pre>
+                      </details>
+                    ) : (
+                      ""
+                    ))}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+
+    <section aria-labelledby="h-retention">
+      <h2 id="h-retention">Retention preview</h2>
+      <RetentionPreview data={data} />
+    </section>
+
+    <section aria-labelledby="h-drills">
+      <h2 id="h-drills">Restore drills</h2>
+      {data.drills.length === 0 ? (
+        <p class="bad">Never verified: no restore drill has been reported.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Reported</th>
+              <th scope="col">Backup</th>
+              <th scope="col">Result</th>
+              <th scope="col" class="num">
+                Measured RTO
+              </th>
+              <th scope="col">Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.drills.map((d) => (
+              <tr>
+                <td>
+                  <Time at={d.reportedAt} now={now} />
+                </td>
+                <td>
+                  <code>{d.backupId}</code>
+                </td>
+                <td class={d.ok ? "ok" : "bad"}>{d.ok ? "restored" : "failed"}</td>
+                <td class="num">{preciseDuration(d.durationMs)}</td>
+                <td>{d.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  </>
+);
+
+const RetentionPreview: FC<{ data: CheckPageData }> = ({ data }) => {
+  const preview = data.retention;
+  if (!preview) return null;
+  const at = (id: string) => timestamp(preview.receivedAt.get(id) ?? null);
+  return (
+    <>
+      {!preview.enabled && <p>Retention is off (no keep rule): every backup is kept.</p>}
+      {preview.health.problems.length > 0 && (
+        <ul class="bad">
+          {preview.health.problems.map((problem) => (
+            <li>{problem}</li>
+          ))}
+        </ul>
+      )}
+      {preview.enabled && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Backup</th>
+              <th scope="col">Received</th>
+              <th scope="col">Retention would</th>
+            </tr>
+          </thead>
+          <tbody>
+            {preview.plan.keep.map((k) => (
+              <tr>
+                <td>
+                  <code>{k.id}</code>
+                </td>
+                <td>{at(k.id)}</td>
+                <td class="ok">keep ({k.reasons.join(", ")})</td>
+              </tr>
+            ))}
+            {preview.plan.delete.map((d) => (
+              <tr>
+                <td>
+                  <code>{d.id}</code>
+                </td>
+                <td>{at(d.id)}</td>
+                <td class="bad">delete ({d.reason})</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+};
