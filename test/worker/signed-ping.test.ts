@@ -143,6 +143,28 @@ describe("rejected signed requests say why and write nothing", () => {
     expect(await tableCounts()).toEqual(before);
   });
 
+  it("of two copies sent at once, exactly one is recorded", async () => {
+    const { check, key } = await setup("replayed-race");
+    const first = await signedRequest(key, "/v1/ping/replayed-race/fail", { body: "once" });
+    const copy = first.clone();
+    const statuses = (await Promise.all([fetchWorker(first), fetchWorker(copy)])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 401]);
+    const { pings } = await json(call("GET", `/api/v1/checks/${check.uuid}/pings`));
+    expect(pings).toHaveLength(1);
+  });
+
+  it("a replay is refused after the check has moved on, and changes nothing", async () => {
+    const { check, key } = await setup("replayed-later");
+    const first = await signedRequest(key, "/v1/ping/replayed-later/fail");
+    const copy = first.clone();
+    expect((await fetchWorker(first)).status).toBe(200);
+    expect((await sendSigned(key, "/v1/ping/replayed-later")).status).toBe(200); // up again
+    const before = await tableCounts();
+    await expectRejected(await fetchWorker(copy), 401, "replayed_nonce", /replayed nonce/);
+    expect(await tableCounts()).toEqual(before);
+    expect(await json(call("GET", `/api/v1/checks/${check.uuid}`))).toMatchObject({ status: "up" });
+  });
+
   it("a revoked key is refused", async () => {
     const { key } = await setup("revoked");
     expect((await call("DELETE", `/api/v1/keys/${key.key_id}`)).status).toBe(200);

@@ -1,12 +1,21 @@
+import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
-import type { AgentKeyRow, CheckRow } from "../db/schema";
+import { checks, type AgentKeyRow, type CheckRow } from "../db/schema";
 import { AppError } from "../errors";
 import { findCheck } from "../services/checks";
 import type { Db } from "../services/db";
 import type { PingMeta } from "../services/pings";
-import { forgetNonce, keyAllowsCheck, touchKey, verifySignedRequest, type Scope } from "../services/keys";
+import {
+  forgetNonce,
+  keyAllowsCheck,
+  touchKey,
+  verifySignedRequest,
+  type NonceRecord,
+  type Scope,
+  type VerifyOptions,
+} from "../services/keys";
 
 /** Signed JSON bodies are small (a ping's log, a manifest of ≤ 10,000 parts); parts stream instead. */
 export const SIGNED_BODY_LIMIT = 2_097_152;
@@ -37,21 +46,30 @@ export type AgentRequest<T> = {
   contentSha256: string;
   /** What `authorize` returned (the check or backup it loaded). */
   target: T;
+  /** The request's nonce: already stored, or (with `recordNonce: false`) for the route's own batch. */
+  nonce: NonceRecord;
   /** Undo the nonce record when the request fails after authentication, so a refusal writes nothing. */
   release: () => Promise<void>;
+  /** Records the key's last use (in the background, at most once a minute). */
+  touch: () => void;
 };
+
+export type AuthOptions = VerifyOptions & { stream?: boolean };
 
 /**
  * Authenticates a signed agent request (docs/SECURITY.md). `authorize` sees the key and the
  * verified body, checks what the request may touch, and returns it; it runs before the nonce is
  * stored, so a refused request writes nothing. With `stream`, the body is left unread for the
- * route to stream into R2, whose own sha256 check enforces the signed content hash.
+ * route to stream into R2, whose own sha256 check enforces the signed content hash. With `preload`,
+ * a read the route needs is made in the same D1 round trip as the key's, and handed to `authorize`.
+ * With `recordNonce: false`, the route stores the nonce in its own write batch and calls `touch()`
+ * once that succeeded.
  */
-export async function authenticateAgent<T>(
+export async function authenticateAgent<T, P = undefined>(
   c: Context<AppEnv>,
   scopes: Scope | Scope[],
-  authorize: (key: AgentKeyRow, body: Uint8Array | null) => T | Promise<T>,
-  options: { stream?: boolean } = {},
+  authorize: (key: AgentKeyRow, body: Uint8Array | null, preloaded: P) => T | Promise<T>,
+  options: AuthOptions = {},
 ): Promise<AgentRequest<T>> {
   const headers = Object.fromEntries(Object.entries(HEADER_NAMES).map(([field, name]) => [field, c.req.header(name)]));
   const parsed = SignedHeaders.safeParse(headers);
@@ -74,19 +92,30 @@ export async function authenticateAgent<T>(
   const allowed = Array.isArray(scopes) ? scopes : [scopes];
   const request = { method: c.req.method, pathWithQuery: url.pathname + url.search, headers: parsed.data, body };
   let target!: T;
-  const key = await verifySignedRequest(db, c.env.LIFEBOAT_MASTER_KEY, request, now, async (key) => {
-    if (!allowed.some((scope) => key.scopes.includes(scope))) {
-      throw new AppError("forbidden", `key "${key.id}" lacks the "${allowed.join('" or "')}" scope`);
-    }
-    target = await authorize(key, body);
-  });
-  c.executionCtx.waitUntil(touchKey(db, key, now));
+  const verified = await verifySignedRequest<P>(
+    db,
+    c.env.LIFEBOAT_MASTER_KEY,
+    request,
+    now,
+    async (key, preloaded) => {
+      if (!allowed.some((scope) => key.scopes.includes(scope))) {
+        throw new AppError("forbidden", `key "${key.id}" lacks the "${allowed.join('" or "')}" scope`);
+      }
+      target = await authorize(key, body, preloaded);
+    },
+    options,
+  );
+  const { key, nonce } = verified;
+  const touch = () => c.executionCtx.waitUntil(touchKey(db, key, now));
+  if (options.recordNonce !== false) touch();
   return {
     key,
     body,
     contentSha256: parsed.data.contentSha256,
     target,
-    release: () => forgetNonce(db, key.id, parsed.data.nonce),
+    nonce,
+    release: () => forgetNonce(db, key.id, nonce.nonce),
+    touch,
   };
 }
 
@@ -95,9 +124,25 @@ export async function authenticateAgent<T>(
  * anything reveals whether the check exists; an allowed but missing check is a 404.
  */
 export async function allowedCheck(db: Db, key: AgentKeyRow, slug: string): Promise<CheckRow> {
+  mayTouch(key, slug);
+  return foundCheck(await findCheck(db, slug), slug);
+}
+
+/** The same rules for a check already read (e.g. preloaded with the key: `checkBySlug`). */
+export function allowedLoadedCheck(key: AgentKeyRow, slug: string, check: CheckRow | undefined): CheckRow {
+  mayTouch(key, slug);
+  return foundCheck(check, slug);
+}
+
+/** The read of a check by slug, for `preload`: its result is [] or [check]. */
+export const checkBySlug = (db: Db, slug: string) => db.select().from(checks).where(eq(checks.slug, slug)).limit(1);
+
+function mayTouch(key: AgentKeyRow, slug: string) {
   if (!keyAllowsCheck(key, slug))
     throw new AppError("forbidden", `key "${key.id}" is not allowed to touch check "${slug}"`);
-  const check = await findCheck(db, slug);
+}
+
+function foundCheck(check: CheckRow | undefined, slug: string): CheckRow {
   if (!check || check.slug !== slug) throw new AppError("not_found", `check "${slug}" not found`);
   return check;
 }

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
+import type { CheckRow } from "../db/schema";
 import { isUuid, parseSuffix } from "../domain/ping-url";
 import { AppError } from "../errors";
 import { dispatchAlerts } from "../services/dispatch";
 import { PING_BODY_LIMIT, recordPing } from "../services/pings";
-import { allowedCheck, authenticateAgent, signedPingMeta } from "./agent-auth";
+import { allowedLoadedCheck, authenticateAgent, checkBySlug, signedPingMeta } from "./agent-auth";
 
 /** Endpoints for the `lifeboat` agent: every request is signed with an agent key. */
 export const agentRoutes = new Hono<AppEnv>();
@@ -22,12 +23,20 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
     throw new AppError("not_found", "unknown ping action: use start, fail, log or an exit status");
 
   const db = c.get("db");
-  const { key, body, target: check } = await authenticateAgent(c, "ping", (key) => allowedCheck(db, key, slug));
+  // Two D1 round trips in all: the key with the check, then one batch with the ping and the nonce.
+  const request = await authenticateAgent(
+    c,
+    "ping",
+    (key, _body, [check]: CheckRow[]) => allowedLoadedCheck(key, slug, check),
+    { preload: checkBySlug(db, slug), recordNonce: false },
+  );
+  const { key, body, target: check, nonce } = request;
 
   const now = Date.now();
   const text = new TextDecoder().decode(body!.subarray(0, PING_BODY_LIMIT));
   const meta = signedPingMeta(c, key, text, body!.byteLength > PING_BODY_LIMIT);
-  const result = await recordPing(db, check, ping, meta, now);
+  const result = await recordPing(db, check, ping, meta, now, { nonce });
+  request.touch();
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ ok: true, check: slug, status: result.check.status }, 200);
 });

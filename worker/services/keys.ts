@@ -1,18 +1,19 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { agentKeys, nonces, type AgentKeyRow } from "../db/schema";
 import {
   canonicalRequest,
   checkClock,
   constantTimeEqual,
   deriveKeySecret,
+  fromHex,
   REPLAY_WINDOW_S,
   sha256Hex,
-  signRequest,
   toHex,
   type SignedHeaders,
 } from "../domain/signing";
 import { AppError, notFound } from "../errors";
-import type { Db } from "./db";
+import { isUniqueViolation, type Db } from "./db";
 
 export type Scope = "ping" | "upload" | "read";
 
@@ -53,18 +54,35 @@ export type SignedRequest = {
   body: Uint8Array | null;
 };
 
+/** A request's nonce, to be stored with the request's own writes (see `nonceInsert`). */
+export type NonceRecord = { keyId: string; nonce: string; expiresAt: number };
+
+export type VerifyOptions = {
+  /**
+   * A read to run in the same D1 round trip as the key lookup; its result goes to `authorize`.
+   * A select (rows), not a relational findFirst: drizzle cannot map a findFirst that found nothing in a batch.
+   */
+  preload?: BatchItem<"sqlite">;
+  /**
+   * false: the caller stores the nonce itself, in the same batch as its writes (`nonceInsert`),
+   * so the nonce and what the request wrote commit together or not at all. Default true.
+   */
+  recordNonce?: boolean;
+};
+
 /**
  * Authenticates a signed agent request. Everything that can be judged without writing is judged
  * first; the nonce is recorded last, and only for a request that is otherwise acceptable, so a
  * rejected request stores nothing. `authorize` runs the caller's scope and check rules.
  */
-export async function verifySignedRequest(
+export async function verifySignedRequest<P = undefined>(
   db: Db,
   masterKey: string,
   request: SignedRequest,
   now: number,
-  authorize: (key: AgentKeyRow) => void | Promise<void>,
-): Promise<AgentKeyRow> {
+  authorize: (key: AgentKeyRow, preloaded: P) => void | Promise<void>,
+  options: VerifyOptions = {},
+): Promise<{ key: AgentKeyRow; nonce: NonceRecord }> {
   const { headers } = request;
   const clock = checkClock(headers.timestamp, now);
   if (!clock.ok) {
@@ -75,7 +93,11 @@ export async function verifySignedRequest(
       { server_time: Math.floor(now / 1000) },
     );
   }
-  const key = await db.query.agentKeys.findFirst({ where: eq(agentKeys.id, headers.keyId) });
+  const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, headers.keyId)).limit(1);
+  // One D1 round trip for the key and whatever the route needs next (e.g. the check it pings).
+  const [[key], preloaded] = options.preload
+    ? ((await db.batch([keyQuery, options.preload])) as [AgentKeyRow[], P])
+    : [await keyQuery, undefined as P];
   if (!key) throw new AppError("unknown_key", `unknown key "${headers.keyId}"`);
   if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
 
@@ -85,22 +107,65 @@ export async function verifySignedRequest(
       throw new AppError("bad_signature", "content hash mismatch: X-Lifeboat-Content-SHA256 is not the body's sha256");
     }
   }
-  const secret = await deriveKeySecret(masterKey, key.id);
-  const expected = await signRequest(secret, canonicalRequest(request.method, request.pathWithQuery, headers));
-  if (!(await constantTimeEqual(expected, headers.signature.toLowerCase()))) {
+  const canonical = canonicalRequest(request.method, request.pathWithQuery, headers);
+  // HMAC verify compares in constant time (BoringSSL's CRYPTO_memcmp), like constantTimeEqual.
+  const valid = await crypto.subtle.verify(
+    "HMAC",
+    await signingKeyOf(masterKey, key.id),
+    fromHex(headers.signature)!,
+    encoder.encode(canonical),
+  );
+  if (!valid) {
     throw new AppError(
       "bad_signature",
       "signature mismatch: check the key secret and the signed method, path and headers",
     );
   }
-  await authorize(key);
+  await authorize(key, preloaded);
 
-  const fresh = await db
-    .insert(nonces)
-    .values({ keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 })
-    .onConflictDoNothing()
-    .returning({ nonce: nonces.nonce });
-  if (fresh.length === 0) throw new AppError("replayed_nonce", "replayed nonce: this request was already received");
+  const nonce = { keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 };
+  if (options.recordNonce !== false) {
+    const fresh = await db.insert(nonces).values(nonce).onConflictDoNothing().returning({ nonce: nonces.nonce });
+    if (fresh.length === 0) throw replayedNonce();
+  }
+  return { key, nonce };
+}
+
+export const replayedNonce = () => new AppError("replayed_nonce", "replayed nonce: this request was already received");
+
+/**
+ * The INSERT that records a nonce inside the caller's batch. A plain INSERT: a nonce seen before
+ * fails the UNIQUE key and with it the whole batch (D1 runs a batch as one transaction), so a replay
+ * writes nothing. `from` makes it conditional, e.g. on the revision the same batch just wrote.
+ */
+export function nonceInsert(record: NonceRecord, from: SQL = sql`FROM (SELECT 1)`): SQL {
+  return sql`INSERT INTO nonces (key_id, nonce, expires_at) SELECT ${record.keyId}, ${record.nonce}, ${record.expiresAt} ${from}`;
+}
+
+/** True when a batch failed because its nonceInsert found the nonce already stored. */
+export function isReplayedNonce(error: unknown): boolean {
+  return isUniqueViolation(error, "nonces.key_id");
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Each key's HMAC key, derived and imported once per isolate: deriving the secret and importing
+ * it cost two importKey and an HMAC, more than the signature check itself. Revocation is still read
+ * from D1 on every request; only the (deterministic) derivation is remembered.
+ */
+const signingKeys = new Map<string, { masterKey: string; key: Promise<CryptoKey> }>();
+const SIGNING_KEYS_KEPT = 1000;
+
+function signingKeyOf(masterKey: string, keyId: string): Promise<CryptoKey> {
+  const cached = signingKeys.get(keyId);
+  if (cached && cached.masterKey === masterKey) return cached.key;
+  if (signingKeys.size >= SIGNING_KEYS_KEPT) signingKeys.clear();
+  const key = deriveKeySecret(masterKey, keyId).then((secret) =>
+    crypto.subtle.importKey("raw", fromHex(secret)!, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]),
+  );
+  key.catch(() => signingKeys.delete(keyId)); // a failed import is not remembered
+  signingKeys.set(keyId, { masterKey, key });
   return key;
 }
 

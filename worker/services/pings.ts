@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { checks, pings, type CheckRow, type PingRow } from "../db/schema";
 import { applyPing, type Flip, type Ping } from "../domain/state";
 import { stateColumns } from "./checks";
 import { batch, newRevision, type Db } from "./db";
+import { isReplayedNonce, nonceInsert, replayedNonce, type NonceRecord } from "./keys";
 
 export const PING_BODY_LIMIT = 100_000;
 export const PINGS_KEPT = 100;
@@ -25,6 +26,9 @@ export type PingResult = { check: CheckRow; flip: Flip | null };
  * Records a ping and moves the check's state. The ping row, the state change and the flip are one
  * D1 batch that applies only if the check is unchanged since it was read; a concurrent ping makes
  * us re-read and re-apply, so no ping is lost and no transition is computed from stale state.
+ * A signed ping passes its `nonce`: it is stored in that same batch, so a replay (the nonce is
+ * already there) fails the whole batch and writes nothing, and an accepted ping is never left
+ * without its nonce. Every tenth ping of a check also prunes its old pings, in the same batch.
  */
 export async function recordPing(
   db: Db,
@@ -32,6 +36,23 @@ export async function recordPing(
   ping: Ping,
   meta: PingMeta,
   now: number,
+  options: { nonce?: NonceRecord } = {},
+): Promise<PingResult> {
+  try {
+    return await writePing(db, check, ping, meta, now, options.nonce);
+  } catch (error) {
+    if (options.nonce && isReplayedNonce(error)) throw replayedNonce();
+    throw error;
+  }
+}
+
+async function writePing(
+  db: Db,
+  check: CheckRow,
+  ping: Ping,
+  meta: PingMeta,
+  now: number,
+  nonce: NonceRecord | undefined,
 ): Promise<PingResult> {
   let current = check;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
@@ -45,27 +66,33 @@ export async function recordPing(
       revision,
       updatedAt: now,
     };
+    // Everything after the UPDATE applies only if the UPDATE did (the check now has `revision`).
+    const ifApplied = sql`FROM checks WHERE id = ${current.id} AND revision = ${revision}`;
+    const prune = (current.nPings + 1) % PRUNE_EVERY === 0;
     // The flip, if any, is written by the flip_on_status trigger within the UPDATE.
     const [update] = await batch(db, [
       db
         .update(checks)
         .set({ ...values, nPings: sql`${checks.nPings} + 1` })
         .where(and(eq(checks.id, current.id), eq(checks.revision, current.revision))),
-      insertIfRevision(pingValues, current.id, revision),
+      insertPing(pingValues, ifApplied),
+      ...(nonce ? [nonceInsert(nonce, ifApplied)] : []),
+      ...(prune ? [prunePings(current.id, ifApplied)] : []),
     ]);
     // D1 counts the trigger's flip insert in `changes` too, so any change means the UPDATE applied.
     if ((update!.meta.changes ?? 0) > 0) {
       // The revision matched, so `current` was the latest row and this is exactly what was stored.
-      const after: CheckRow = { ...current, ...values, nPings: current.nPings + 1 };
-      if (after.nPings % PRUNE_EVERY === 0) await prunePings(db, after.id);
-      return { check: after, flip: effect.flip };
+      return { check: { ...current, ...values, nPings: current.nPings + 1 }, flip: effect.flip };
     }
     const reread = await db.query.checks.findFirst({ where: eq(checks.id, current.id) });
     if (!reread) return { check: current, flip: null }; // deleted meanwhile: nothing to record against
     current = reread;
   }
   // Still contended after every attempt: keep the ping itself rather than lose it.
-  await db.run(insertPing(pingRow(current.id, ping, meta, null, null, now)));
+  await batch(db, [
+    insertPing(pingRow(current.id, ping, meta, null, null, now)),
+    ...(nonce ? [nonceInsert(nonce)] : []),
+  ]);
   return { check: current, flip: null };
 }
 
@@ -130,11 +157,6 @@ function pingRow(
   };
 }
 
-/** INSERT … SELECT that writes only when the check carries the revision this batch just set. */
-function insertIfRevision(values: Record<string, unknown>, checkId: number, revision: string) {
-  return insertPing(values, sql`FROM checks WHERE id = ${checkId} AND revision = ${revision}`);
-}
-
 function insertPing(values: Record<string, unknown>, from = sql``) {
   const columns = sql.raw(Object.keys(values).join(", "));
   const params = sql.join(
@@ -144,9 +166,10 @@ function insertPing(values: Record<string, unknown>, from = sql``) {
   return sql`INSERT INTO pings (${columns}) SELECT ${params} ${from}`;
 }
 
-async function prunePings(db: Db, checkId: number): Promise<void> {
-  await db.run(sql`
+/** Keeps the check's last PINGS_KEPT pings, if `ifApplied` (a `FROM …` clause) finds a row. */
+function prunePings(checkId: number, ifApplied: SQL) {
+  return sql`
     DELETE FROM pings WHERE check_id = ${checkId} AND id < (
       SELECT id FROM pings WHERE check_id = ${checkId} ORDER BY id DESC LIMIT 1 OFFSET ${PINGS_KEPT - 1}
-    )`);
+    ) AND EXISTS (SELECT 1 ${ifApplied})`;
 }
