@@ -64,6 +64,7 @@ describe("/metrics", () => {
     expect(valueOf(samples, "lifeboat_backup_last_good_size_bytes", "db")).toBe(4321);
     expect(valueOf(samples, "lifeboat_backup_age_seconds", "db")).toBeGreaterThanOrEqual(0);
     expect(valueOf(samples, "lifeboat_backup_age_seconds", "db")).toBeLessThan(60);
+    expect(valueOf(samples, "lifeboat_backup_rpo_seconds", "db")).toBe(86400 + 3600); // period + grace
     expect(valueOf(samples, "lifeboat_drill_last_ok", "db")).toBe(1);
     expect(valueOf(samples, "lifeboat_drill_last_duration_seconds", "db")).toBe(12.5);
     expect(valueOf(samples, "lifeboat_backup_last_good_size_bytes", "web")).toBeUndefined();

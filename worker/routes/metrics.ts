@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { metricFamilies } from "../domain/metrics";
+import { effectiveRpoS } from "../domain/status/rpo";
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
 import { bearerRole } from "../middleware/admin-auth";
 import { readMetrics } from "../services/metrics";
@@ -14,6 +15,18 @@ export const metricsRoutes = new Hono<AppEnv>();
 metricsRoutes.get("/", async (c) => {
   await bearerRole(c.env, c.req.header("Authorization"));
   const { checkRows, channelRows, storage } = await readMetrics(c.get("db"));
-  const body = renderExposition(metricFamilies({ checks: checkRows, channels: channelRows, storage }, Date.now()));
+  const now = Date.now();
+  // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
+  const checks = checkRows.map((row) => ({
+    ...row,
+    rpo_s:
+      row.kind === "backup"
+        ? effectiveRpoS(
+            { periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s },
+            now,
+          )
+        : null,
+  }));
+  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage }, now));
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
 });

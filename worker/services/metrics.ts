@@ -19,6 +19,11 @@ export type CheckMetricsRow = {
   last_good: string | null;
   /** JSON [reported_at, ok, duration_ms] of the newest drill, or null. */
   last_drill: string | null;
+  period_s: number | null;
+  cron: string | null;
+  tz: string;
+  grace_s: number;
+  rpo_s: number | null;
 };
 
 export type ChannelMetricsRow = { name: string; kind: string; status: string; failed: number; pending: number };
@@ -27,6 +32,7 @@ export async function readMetrics(db: Db) {
   const [checkRows, channelRows, storage] = await Promise.all([
     db.all<CheckMetricsRow>(sql`
       SELECT c.slug, c.name, c.kind, c.group_name, c.status, c.last_ping_at,
+        c.period_s, c.cron, c.tz, c.grace_s, c.rpo_s,
         (SELECT json_array(b.received_at, b.size) FROM backups b
           WHERE b.check_id = c.id AND b.status = 'complete' ORDER BY b.received_at DESC LIMIT 1) AS last_good,
         (SELECT json_array(d.reported_at, d.ok, d.duration_ms) FROM drills d
