@@ -5,7 +5,7 @@ load helpers/common
 setup_file() {
   start_server
   start_postgres 0
-  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup alla:backup allb:backup allc:backup tty:backup
 }
 
 teardown_file() {
@@ -36,7 +36,7 @@ teardown_file() {
   printf 'SOURCE=directory\nDIRECTORY=%s\nCHECK=files\nPART_SIZE=200000\n' "$src" >"$LIFEBOAT_CONFIG_DIR/jobs/files.conf"
   run $LIFEBOAT backup files
   [ "$status" -eq 0 ]
-  run $LIFEBOAT list files
+  run $LIFEBOAT list files --json
   [ "$status" -eq 0 ]
   [[ "$output" == *'"status":"complete"'* ]]
   run $LIFEBOAT restore files --latest --to "$BATS_TEST_TMPDIR/out.tar"
@@ -107,7 +107,7 @@ teardown_file() {
     "$BATS_TEST_TMPDIR/plain" "$recipient" "$BATS_TEST_TMPDIR/id.txt" >"$LIFEBOAT_CONFIG_DIR/jobs/secret.conf"
   run $LIFEBOAT backup secret
   [ "$status" -eq 0 ]
-  id=$($LIFEBOAT list secret | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+  id=$($LIFEBOAT list secret --json | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
   ! admin GET "/api/v1/backups/$id/content" | grep -q 'top secret'
   run $LIFEBOAT restore secret --latest
   [ "$status" -eq 0 ]
@@ -177,4 +177,61 @@ STUB
   [ "$status" -eq 0 ]
   grep -q dgst "$BATS_TEST_TMPDIR/argv.log"
   ! grep -qi "$(cat "$LIFEBOAT_CONFIG_DIR/secret")" "$BATS_TEST_TMPDIR/argv.log"
+}
+
+@test "list: a table of id, received time, size, status and this host's drill result" {
+  src="$BATS_TEST_TMPDIR/src"; mkdir -p "$src"
+  head -c 300000 /dev/urandom >"$src/blob"
+  printf 'SOURCE=directory\nDIRECTORY=%s\nCHECK=files\n' "$src" >"$LIFEBOAT_CONFIG_DIR/jobs/files.conf"
+  run $LIFEBOAT backup files
+  [ "$status" -eq 0 ]
+  id=$($LIFEBOAT list files --json | sed -n 's/^{"backups":\[{"id":"\([^"]*\)".*/\1/p')
+  run $LIFEBOAT list files
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" =~ ^ID\ +RECEIVED\ \(UTC\)\ +SIZE\ +STATUS\ +DRILL$ ]]
+  # 300,000 random bytes in a tar, gzipped: a little over 293 KiB.
+  [[ "${lines[1]}" =~ ^$id\ +20[0-9]{2}-[01][0-9]-[0-3][0-9]\ [0-2][0-9]:[0-5][0-9]:[0-5][0-9]\ +29[3-5]\.[0-9]\ KiB\ +complete\ +-$ ]]
+  [ "${#lines[@]}" -ge 2 ]
+  run $LIFEBOAT drill files
+  [ "$status" -eq 0 ]
+  secs=$output
+  run $LIFEBOAT list files
+  [[ "${lines[1]}" == "$id "*" complete "*" ok ${secs}s" ]]
+}
+
+@test "backup --all: every job in order, goes on after a failure, exit non-zero, one-line summary" {
+  all="$BATS_TEST_TMPDIR/all"; mkdir -p "$all/jobs"
+  cp "$LIFEBOAT_CONFIG_DIR/lifeboat.conf" "$all/"
+  echo one >"$BATS_TEST_TMPDIR/one"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=alla\n' "$BATS_TEST_TMPDIR/one" >"$all/jobs/a.conf"
+  printf 'SOURCE=command\nCOMMAND=echo half; exit 3\nCHECK=allb\n' >"$all/jobs/b.conf"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=allc\n' "$BATS_TEST_TMPDIR/one" >"$all/jobs/c.conf"
+  LIFEBOAT_CONFIG_DIR="$all" run $LIFEBOAT backup --all
+  [ "$status" -eq 5 ]
+  [ "$(printf '%s\n' "$output" | grep -c 'backup --all:')" = 1 ]
+  [[ "$output" == *"backup --all: 2 ok, 1 failed: b"* ]]
+  admin GET "/api/v1/backups?check=alla" | grep -q '"status":"complete"'
+  admin GET "/api/v1/backups?check=allc" | grep -q '"status":"complete"'
+  [ "$(check_status allb)" = down ]
+  rm "$all/jobs/b.conf"
+  LIFEBOAT_CONFIG_DIR="$all" LIFEBOAT_VERBOSE=1 run $LIFEBOAT backup --all
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"backup --all: 2 ok, 0 failed"* ]]
+  LIFEBOAT_CONFIG_DIR="$all" run $LIFEBOAT backup --all a
+  [ "$status" -eq 1 ]
+}
+
+@test "upload progress: a bar on a terminal, nothing at all off one" {
+  command -v script >/dev/null || skip "script(1) not installed"
+  head -c 600000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=tty\nCOMPRESSION=none\nPART_SIZE=200000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/tty.conf"
+  run script -qec "$LIFEBOAT backup tty" /dev/null
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"[--------------------]   0%  0 B/585.9 KiB  part 1/3"* ]]
+  [[ "$output" == *"[#############-------]  66%  390.6 KiB/585.9 KiB  part 3/3"* ]]
+  [[ "$output" == *"[####################] 100%  585.9 KiB/585.9 KiB  part 3/3"* ]]
+  head -c 1000 /dev/urandom >>"$BATS_TEST_TMPDIR/data"
+  run $LIFEBOAT backup tty
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
 }

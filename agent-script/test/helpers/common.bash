@@ -66,3 +66,27 @@ stop_postgres() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m immediate stop >/dev/null 2>&1 || :
   rm -rf "$PGROOT"
 }
+
+# A throwaway MariaDB server for the whole file, on a unix socket in a temp dir, no networking.
+# root has a password, and the agent gets it only through the option file MYSQL_CNF (mode 600).
+# Sets MYROOT, MYSQL_SOCK, MYSQL_CNF; `my` runs the real client with it.
+start_mariadb() {
+  export MYROOT; MYROOT=$(mktemp -d /tmp/lifeboat-agent-my.XXXXXX)
+  export MYSQL_SOCK="$MYROOT/sock" MYSQL_CNF="$MYROOT/client.cnf" MYSQL_TEST_PASSWORD
+  MYSQL_TEST_PASSWORD=pw-$(openssl rand -hex 8)
+  mariadb-install-db --no-defaults --datadir="$MYROOT/data" --auth-root-authentication-method=normal \
+    --user="$(id -un)" --skip-test-db >"$MYROOT/install.log" 2>&1 || { cat "$MYROOT/install.log" >&2; return 1; }
+  mariadbd --no-defaults --datadir="$MYROOT/data" --socket="$MYSQL_SOCK" --skip-networking --user="$(id -un)" \
+    --pid-file="$MYROOT/pid" --log-error="$MYROOT/err.log" >"$MYROOT/out.log" 2>&1 3>&- &
+  for _ in $(seq 1 100); do [ -S "$MYSQL_SOCK" ] && break; sleep 0.1; done
+  [ -S "$MYSQL_SOCK" ] || { cat "$MYROOT/err.log" >&2; return 1; }
+  mariadb --no-defaults -S "$MYSQL_SOCK" -uroot -e "ALTER USER root@localhost IDENTIFIED BY '$MYSQL_TEST_PASSWORD'"
+  printf '[client]\nuser=root\npassword="%s"\nsocket=%s\n' "$MYSQL_TEST_PASSWORD" "$MYSQL_SOCK" >"$MYSQL_CNF"
+  chmod 600 "$MYSQL_CNF"
+}
+stop_mariadb() {
+  pid=$(cat "$MYROOT/pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -rf "$MYROOT"
+}
+my() { mariadb --defaults-extra-file="$MYSQL_CNF" "$@"; }
