@@ -79,9 +79,8 @@ describe("the sweep skipped for 6 hours, then run", () => {
     for (let minute = 1; minute <= 10; minute++, sweeps++) await sweepAt(back + minute * MIN);
     vi.useRealTimers();
 
-    const receipts: Recorded[] = (await (await fetch(`${receiver}/_requests/${inbox}`)).json()).filter(
-      (r: Recorded) => r.status === 200,
-    );
+    const recorded = await (await fetch(`${receiver}/_requests/${inbox}`)).json<Recorded[]>();
+    const receipts = recorded.filter((r) => r.status === 200);
     const events = new Map<string, string[]>();
     for (const r of receipts) {
       const body = JSON.parse(r.body);
