@@ -97,12 +97,21 @@ export async function snapshot() {
 export function fieldError(html: string, field: string): string | undefined {
   const id = `f-${field.replace(/[^A-Za-z0-9_-]/g, "-")}`;
   const match = new RegExp(`<span class="error" id="${id}-error">([^<]*)</span>`).exec(html);
-  return match?.[1];
+  return match ? decode(match[1]!) : undefined;
 }
+
+const decode = (html: string) =>
+  html
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
 
 /** The value an input shows (as HTML-escaped in the page). */
 export function inputValue(html: string, field: string): string | undefined {
   const id = `f-${field.replace(/[^A-Za-z0-9_-]/g, "-")}`;
   const tag = new RegExp(`<input[^>]*id="${id}"[^>]*>`).exec(html)?.[0];
-  return tag ? /value="([^"]*)"/.exec(tag)?.[1] : undefined;
+  const value = tag ? /value="([^"]*)"/.exec(tag)?.[1] : undefined;
+  return value === undefined ? undefined : decode(value);
 }

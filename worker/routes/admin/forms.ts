@@ -118,7 +118,8 @@ export function appErrors(error: AppError, fieldOfConflict?: (message: string) =
   if (Array.isArray(error.details)) {
     const errors: FormErrors = {};
     for (const detail of error.details as { field?: string; message?: string }[]) {
-      if (detail.field && detail.message) errors[detail.field] ??= detail.message;
+      // "config.to.1" (an item of a list) belongs to the form's "config.to" field.
+      if (detail.field && detail.message) errors[detail.field.replace(/(\.\d+)+$/, "")] ??= detail.message;
     }
     if (Object.keys(errors).length) return errors;
   }
