@@ -18,6 +18,10 @@ export type Env = {
   EMAIL_FROM?: string;
   /** "true" only in development and tests: channels may post to http:// and loopback receivers. */
   ALLOW_INSECURE_CHANNELS?: string;
+  /** The public status page's title until one is set through the API (PUT /api/v1/settings/status-page). */
+  STATUS_PAGE_TITLE?: string;
+  /** Seconds the public pages are cached (Cache-Control and the server's own memo); "0" turns caching off. Default 30. */
+  STATUS_CACHE_S?: string;
 };
 
 export type AppBindings = { Bindings: Env };

@@ -9,9 +9,11 @@ import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
 import { agentFileRoutes } from "./routes/agent-files";
+import { badgeRoutes } from "./routes/badges";
 import { adminApi, openApiDocument } from "./routes/api";
 import { metricsRoutes } from "./routes/metrics";
 import { pingRoutes } from "./routes/ping";
+import { statusRoutes } from "./routes/status";
 import { openDb } from "./services/db";
 import { sweepContext } from "./services/dispatch";
 import { publicUrlOf } from "./services/settings";
@@ -29,7 +31,8 @@ app.route("/", agentFileRoutes);
 app.route("/metrics", metricsRoutes);
 app.route("/admin", adminRoutes);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
-app.get("/", (c) => c.json({ name: "lifeboat", api: "/api/v1", openapi: "/api/openapi.json" }));
+app.route("/badge", badgeRoutes);
+app.route("/", statusRoutes); // the public status page at /, /status.json, /feed.atom
 
 app.notFound(() => {
   throw new AppError("not_found", "no such endpoint");

@@ -33,6 +33,9 @@ export type CheckInput = {
   minAgeDays: number;
   tombstoneDays: number;
   parentId: number | null;
+  rpoS: number | null;
+  drillEveryS: number | null;
+  publicDetails: boolean;
 };
 
 /** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
@@ -62,6 +65,9 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   minAgeDays: 7,
   tombstoneDays: 3,
   parentId: null,
+  rpoS: null,
+  drillEveryS: null,
+  publicDetails: false,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };

@@ -67,6 +67,26 @@ const CheckFields = z.object({
     .boolean()
     .openapi({ description: "backup checks: a backup identical to the previous one is suspicious" }),
   ...retentionFields,
+  rpo_s: z
+    .number()
+    .int()
+    .min(60)
+    .max(10 * YEAR_S)
+    .nullable()
+    .openapi({
+      description:
+        "recovery point objective: how old the newest good backup may get; null: the schedule's longest interval + grace_s",
+    }),
+  drill_every_s: z
+    .number()
+    .int()
+    .min(3600)
+    .max(10 * YEAR_S)
+    .nullable()
+    .openapi({ description: "backup checks: a restore drill is expected this often; null: no expectation" }),
+  public_details: z.boolean().openapi({
+    description: "public checks: the status page also shows the description, backup sizes and incident details",
+  }),
   parent: Slug.or(z.string().uuid()).nullable().openapi({
     description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
   }),
@@ -149,6 +169,24 @@ export const CheckView = z
         .openapi({ description: "what the stored history lacks against the policy, in words" }),
     }),
     parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
+    rpo_s: z.number().nullable().openapi({ description: "the configured RPO; null: derived from the schedule" }),
+    effective_rpo_s: z
+      .number()
+      .openapi({ description: "the RPO in force: rpo_s, or the schedule's longest interval + grace_s" }),
+    drill_every_s: z.number().nullable(),
+    public_details: z.boolean(),
+    badges: z
+      .object({
+        state_svg: z.string().url(),
+        rpo_svg: z.string().url(),
+        drill_svg: z.string().url(),
+        state_json: z.string().url(),
+        rpo_json: z.string().url(),
+        drill_json: z.string().url(),
+      })
+      .openapi({
+        description: "badge URLs (shields.io style SVG and endpoint JSON); the key in them is the only secret",
+      }),
     n_pings: z.number(),
     last_ping_at: Iso,
     last_duration_s: z.number().nullable(),

@@ -233,6 +233,9 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     minAgeDays: body.min_age_days ?? existing?.minAgeDays ?? d.minAgeDays,
     tombstoneDays: body.tombstone_days ?? existing?.tombstoneDays ?? d.tombstoneDays,
     parentId,
+    rpoS: pick(body.rpo_s, existing?.rpoS, d.rpoS),
+    drillEveryS: pick(body.drill_every_s, existing?.drillEveryS, d.drillEveryS),
+    publicDetails: body.public_details ?? existing?.publicDetails ?? d.publicDetails,
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });

@@ -4,6 +4,7 @@ import { channelsApi } from "./channels";
 import { checksApi } from "./checks";
 import { keysApi } from "./keys";
 import { maintenanceApi } from "./maintenance";
+import { settingsApi } from "./settings";
 
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
@@ -12,6 +13,7 @@ adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
 adminApi.route("/", maintenanceApi);
 adminApi.route("/", backupsApi);
+adminApi.route("/", settingsApi);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",

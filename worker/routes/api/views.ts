@@ -1,5 +1,6 @@
 import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { currentStatus } from "../../domain/state";
+import { effectiveRpoS } from "../../domain/status/rpo";
 import type { DeliveryRow } from "../../services/deliveries";
 
 /** Unix ms → ISO 8601, keeping null: every time in the API goes through here. */
@@ -44,6 +45,11 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
       problem: row.retentionProblem,
     },
     parent: parentUuid,
+    rpo_s: row.rpoS,
+    effective_rpo_s: effectiveRpoS(row, now),
+    drill_every_s: row.drillEveryS,
+    public_details: row.publicDetails,
+    badges: badgeUrls(links.baseUrl, row.badgeKey ?? ""),
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),
     last_duration_s: row.lastDurationMs === null ? null : row.lastDurationMs / 1000,
@@ -53,6 +59,19 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     updated_at: iso(row.updatedAt),
     ping_url: `${links.baseUrl}/ping/${row.uuid}`,
     slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
+  };
+}
+
+/** The badge URLs of a check (routes/badges.ts). */
+export function badgeUrls(baseUrl: string, key: string) {
+  const url = (file: string) => `${baseUrl}/badge/${key}/${file}`;
+  return {
+    state_svg: url("state.svg"),
+    rpo_svg: url("rpo.svg"),
+    drill_svg: url("drill.svg"),
+    state_json: url("state.json"),
+    rpo_json: url("rpo.json"),
+    drill_json: url("drill.json"),
   };
 }
 

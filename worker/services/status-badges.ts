@@ -1,0 +1,42 @@
+import { sql } from "drizzle-orm";
+import { covers, occurrenceAt } from "../domain/maintenance";
+import { currentStatus } from "../domain/state";
+import type { BadgeFacts } from "../domain/status/badge-values";
+import { effectiveRpoS } from "../domain/status/rpo";
+import { checks } from "../db/schema";
+import { eq } from "drizzle-orm";
+import type { Db } from "./db";
+import { listWindows } from "./maintenance";
+import { lastSuccess, newestGood } from "./status-queries";
+
+/**
+ * What a badge may show, found by its key alone; undefined for an unknown key (the route answers
+ * that exactly like any unknown path). Three indexed reads: the check, its newest good backup, its
+ * latest drill; the maintenance table is an operator's short list.
+ */
+export async function badgeFacts(db: Db, key: string, now: number): Promise<BadgeFacts | undefined> {
+  const check = await db.query.checks.findFirst({
+    where: eq(checks.badgeKey, key),
+    extras: { lastSuccessAt: sql<number | null>`${lastSuccess(sql`${checks.id}`)}`.as("last_success_at") },
+  });
+  if (!check) return undefined;
+  const [newest, drill, windows] = await Promise.all([
+    check.kind === "backup" ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
+    db.get<{ at: number; ok: number } | undefined>(
+      sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} ORDER BY reported_at DESC LIMIT 1`,
+    ),
+    listWindows(db),
+  ]);
+  return {
+    name: check.name,
+    public: check.public,
+    kind: check.kind,
+    status: currentStatus(check, now),
+    maintenance: windows.some((w) => covers(w, check) && occurrenceAt(w, now) !== null),
+    createdAt: check.createdAt,
+    rpoS: effectiveRpoS(check, now),
+    newestGoodAt: check.kind === "backup" ? (newest?.taken_at ?? null) : check.lastSuccessAt,
+    drillEveryS: check.drillEveryS,
+    lastDrill: drill ? { at: drill.at, ok: drill.ok === 1 } : null,
+  };
+}

@@ -1,0 +1,45 @@
+import { runsOf, runWords, type DayBar } from "../../domain/status/bars";
+
+const CLASS = { green: "g", amber: "a", red: "r", grey: "x", unknown: "u" } as const;
+
+/**
+ * 90 days as one inline SVG: each run of equal days is one <rect> whose <title> is both its
+ * tooltip and (with role="img") its text alternative; the group's label sums the whole period.
+ */
+export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat" | "backup" }) {
+  const runs = runsOf(props.bars, props.firstDay, props.kind);
+  return (
+    <svg
+      class="b"
+      viewBox={`0 0 ${props.bars.length} 1`}
+      preserveAspectRatio="none"
+      role="group"
+      aria-label={summary(props.bars, props.kind)}
+    >
+      {runs.map((run) => (
+        <rect
+          x={run.first - props.firstDay}
+          width={run.last - run.first + 1}
+          height="1"
+          class={CLASS[run.colour]}
+          role="img"
+        >
+          <title>{runWords(run, props.kind)}</title>
+        </rect>
+      ))}
+    </svg>
+  );
+}
+
+/** "Last 90 days: 87 within RPO, 2 over RPO, 1 nothing expected". */
+export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
+  const words =
+    kind === "backup"
+      ? { green: "within RPO", amber: "over RPO", red: "over twice the RPO" }
+      : { green: "without downtime", amber: "with some downtime", red: "mostly down" };
+  const count = (colour: DayBar["colour"]) => bars.filter((b) => b.colour === colour).length;
+  const parts = (["green", "amber", "red"] as const).filter((c) => count(c) > 0).map((c) => `${count(c)} ${words[c]}`);
+  const idle = count("grey") + count("unknown");
+  if (idle > 0) parts.push(`${idle} without data`);
+  return `Last ${bars.length} days: ${parts.join(", ")}`;
+}

@@ -1,0 +1,26 @@
+import { dayLabel, dayOf } from "../../domain/status/days";
+
+/** "2 Nov 03:00 UTC": the page states every time in UTC, the calendar its bars use. */
+export function timeLabel(ms: number): string {
+  return `${dayLabel(dayOf(ms))} ${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+/** "2 Nov 03:00 – 06:12 UTC", or across days "2 Nov 23:00 UTC – 3 Nov 01:10 UTC". */
+export function spanLabel(start: number, end: number): string {
+  if (dayOf(start) === dayOf(end))
+    return `${timeLabel(start).slice(0, -4)} – ${new Date(end).toISOString().slice(11, 16)} UTC`;
+  return `${timeLabel(start)} – ${timeLabel(end)}`;
+}
+
+/** Why a check went down, in words a visitor understands; details only when the check opted in. */
+const REASONS: Record<string, string> = {
+  timeout: "did not report in time",
+  run_timeout: "started but did not finish in time",
+  fail: "reported a failure",
+  exit_status: "exited with an error",
+  too_short: "finished suspiciously fast",
+  too_early: "ran earlier than expected",
+  anomaly: "produced a suspicious backup",
+  quota: "storage quota reached",
+};
+export const reasonWords = (reason: string) => REASONS[reason] ?? "failed";
