@@ -115,3 +115,31 @@ export function inputValue(html: string, field: string): string | undefined {
   const value = tag ? /value="([^"]*)"/.exec(tag)?.[1] : undefined;
   return value === undefined ? undefined : decode(value);
 }
+
+/** The fields a browser would submit for the page's form with `action`, as the page fills them in. */
+export function formFields(html: string, action: string): Record<string, string | string[]> {
+  const start = html.indexOf(`action="${action}"`);
+  const form = html.slice(start, html.indexOf("</form>", start));
+  const fields: Record<string, string | string[]> = {};
+  const add = (name: string, value: string) => {
+    const existing = fields[name];
+    fields[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  };
+  for (const tag of form.match(/<input[^>]*>/g) ?? []) {
+    const name = /name="([^"]*)"/.exec(tag)?.[1];
+    if (!name || name === "_csrf") continue;
+    const value = decode(/value="([^"]*)"/.exec(tag)?.[1] ?? "");
+    if (/type="checkbox"/.test(tag) && !/\schecked/.test(tag)) continue;
+    add(name, value);
+  }
+  for (const [, name, body] of form.matchAll(/<select[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    add(
+      name!,
+      decode(/<option value="([^"]*)" selected/.exec(body!)?.[1] ?? /<option value="([^"]*)"/.exec(body!)![1]!),
+    );
+  }
+  for (const [, name, body] of form.matchAll(/<textarea[^>]*name="([^"]*)"[^>]*>([\s\S]*?)<\/textarea>/g)) {
+    add(name!, decode(body!));
+  }
+  return fields;
+}

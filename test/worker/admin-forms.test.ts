@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { deriveKeySecret } from "../../worker/domain/signing";
 import { call, createCheck, json } from "../helpers/api";
-import { Browser, fieldError, inputValue, snapshot } from "./admin-client";
+import { Browser, fieldError, formFields, inputValue, snapshot } from "./admin-client";
 
 // The dashboard's forms go through the API's own zod schemas and services: what a form creates is
 // what the API then shows; what the API refuses, the form refuses next to the field, writing nothing.
@@ -108,6 +108,38 @@ describe("check forms", () => {
     expect(invalid.status).toBe(400);
     expect(fieldError(invalid.html, "grace_s")).toBeDefined();
     expect((await apiCheck(check.uuid)).grace_s).toBe(3600);
+  });
+
+  it("saving the edit form untouched changes no setting, whatever fields the API has", async () => {
+    const parent = await createCheck({ name: "round trip parent" });
+    const check = await createCheck({
+      name: "round <trip>",
+      kind: "backup",
+      cron: "15 3 * * 1-5",
+      tz: "Europe/Berlin",
+      grace_s: 5400,
+      tags: ["a", "b"],
+      desc: "multi\nline",
+      group: "g",
+      public: true,
+      min_duration_s: 90,
+      failure_threshold: 3,
+      min_size_fraction: 0.25,
+      expect_change: true,
+      keep_last: 2,
+      keep_within_s: 86_400,
+      min_age_days: 9,
+      parent: parent.uuid,
+    });
+    const browser = await Browser.admin();
+    const form = await browser.get(`/admin/checks/${check.uuid}/edit`);
+    const fields = formFields(form.html, `/admin/checks/${check.uuid}`);
+    expect(fields).toMatchObject({ name: "round <trip>", cron: "15 3 * * 1-5", public: "true", tags: "a, b" });
+    const saved = await browser.post(`/admin/checks/${check.uuid}`, fields);
+    expect(saved.status, saved.html.slice(0, 800)).toBe(303);
+    const { updated_at: _u1, ...before } = check;
+    const { updated_at: _u2, ...after } = await apiCheck(check.uuid);
+    expect(after).toEqual(before);
   });
 
   it("pauses and resumes from the check page", async () => {

@@ -111,6 +111,9 @@ function renderForm(
 async function storedValues(c: Context<AdminEnv>, row: CheckRow): Promise<FormValues> {
   const links = { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) };
   const view = checkView(row, links, Date.now(), await uuidOfCheck(c.get("db"), row.parentId));
+  // A field the API's view does not show yet is read from its column, so saving never clears it.
   const flat: Record<string, unknown> = { ...view, ...view.retention };
-  return Object.fromEntries(updateFields.map((f) => [f.name, valueText(f.name, flat[f.name])]));
+  const column = (name: string) =>
+    (row as Record<string, unknown>)[name.replace(/_([a-z])/g, (_, ch) => ch.toUpperCase())];
+  return Object.fromEntries(updateFields.map((f) => [f.name, valueText(f.name, flat[f.name] ?? column(f.name))]));
 }

@@ -23,7 +23,7 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   group: { label: "Group", hint: "groups checks on the status page" },
   tags: { label: "Tags", hint: "separated by commas or spaces" },
   public: { label: "Show on the public status page" },
-  badge_key: { label: "Badge key" },
+  public_details: { label: "Also show details publicly", hint: "description, backup sizes and incident details" },
   period_s: { label: "Period", hint: `expected time between pings (${DURATION}); or give a cron expression` },
   cron: { label: "Cron expression", hint: "5 fields, e.g. 0 3 * * *; instead of a period" },
   tz: { label: "Time zone", hint: "IANA name for cron and calendar retention, e.g. Europe/Berlin" },
@@ -55,7 +55,7 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
 };
 
 const SECTIONS: { legend: string; fields: string[] }[] = [
-  { legend: "Check", fields: ["name", "slug", "kind", "desc", "group", "tags", "public", "badge_key"] },
+  { legend: "Check", fields: ["name", "slug", "kind", "desc", "group", "tags", "public", "public_details"] },
   { legend: "Schedule", fields: ["period_s", "cron", "tz", "grace_s"] },
   { legend: "Alerting", fields: ["failure_threshold", "flap_threshold", "min_duration_s", "early_s", "parent"] },
   { legend: "Backups", fields: ["rpo_s", "drill_every_s", "min_size_fraction", "expect_change"] },

@@ -182,7 +182,9 @@ const ChecksTable: FC<{ checks: CheckRow[]; now: number; canEdit: boolean }> = (
             <td>
               <Time at={check.lastPingAt} now={now} />
             </td>
-            <td>{check.status === "paused" ? "—" : <Time at={check.nextDueAt} now={now} />}</td>
+            <td>
+              {check.status === "paused" || check.nextDueAt === null ? "—" : <Time at={check.nextDueAt} now={now} />}
+            </td>
             <td>{check.public ? "yes" : "no"}</td>
           </tr>
         ))}
