@@ -33,7 +33,7 @@ async function tabTo(page: Page, what: string, matches: (el: { id: string; text:
   for (let presses = 0; presses < 80; presses++) {
     await page.keyboard.press("Tab");
     const focused = await page.evaluate(() => {
-      const el = document.activeElement as HTMLElement | null;
+      const el = (globalThis as any).document.activeElement; // runs in the page (the test has no DOM types)
       return { id: el?.id ?? "", text: (el?.textContent ?? "").trim(), tag: el?.tagName.toLowerCase() ?? "" };
     });
     if (matches(focused)) return;
@@ -44,7 +44,8 @@ async function tabTo(page: Page, what: string, matches: (el: { id: string; text:
 /** The focused element shows a visible focus ring (the dashboard's :focus-visible outline). */
 async function focusRingVisible(page: Page): Promise<boolean> {
   return page.evaluate(() => {
-    const style = getComputedStyle(document.activeElement as Element);
+    const win = globalThis as any;
+    const style = win.getComputedStyle(win.document.activeElement);
     return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
   });
 }
@@ -53,7 +54,7 @@ async function logInByKeyboard(page: Page) {
   await page.goto(`${lifeboat.dev.url}/admin`);
   expect(new URL(page.url()).pathname).toBe("/admin/login");
   // The token field has autofocus: type and submit with Enter.
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe("f-token");
+  expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe("f-token");
   await page.keyboard.type(ADMIN_TOKEN);
   await Promise.all([page.waitForURL(`${lifeboat.dev.url}/admin`), page.keyboard.press("Enter")]);
 }
@@ -86,7 +87,9 @@ describe("admin dashboard in Chromium", () => {
 
     // The skip link comes first and shows a focus ring.
     await page.keyboard.press("Tab");
-    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content");
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent?.trim())).toBe(
+      "Skip to content",
+    );
     expect(await focusRingVisible(page)).toBe(true);
 
     await tabTo(page, "the New check link", (el) => el.tag === "a" && el.text === "New check");
@@ -126,7 +129,9 @@ describe("admin dashboard in Chromium", () => {
   it("renders in dark mode", async () => {
     const { page, dialogs } = await browser.newPage({ colorScheme: "dark" });
     await logInByKeyboard(page);
-    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const background = await page.evaluate(
+      () => (globalThis as any).getComputedStyle((globalThis as any).document.body).backgroundColor,
+    );
     expect(background).toBe("rgb(13, 17, 23)");
     await browser.screenshot(page, "admin-overview-dark");
     await page.goto(`${lifeboat.dev.url}/admin/checks/new`);
