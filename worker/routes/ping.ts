@@ -2,9 +2,9 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../app";
 import { isUuid, parsePingPath } from "../domain/ping-url";
 import { constantTimeEqual, pingKeyOf } from "../domain/signing";
-import { CHECK_DEFAULTS, createCheck, findCheck } from "../services/checks";
+import { CHECK_DEFAULTS, createCheck } from "../services/checks";
 import { dispatchAlerts } from "../services/dispatch";
-import { PING_BODY_LIMIT, readLimitedBody, recordPing } from "../services/pings";
+import { findCheckToPing, PING_BODY_LIMIT, readLimitedBody, recordPing } from "../services/pings";
 
 /**
  * healthchecks.io-compatible ping endpoints: same paths, methods, status codes and plain-text
@@ -31,15 +31,15 @@ pingRoutes.on(["GET", "HEAD", "POST"], "/*", async (c) => {
   let created = false;
   let check;
   if (target.form === "uuid") {
-    check = await findCheck(db, target.uuid);
-    if (check && check.uuid !== target.uuid) check = undefined; // the uuid form never matches a slug
+    check = await findCheckToPing(db, { uuid: target.uuid }); // the uuid form never matches a slug
   } else {
     if (!(await constantTimeEqual(target.pingKey, await pingKeyOf(c.env)))) return text(c, "not found", 404);
-    check = await findCheck(db, target.slug);
-    if (check && check.slug !== target.slug) check = undefined;
+    check = await findCheckToPing(db, { slug: target.slug });
     if (!check && c.req.query("create") === "1") {
       // Two first pings may race to create the check; the loser pings the winner's check.
-      check = await createCheck(db, defaultCheck(target.slug), now).catch(() => findCheck(db, target.slug));
+      check = await createCheck(db, defaultCheck(target.slug), now).catch(() =>
+        findCheckToPing(db, { slug: target.slug }),
+      );
       created = check !== undefined && check.createdAt === now;
     }
   }

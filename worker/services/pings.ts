@@ -96,6 +96,16 @@ async function writePing(
   return { check: current, flip: null };
 }
 
+/**
+ * The check a ping URL names, by its uuid or its slug: one indexed select (a relational findFirst
+ * costs noticeably more CPU to build, and this runs for every ping).
+ */
+export async function findCheckToPing(db: Db, by: { uuid: string } | { slug: string }): Promise<CheckRow | undefined> {
+  const where = "uuid" in by ? eq(checks.uuid, by.uuid) : eq(checks.slug, by.slug);
+  const [row] = await db.select().from(checks).where(where).limit(1);
+  return row;
+}
+
 export async function listPings(db: Db, checkId: number, limit = PINGS_KEPT): Promise<PingRow[]> {
   return db.select().from(pings).where(eq(pings.checkId, checkId)).orderBy(desc(pings.id)).limit(limit);
 }
