@@ -79,7 +79,7 @@ describe("overview and check pages", () => {
     expect(html).toMatch(/pages db<\/a><\/td><td class="num">4<span class="bad"> \(1 suspicious\)<\/span><\/td>/);
     expect(html).toContain(">2 d ago</time>");
     expect(html).toContain(">60 d ago</time>");
-    expect(html).toContain(">24 h ago</time>");
+    expect(html).toContain(">1 d ago</time>");
     expect(html).toContain("FATAL: disk full &lt;at&gt; /var</pre>");
   });
 

@@ -58,7 +58,7 @@ export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: st
         )}
       </dl>
       {page.role === "admin" && (
-        <p>
+        <div class="actions">
           <a class="button" href={`/admin/checks/${check.uuid}/edit`}>
             Edit
           </a>{" "}
@@ -72,7 +72,7 @@ export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: st
               {check.status === "paused" ? "Resume" : "Pause"}
             </button>
           </form>
-        </p>
+        </div>
       )}
 
       {check.kind === "backup" && <BackupSections data={data} now={now} />}

@@ -9,12 +9,12 @@ export function relative(at: number | null, now: number): string {
   return past ? `${text} ago` : `in ${text}`;
 }
 
-/** Seconds as the largest unit that reads well: "45 s", "12 min", "3 h", "5 d". */
+/** Seconds as the largest unit that reads well: "45 s", "12 min", "1.5 h", "5 d". */
 export function duration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86_400)} d`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.round(seconds / 360) / 10} h`;
+  return `${Math.round(seconds / 8640) / 10} d`;
 }
 
 /** A measured time (an RTO) precisely: "1 min 23.4 s". */

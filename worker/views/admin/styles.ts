@@ -52,6 +52,7 @@ button, .button { font: inherit; padding: .4rem .9rem; border-radius: 4px; borde
   color: var(--bg); cursor: pointer; text-decoration: none; display: inline-block; }
 button.secondary { background: transparent; color: var(--accent); }
 .inline { display: inline; }
+.actions { display: flex; gap: .6rem; align-items: center; margin: 1rem 0; }
 .notice { border: 1px solid var(--line); border-left: 4px solid var(--accent); padding: .6rem 1rem; background: var(--panel); margin: 1rem 0; }
 .notice.errors { border-left-color: var(--bad); }
 .secret { font-family: ui-monospace, monospace; word-break: break-all; user-select: all; }
