@@ -20,9 +20,13 @@ export function dayLabel(day: number): string {
 /** "2026-11-03". */
 export const isoDay = (day: number) => new Date(dayStart(day)).toISOString().slice(0, 10);
 
-/** "3 Nov" or "3 Nov – 9 Nov". */
-export const dayRangeLabel = (first: number, last: number) =>
-  first === last ? dayLabel(first) : `${dayLabel(first)} – ${dayLabel(last)}`;
+/** "3 Nov", "3–9 Nov" or "28 Oct – 9 Nov": short, since a page carries thousands of them. */
+export function dayRangeLabel(first: number, last: number): string {
+  if (first === last) return dayLabel(first);
+  const [from, to] = [dayLabel(first), dayLabel(last)];
+  const sameMonth = from.slice(-3) === to.slice(-3) && last - first < 31;
+  return sameMonth ? `${from.split(" ")[0]}–${to}` : `${from} – ${to}`;
+}
 
 /** "under a minute", "12 min", "5 h", "3 d": coarse on purpose, a status page is read at a glance. */
 export function shortDuration(ms: number): string {

@@ -55,7 +55,7 @@ export function overallBanner(states: readonly DisplayState[], maintenanceActive
   const warn = states.filter((s) => s.level === "warn").length;
   if (bad > 0) {
     if (bad === states.length) return { level: "bad", words: "Major outage: every check is failing" };
-    return { level: "bad", words: `${bad} of ${states.length} ${bad === 1 ? "check is" : "checks are"} failing` };
+    return { level: "bad", words: `${bad} of ${states.length} checks ${bad === 1 ? "is" : "are"} failing` };
   }
   if (warn > 0)
     return { level: "warn", words: `Degraded: ${warn} ${warn === 1 ? "check needs" : "checks need"} attention` };

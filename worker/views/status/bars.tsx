@@ -4,7 +4,7 @@ const CLASS = { green: "g", amber: "a", red: "r", grey: "x", unknown: "u" } as c
 
 /**
  * 90 days as one inline SVG: each run of equal days is one <rect> whose <title> is both its
- * tooltip and (with role="img") its text alternative; the group's label sums the whole period.
+ * tooltip and its accessible name (SVG-AAM exposes a titled shape); the SVG's label sums the period.
  */
 export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat" | "backup" }) {
   const runs = runsOf(props.bars, props.firstDay, props.kind);
@@ -17,13 +17,7 @@ export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat
       aria-label={summary(props.bars, props.kind)}
     >
       {runs.map((run) => (
-        <rect
-          x={run.first - props.firstDay}
-          width={run.last - run.first + 1}
-          height="1"
-          class={CLASS[run.colour]}
-          role="img"
-        >
+        <rect x={run.first - props.firstDay} width={run.last - run.first + 1} height="1" class={CLASS[run.colour]}>
           <title>{runWords(run, props.kind)}</title>
         </rect>
       ))}
@@ -31,7 +25,7 @@ export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat
   );
 }
 
-/** "Last 90 days: 87 within RPO, 2 over RPO, 1 nothing expected". */
+/** "90 days: 87 within RPO, 2 over RPO, 1 no data". */
 export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
   const words =
     kind === "backup"
@@ -40,6 +34,6 @@ export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
   const count = (colour: DayBar["colour"]) => bars.filter((b) => b.colour === colour).length;
   const parts = (["green", "amber", "red"] as const).filter((c) => count(c) > 0).map((c) => `${count(c)} ${words[c]}`);
   const idle = count("grey") + count("unknown");
-  if (idle > 0) parts.push(`${idle} without data`);
-  return `Last ${bars.length} days: ${parts.join(", ")}`;
+  if (idle > 0) parts.push(`${idle} no data`);
+  return `${bars.length} days: ${parts.join(", ")}`;
 }

@@ -7,16 +7,13 @@ import { Bars } from "./bars";
 export function CheckItem(props: { check: StatusCheck; now: number }) {
   const { check, now } = props;
   return (
-    <li class="c">
-      <div class="h">
-        <span class="n">{check.name}</span>
-        <span class={`s ${check.state.level}`}>
-          <span aria-hidden="true">{check.state.icon} </span>
-          {check.state.words}
-        </span>
-      </div>
-      <p class="m">{facts(check, now).join(" · ")}</p>
-      {check.description ? <p class="m">{check.description}</p> : null}
+    <li>
+      <h3>{check.name}</h3>
+      <b class={check.state.level}>
+        <i aria-hidden="true">{check.state.icon}</i> {check.state.words}
+      </b>
+      <p>{facts(check, now).join(" · ")}</p>
+      {check.description ? <p>{check.description}</p> : null}
       <Bars bars={check.bars} firstDay={check.firstDay} kind={check.kind} />
     </li>
   );

@@ -1,5 +1,5 @@
 import { escapeXml } from "../../domain/status/badge";
-import { isoDay, shortDuration } from "../../domain/status/days";
+import { dayOf, isoDay, shortDuration } from "../../domain/status/days";
 import type { StatusSnapshot } from "../../services/status";
 import { reasonWords, spanLabel } from "./format";
 
@@ -13,7 +13,7 @@ type Entry = { id: string; title: string; updated: number; published: number; te
  */
 export function statusFeed(s: StatusSnapshot, baseUrl: string): string {
   const host = new URL(baseUrl).hostname;
-  const tag = (at: number, what: string) => `tag:${host},${isoDay(at)}:${what}`;
+  const tag = (at: number, what: string) => `tag:${host},${isoDay(dayOf(at))}:${what}`;
   const entries: Entry[] = [
     ...s.incidents.map((incident) => ({
       id: tag(incident.start, `incident:${incident.id}`),

@@ -46,7 +46,7 @@ export function StatusPage(props: { snapshot: StatusSnapshot }) {
                   <span>90 days ago</span>
                   <span>today</span>
                 </div>
-                <ul>
+                <ul class="c">
                   {group.checks.map((check) => (
                     <CheckItem check={check} now={s.now} />
                   ))}

@@ -17,10 +17,10 @@ ul,ol{list-style:none;margin:0;padding:0}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .bn{border:1px solid var(--bd);border-left:6px solid;border-radius:6px;padding:.75rem 1rem;font-weight:600;background:var(--card)}
 .ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}.off{color:var(--off)}.maint{color:var(--maint)}
-.c{border:1px solid var(--bd);border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
-.h{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}
-.n{font-weight:600}.s{font-weight:600;white-space:nowrap}
-.m,.mu,footer{color:var(--mu);font-size:.875rem;margin:.2rem 0}
+.c li{display:grid;grid-template-columns:1fr auto;gap:0 1rem;border:1px solid var(--bd);border-radius:6px;padding:.6rem .8rem;margin:.5rem 0}
+.c h3{font-size:1rem;margin:0}.c i{font-style:normal}
+.c p,.c svg{grid-column:1/-1}
+.c p,.mu,footer{color:var(--mu);font-size:.875rem;margin:.2rem 0}
 svg.b{display:block;width:100%;height:26px;margin-top:.3rem;
 -webkit-mask:repeating-linear-gradient(90deg,#000 0 calc(1.1111% - 2px),#0000 0 1.1111%);
 mask:repeating-linear-gradient(90deg,#000 0 calc(1.1111% - 2px),#0000 0 1.1111%)}
