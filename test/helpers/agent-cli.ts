@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Lifeboat } from "./e2e";
 import { REPO_ROOT } from "./wrangler-dev";
@@ -8,7 +8,9 @@ import { REPO_ROOT } from "./wrangler-dev";
  * The real `lifeboat` agent (agent-script/lifeboat under dash, with the machine's curl, openssl,
  * split, pg_dump…) configured against an e2e `wrangler dev`: the TypeScript twin of
  * make_agent_config in agent-script/test/helpers/common.bash. Each command runs in its own
- * process group so a test can kill -9 the agent together with the curl it is running.
+ * process group so a test can kill -9 the agent together with the curl it is running. The agent is
+ * copied into the test's dir when it is set up, so an edit of agent-script/lifeboat while a long
+ * test runs cannot change the agent under it halfway.
  */
 
 export const AGENT = join(REPO_ROOT, "agent-script/lifeboat");
@@ -20,6 +22,8 @@ export type AgentSetup = {
   env: Record<string, string>;
   configDir: string;
   stateDir: string;
+  /** The copy of agent-script/lifeboat this setup runs. */
+  agentPath: string;
   /** Writes jobs/NAME.conf (KEY=VALUE lines). */
   job: (name: string, settings: Record<string, string | number>) => void;
   /** Runs `lifeboat ARGS…` to the end (killed with its group after timeoutMs). */
@@ -54,6 +58,8 @@ export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs
     `LIFEBOAT_URL=${lifeboat.dev.url}\nLIFEBOAT_KEY_ID=${key.body.key_id}\nLIFEBOAT_SECRET_FILE=${join(configDir, "secret")}\n`,
   );
   chmodSync(join(configDir, "lifeboat.conf"), 0o600);
+  const agentPath = join(dir, "lifeboat");
+  copyFileSync(AGENT, agentPath);
   const env = {
     LIFEBOAT_CONFIG_DIR: configDir,
     LIFEBOAT_STATE_DIR: stateDir,
@@ -62,7 +68,7 @@ export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs
   };
 
   const start = (args: string[], extra: Record<string, string> = {}) => {
-    const child = spawn("dash", [AGENT, ...args], {
+    const child = spawn("dash", [agentPath, ...args], {
       env: { ...process.env, ...env, ...extra },
       detached: true, // its own process group: a kill reaches the curl it runs, too
       stdio: ["ignore", "pipe", "pipe"],
@@ -90,7 +96,7 @@ export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs
     writeFileSync(join(configDir, "jobs", `${name}.conf`), `${lines.join("\n")}\n`);
   };
 
-  return { env, configDir, stateDir, job, run, start };
+  return { env, configDir, stateDir, agentPath, job, run, start };
 }
 
 /** SIGKILL (or another signal) to a whole process group; quiet if it is gone already. */
