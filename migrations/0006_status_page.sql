@@ -19,4 +19,4 @@ WHEN NEW.`badge_key` IS NULL
 BEGIN
   UPDATE `checks` SET `badge_key` = lower(hex(randomblob(16))) WHERE `id` = NEW.`id`;
 END;--> statement-breakpoint
-CREATE INDEX `checks_public` ON `checks` (`id`) WHERE public = 1;
+CREATE INDEX `checks_public` ON `checks` (`kind`,`id`) WHERE public = 1;

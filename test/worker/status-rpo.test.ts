@@ -203,7 +203,7 @@ describe("runs: equal days merge into one bar with one description", () => {
       ["amber", 1, 100_000],
       ["green", 1, 50],
     ]);
-    expect(runWords(runs[1]!, "backup")).toBe("19 Nov: over RPO (newest backup up to 27 h old)");
-    expect(runWords(runs[0]!, "backup")).toMatch(/^17 Nov – 18 Nov: within RPO/);
+    expect(runWords(runs[1]!, "backup")).toBe("19 Nov: over RPO, backup up to 27 h old");
+    expect(runWords(runs[0]!, "backup")).toBe("17–18 Nov: within RPO, backup ≤ 3 min old");
   });
 });

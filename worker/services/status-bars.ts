@@ -87,7 +87,8 @@ export async function fillBars(
     );
     const previous = stored.get(check.id);
     const days: DayBar[] = [];
-    for (let day = Math.max(last - (BAR_DAYS - 2), dayOf(check.createdAt)); day <= last; day++) {
+    // The window's finished days up to `last`: those before `first` come from the memo.
+    for (let day = Math.max(today - (BAR_DAYS - 1), dayOf(check.createdAt)); day <= last; day++) {
       days.push(day >= first ? dayBar(check, day, timeline, history, now) : storedDay(check, previous, day));
     }
     next.set(check.id, { lastDay: last, days });

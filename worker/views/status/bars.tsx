@@ -29,8 +29,8 @@ export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat
 export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
   const words =
     kind === "backup"
-      ? { green: "within RPO", amber: "over RPO", red: "over twice the RPO" }
-      : { green: "without downtime", amber: "with some downtime", red: "mostly down" };
+      ? { green: "within RPO", amber: "over RPO", red: "over 2× RPO" }
+      : { green: "100 % up", amber: "with downtime", red: "with long downtime" };
   const count = (colour: DayBar["colour"]) => bars.filter((b) => b.colour === colour).length;
   const parts = (["green", "amber", "red"] as const).filter((c) => count(c) > 0).map((c) => `${count(c)} ${words[c]}`);
   const idle = count("grey") + count("unknown");
