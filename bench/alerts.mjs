@@ -25,6 +25,7 @@ import { performance } from "node:perf_hooks";
 import { writeTempConfig } from "../test/helpers/temp-config.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { startTimingReceiver } from "./lib/receiver.mjs";
+import { triggerScheduled } from "./lib/scheduled.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
 import { runBenchmark } from "./lib/run.mjs";
@@ -288,10 +289,8 @@ async function sweepBound(origin) {
 async function sweepOnce(origin, time, ours, label) {
   const from = receiver.arrivals.length;
   const t0 = performance.now();
-  const response = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${time}`);
-  const body = await response.text();
+  await triggerScheduled(origin, time);
   const wallMs = performance.now() - t0;
-  if (response.status !== 200 || body !== "ok") throw new Error(`${label}: HTTP ${response.status} ${body}`);
   const tally = await (await fetch(`${origin}/__bench/last-sweep`)).json();
   if (tally?.scheduled_time !== time) throw new Error(`${label}: the tally is not this sweep's`);
   await sleep(200); // the handler has returned; anything arriving now would be a straggler
@@ -302,6 +301,7 @@ async function sweepOnce(origin, time, ours, label) {
     fetches: tally.fetches.length,
     d1_calls: tally.d1.length,
     d1_statements: tally.d1.reduce((sum, call) => sum + call.statements, 0),
+    d1_rows_read: tally.d1.reduce((sum, call) => sum + (call.rows_read ?? 0), 0),
     r2_calls: tally.r2.length,
     wall_ms: round2(wallMs),
     worker_ms: tally.worker_ms,

@@ -1,25 +1,35 @@
 #!/usr/bin/env node
 // Pings per second on `wrangler dev` (local workerd + local D1), as ratios to a bare Worker that
-// answers "OK" on the same runtime and dev server:
-//   1. bare route          GET /               bench/bare-worker.js
-//   2. unsigned ping       GET /ping/<uuid>     one check per connection
-//   3. unsigned, one check GET /ping/<uuid>     every connection on the same check (contention)
-//   4. signed ping         POST /v1/ping/<slug> fresh nonce + HMAC per request (node:crypto)
+// answers "OK" on the same runtime and dev server (issue 8's baseline), and to a "D1 floor":
+//   1. bare route          GET /                  bench/bare-worker.js
+//   2. D1 floor, unsigned  GET /ping/<uuid>       bench/lib/d1-floor-worker.js: an unsigned ping's two D1
+//                                                 round trips and nothing else, same schema
+//   3. unsigned ping       GET /ping/<uuid>       one check per connection
+//   4. unsigned, one check GET /ping/<uuid>       every connection on the same check (contention)
+//   5. D1 floor, signed    POST /signed/<slug>    a signed ping's two D1 round trips, no crypto
+//   6. signed ping         POST /v1/ping/<slug>   fresh nonce + HMAC per request (node:crypto)
 // Closed loop, BENCH_CONNECTIONS (32) keep-alive connections, BENCH_WARMUP_S (1) then
 // BENCH_DURATION_S (5) per measurement, BENCH_ROUNDS (3) interleaved rounds, medians reported.
-// Also reports the dev server's CPU time per request (all its processes, from /proc), which is
-// steadier than req/s when other work shares the machine. Prints a table; writes bench/out/pings.json.
-// Run: `npm run bench` or `npx node bench/pings.mjs` (Node >= 22.18: it imports a .ts helper).
-import { spawnSync } from "node:child_process";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+// Also: the dev server's CPU time per request (all its processes, from /proc), steadier than req/s
+// when other work shares the machine. The D1 floor tells the simulator's cost from Lifeboat's own:
+// workerd runs the Worker and miniflare's D1 on one thread, so no CPU counter separates them.
+// Lifeboat runs from a bundle made at the start (test/helpers/frozen-worker.ts), so edits to
+// worker/ during the run change nothing. Prints tables; writes bench/out/pings.json.
+// Run: `npm run bench -- pings` or `npx node bench/pings.mjs` (Node >= 22.18: it imports .ts helpers).
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { applyMigrations, groupMembers, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
-import { measure } from "./lib/load.mjs";
-import { formatTable } from "./lib/table.mjs";
+import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
+import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { adminClient } from "./lib/admin.mjs";
+import { baselineConfig } from "./lib/configs.mjs";
+import { measure } from "./lib/load.mjs";
+import { cpuBetween, groupCpuByPid, machineBusySeconds } from "./lib/proc.mjs";
 import { runBenchmark } from "./lib/run.mjs";
+import { signedHeaders } from "./lib/sign.mjs";
+import { median, round3 } from "./lib/stats.mjs";
+import { formatTable } from "./lib/table.mjs";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
@@ -31,6 +41,7 @@ const admin = adminClient(ADMIN_TOKEN);
 const MASTER_KEY = randomBytes(32).toString("hex");
 
 const dir = mkdtempSync(join(os.tmpdir(), "lifeboat-bench-"));
+process.env.TMPDIR = dir; // miniflare's scratch dirs go with `dir`
 const envFile = join(dir, "empty.env"); // no .dev.vars: secrets come from --var only
 writeFileSync(envFile, "");
 const servers = [];
@@ -38,23 +49,33 @@ const servers = [];
 async function main() {
   const loadBefore = os.loadavg();
   console.log(
-    `machine: ${os.cpus().length} CPU (${os.cpus()[0]?.model ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load ${loadBefore.map((x) => x.toFixed(2)).join(" ")}`,
+    `machine: ${os.availableParallelism()} CPU (${os.cpus()[0]?.model ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load ${loadBefore.map((x) => x.toFixed(2)).join(" ")}`,
   );
   console.log(
     `load: ${CONNECTIONS} connections, ${WARMUP_S} s warm-up + ${DURATION_S} s per measurement, ${ROUNDS} rounds\n`,
   );
 
-  // Both dev servers run with the same flags; --log-level warn keeps per-request logging out of the numbers.
+  // All dev servers run with the same flags; --log-level warn keeps per-request logging out of the numbers.
   const common = { envFile, logLevel: "warn" };
-  await applyMigrations(join(dir, "lifeboat"));
+  const lifeboatConfig = await frozenWorkerConfig(join(dir, "lifeboat-bundle"));
+  const floorConfig = baselineConfig(join(dir, "floor-config"), {
+    name: "lifeboat-bench-d1-floor",
+    main: "bench/lib/d1-floor-worker.js",
+    d1: true,
+  });
+  await applyMigrations(join(dir, "lifeboat"), lifeboatConfig);
+  await applyMigrations(join(dir, "floor"), floorConfig);
   const bare = await startWranglerDev({
     ...common,
     config: join(REPO_ROOT, "bench/wrangler.bare.toml"),
     persistTo: join(dir, "bare"),
   });
   servers.push(bare);
+  const floor = await startWranglerDev({ ...common, config: floorConfig, persistTo: join(dir, "floor") });
+  servers.push(floor);
   const lifeboat = await startWranglerDev({
     ...common,
+    config: lifeboatConfig,
     persistTo: join(dir, "lifeboat"),
     vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY },
   });
@@ -67,91 +88,60 @@ async function main() {
       await admin(lifeboat.url, "POST", "/api/v1/checks", { name: `bench ${i}`, slug: `bench-${i}`, period_s: 3600 }),
     );
   }
-  const key = await admin(lifeboat.url, "POST", "/api/v1/keys", {
+  const created = await admin(lifeboat.url, "POST", "/api/v1/keys", {
     host: "bench",
     checks: checks.map((c) => c.slug),
     scopes: ["ping"],
   });
-  const secret = Buffer.from(key.secret, "hex");
+  const key = { keyId: created.key_id, secret: Buffer.from(created.secret, "hex") };
+  const seeded = await (await fetch(`${floor.url}/seed?n=${CONNECTIONS}&key=${key.keyId}`, { method: "POST" })).json();
+  const signed = (path) => ({ method: "POST", path, body: "", headers: signedHeaders(key, "POST", path) });
 
   const scenarios = [
+    { name: "bare", label: 'bare Worker, GET / → "OK"', server: bare, makeRequest: () => ({ path: "/" }) },
     {
-      name: "bare",
-      label: 'bare Worker, GET / → "OK"',
-      origin: bare.url,
-      makeRequest: () => ({ path: "/" }),
+      name: "floor_unsigned",
+      label: "D1 floor of an unsigned ping (2 D1 calls)",
+      server: floor,
+      makeRequest: (c) => ({ path: `/ping/${seeded.checks[c].uuid}` }),
     },
     {
       name: "unsigned",
       label: "unsigned ping, GET /ping/<uuid>",
-      origin: lifeboat.url,
+      server: lifeboat,
+      floor: "floor_unsigned",
       makeRequest: (c) => ({ path: `/ping/${checks[c].uuid}` }),
     },
     {
       name: "unsigned_one_check",
       label: "  same, all connections on 1 check",
-      origin: lifeboat.url,
+      server: lifeboat,
       makeRequest: () => ({ path: `/ping/${checks[0].uuid}` }),
+    },
+    {
+      name: "floor_signed",
+      label: "D1 floor of a signed ping (2 D1 calls)",
+      server: floor,
+      makeRequest: (c) => signed(`/signed/${seeded.checks[c].slug}`),
     },
     {
       name: "signed",
       label: "signed ping, POST /v1/ping/<slug>",
-      origin: lifeboat.url,
-      makeRequest: (c) => signedPing(key.key_id, secret, `/v1/ping/${checks[c].slug}`, ""),
+      server: lifeboat,
+      floor: "floor_signed",
+      makeRequest: (c) => signed(`/v1/ping/${checks[c].slug}`),
     },
   ];
 
   const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const results = {};
-    for (const scenario of scenarios) {
-      const server = scenario.origin === bare.url ? bare : lifeboat;
-      for (let attempt = 1; ; attempt++) {
-        let before = new Map();
-        let machineBefore = machineCpu();
-        let selfBefore = process.cpuUsage();
-        const result = await measure({
-          origin: scenario.origin,
-          connections: CONNECTIONS,
-          durationS: DURATION_S,
-          warmupS: WARMUP_S,
-          makeRequest: scenario.makeRequest,
-          around: {
-            before: () => {
-              before = groupCpu(server.pid);
-              machineBefore = machineCpu();
-              selfBefore = process.cpuUsage();
-            },
-            after: () => {
-              const cpu = cpuBetween(before, groupCpu(server.pid));
-              const self = process.cpuUsage(selfBefore);
-              // Whatever else ran meanwhile (other tests, builds): busy time not ours or the server's.
-              const otherSeconds = machineCpu() - machineBefore - cpu.seconds - (self.user + self.system) / 1e6;
-              return { ...cpu, otherCpuPercent: Math.max(0, Math.round((otherSeconds / DURATION_S) * 100)) };
-            },
-          },
-        });
-        const { extra: cpu, ...rest } = result;
-        if (!cpu.stable && attempt < 3) {
-          console.log(
-            `  ${scenario.name}: the dev server restarted a process during the measurement (a source file changed?); measuring again`,
-          );
-          continue;
-        }
-        results[scenario.name] = {
-          ...rest,
-          server_cpu_ms_per_request: round3((cpu.seconds * 1000) / Math.max(1, rest.requests)),
-          cpu_stable: cpu.stable,
-          other_cpu_percent: cpu.otherCpuPercent,
-        };
-        break;
-      }
-    }
+    for (const scenario of scenarios) results[scenario.name] = await measured(scenario);
     for (const scenario of scenarios)
       results[scenario.name].ratio_to_bare = round3(results[scenario.name].rps / results.bare.rps);
     rounds.push(results);
     console.log(
-      `round ${round}/${ROUNDS}: ${scenarios.map((s) => `${s.name} ${results[s.name].rps} req/s`).join(", ")}` +
+      `round ${round}/${ROUNDS}: ${scenarios.map((s) => `${s.name} ${results[s.name].rps}`).join(", ")} req/s` +
         ` (other load: ${scenarios.map((s) => `${results[s.name].other_cpu_percent}%`).join("/")} of a CPU)`,
     );
   }
@@ -160,11 +150,14 @@ async function main() {
   const rows = scenarios.map((s) => {
     const all = rounds.map((r) => r[s.name]);
     const med = (field) => median(all.map((r) => r[field]));
+    const floorRps = s.floor ? median(rounds.map((r) => r[s.floor].rps)) : null;
     return {
       name: s.name,
       label: s.label,
       rps: med("rps"),
       ratio: med("ratio_to_bare"),
+      ratio_to_floor: s.floor ? round3(median(rounds.map((r) => r[s.name].rps / r[s.floor].rps))) : null,
+      floor_rps: floorRps,
       p50_ms: med("p50_ms"),
       p99_ms: med("p99_ms"),
       cpu: med("server_cpu_ms_per_request"),
@@ -176,20 +169,22 @@ async function main() {
   });
   const bareCpu = rows[0].cpu;
   console.log();
-  const header = ["scenario", "req/s", "× bare", "p50 ms", "p99 ms", "CPU ms/req", "CPU × bare", "errors"];
+  const header = ["scenario", "req/s", "× bare", "× floor", "p50 ms", "p99 ms", "server CPU ms/req", "CPU × bare"];
   const table = rows.map((r) => [
     r.label,
     r.rps,
     r.ratio.toFixed(3),
+    r.ratio_to_floor?.toFixed(3) ?? "",
     r.p50_ms.toFixed(1),
     r.p99_ms.toFixed(1),
     r.cpu.toFixed(2),
     (r.cpu / bareCpu).toFixed(2),
-    r.errors,
   ]);
   console.log(formatTable(header, table));
   console.log(
-    `(medians of ${ROUNDS} rounds; CPU = user+system time of the dev server's processes — workerd and its proxy — per request)`,
+    `(medians of ${ROUNDS} rounds; × floor: req/s over the D1 floor's in the same round; server CPU: user+system\n` +
+      " time per request of the dev server's processes — workerd, which runs the Worker and miniflare's D1 on one\n" +
+      " thread, and its proxy)",
   );
 
   const out = {
@@ -219,6 +214,7 @@ async function main() {
           label: r.label.trim(),
           rps: r.rps,
           ratio_to_bare: r.ratio,
+          ratio_to_floor: r.ratio_to_floor,
           p50_ms: r.p50_ms,
           p99_ms: r.p99_ms,
           server_cpu_ms_per_request: r.cpu,
@@ -233,79 +229,60 @@ async function main() {
     ratios: {
       unsigned_to_bare: rows.find((r) => r.name === "unsigned").ratio,
       signed_to_bare: rows.find((r) => r.name === "signed").ratio,
+      d1_floor_unsigned_to_bare: rows.find((r) => r.name === "floor_unsigned").ratio,
+      d1_floor_signed_to_bare: rows.find((r) => r.name === "floor_signed").ratio,
+      unsigned_to_d1_floor: rows.find((r) => r.name === "unsigned").ratio_to_floor,
+      signed_to_d1_floor: rows.find((r) => r.name === "signed").ratio_to_floor,
     },
   };
   mkdirSync(join(REPO_ROOT, "bench/out"), { recursive: true });
   writeFileSync(join(REPO_ROOT, "bench/out/pings.json"), `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`wrote bench/out/pings.json`);
+  console.log(`\nwrote bench/out/pings.json`);
 
   const failed = rows.filter((r) => r.errors > 0);
   for (const r of failed) console.error(`${r.name}: ${r.errors} errors, first: ${r.first_error}`);
   return failed.length === 0 ? 0 : 1;
 }
 
-const round3 = (x) => Math.round(x * 1000) / 1000;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
-
-/** user + system CPU ticks of every live process in a process group, by pid, from /proc. */
-function groupCpu(pgid) {
-  const ticks = new Map();
-  for (const pid of groupMembers(pgid)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks.set(pid, Number(fields[11]) + Number(fields[12])); // utime, stime
-    } catch {
-      /* exited */
+/** One measurement of a scenario, with the server's CPU and the machine's other load around it. */
+async function measured(scenario) {
+  const pid = scenario.server.pid;
+  for (let attempt = 1; ; attempt++) {
+    let before = new Map();
+    let machineBefore = 0;
+    let selfBefore = process.cpuUsage();
+    const { extra: cpu, ...result } = await measure({
+      origin: scenario.server.url,
+      connections: CONNECTIONS,
+      durationS: DURATION_S,
+      warmupS: WARMUP_S,
+      makeRequest: scenario.makeRequest,
+      around: {
+        before: () => {
+          before = groupCpuByPid(pid);
+          machineBefore = machineBusySeconds();
+          selfBefore = process.cpuUsage();
+        },
+        after: () => {
+          const used = cpuBetween(before, groupCpuByPid(pid));
+          const self = process.cpuUsage(selfBefore);
+          // Whatever else ran meanwhile (other tests, builds): busy time not ours or the server's.
+          const other = machineBusySeconds() - machineBefore - used.seconds - (self.user + self.system) / 1e6;
+          return { ...used, otherCpuPercent: Math.max(0, Math.round((other / DURATION_S) * 100)) };
+        },
+      },
+    });
+    if (!cpu.stable && attempt < 3) {
+      console.log(`  ${scenario.name}: a dev server process restarted during the measurement; measuring again`);
+      continue;
     }
+    return {
+      ...result,
+      server_cpu_ms_per_request: round3((cpu.seconds * 1000) / Math.max(1, result.requests)),
+      cpu_stable: cpu.stable,
+      other_cpu_percent: cpu.otherCpuPercent,
+    };
   }
-  return ticks;
-}
-
-/** Busy CPU seconds of the whole machine so far (all CPUs), from /proc/stat. */
-function machineCpu() {
-  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = ticks; // idle and iowait left out
-  return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-}
-
-/**
- * CPU seconds the group used between two snapshots. If a process came or went in between (wrangler
- * restarts workerd when a source file changes under it), the numbers are not comparable: `stable` is false.
- */
-function cpuBetween(before, after) {
-  let ticks = 0;
-  for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
-  const stable = before.size === after.size && [...before.keys()].every((pid) => after.has(pid));
-  return { seconds: ticks / CLK_TCK, stable };
-}
-
-/** A signed agent request as docs/SECURITY.md describes, computed per request. */
-function signedPing(keyId, secret, path, body) {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(16).toString("hex");
-  const contentSha256 = createHash("sha256").update(body).digest("hex");
-  const canonical = `POST\n${path}\n${timestamp}\n${nonce}\n${contentSha256}`;
-  const signature = createHmac("sha256", secret).update(canonical).digest("hex");
-  return {
-    method: "POST",
-    path,
-    body,
-    headers: {
-      "X-Lifeboat-Key": keyId,
-      "X-Lifeboat-Timestamp": timestamp,
-      "X-Lifeboat-Nonce": nonce,
-      "X-Lifeboat-Content-SHA256": contentSha256,
-      "X-Lifeboat-Signature": signature,
-    },
-  };
 }
 
 await runBenchmark(main, async () => {

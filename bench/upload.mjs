@@ -10,13 +10,18 @@
 //    protocol (16 requests, openssl signing) from the cost of workerd + R2; a third sends them to
 //    a bare Worker on its own `wrangler dev` that only does R2.put(body, { sha256 })
 //    (bench/lib/r2-put-worker.js): the ceiling of the local runtime and R2, so the gap between it
-//    and Lifeboat is Lifeboat's own work.
+//    and Lifeboat is Lifeboat's own work; a fourth sends them to that Worker's /drain/, which only
+//    reads each body (no R2): the runtime's HTTP ingest alone.
 //    The part and whole-file hashes are computed before the clock starts: the agent knows them
 //    before it sends (their cost is printed separately).
 // 2. Peak resident memory of the dev server's workerd processes (VmRSS from /proc, every 50 ms, of
 //    every process in its process group) during the upload, as growth over the idle server; the
 //    same for a BENCH_UPLOAD_SMALL_MIB (256) MiB upload, to show whether it grows with file size.
 //    The small upload runs first in each round, so it cannot hide behind the big one's high-water mark.
+//    The runtime process also hosts miniflare's R2 simulator, so the same is sampled for the bare
+//    R2.put Worker's dev server (same runtime, same simulator, none of Lifeboat's code): Lifeboat's
+//    growth minus the bare one's is the Worker's own. And Lifeboat's isolate alone: its V8 heap,
+//    read over the inspector protocol every 50 ms (bench/lib/inspector.mjs).
 //
 // BENCH_UPLOAD_ROUNDS (3) interleaved rounds; times are medians, memory peaks the maximum. Every
 // upload goes to a new check, so no part is deduplicated against an earlier round. Disk: the
@@ -25,15 +30,25 @@
 // once at the start (test/helpers/frozen-worker.ts), so edits to worker/ during the run change nothing.
 // Prints a table; writes bench/out/upload.json. Run: `npx node bench/upload.mjs` or `npm run bench -- upload`.
 import { spawn } from "node:child_process";
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
-import { groupCpuSeconds, machineBusySeconds, reapedChildrenCpuSeconds, startRssSampler } from "./lib/proc.mjs";
+import {
+  groupCpuSeconds,
+  machineBusySeconds,
+  reapedChildrenCpuSeconds,
+  startRssSampler,
+  workerdRoles,
+} from "./lib/proc.mjs";
 import { startSink } from "./lib/sink.mjs";
+import { baselineConfig } from "./lib/configs.mjs";
+import { connectInspector, heapUsage, inspectorPortOf } from "./lib/inspector.mjs";
+import { signedHeaders } from "./lib/sign.mjs";
+import { median, round3 } from "./lib/stats.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
 import { runBenchmark } from "./lib/run.mjs";
@@ -165,7 +180,11 @@ async function main() {
     });
     servers.push(dev);
     bare = await startWranglerDev({
-      config: bareR2Config(),
+      config: baselineConfig(join(dir, "bare"), {
+        name: "lifeboat-bench-r2-put",
+        main: "bench/lib/r2-put-worker.js",
+        r2: true,
+      }),
       persistTo: join(dir, "bare-state"),
       envFile,
       logLevel: "warn",
@@ -232,8 +251,18 @@ async function main() {
   // Warm-up: the first request of each kind compiles code paths; 1 MiB barely touches memory.
   await uploadToWorker(artifacts.warmup);
   const rss = startRssSampler(dev.pid, { intervalMs: SAMPLE_MS });
+  // The bare R2.put Worker's dev server, sampled the same way: the same runtime and R2 simulator
+  // with none of Lifeboat's code, so what Lifeboat adds over it is the Worker's own memory.
+  const bareRss = startRssSampler(bare.pid, { intervalMs: SAMPLE_MS });
+  // And Lifeboat's own isolate: its V8 heap (exact, from the inspector), every SAMPLE_MS.
+  const inspector = await connectInspector(inspectorPortOf(dev.pid));
+  servers.push({ stop: async () => inspector.close() });
+  const heap = startHeapSampler(inspector);
+  servers.push({ stop: async () => heap.stop() });
   await sleep(IDLE_MS);
   const idle = rss.between(performance.now() - IDLE_MS);
+  const idleBare = mib(bareRss.between(performance.now() - IDLE_MS).workerd_median);
+  const idleHeap = heap.between(performance.now() - IDLE_MS).median;
   const idleWorkerd = mib(idle.workerd_median);
   const idleGroup = mib(idle.total_median);
   // wrangler dev runs two workerd: its proxy, listening on the dev server's port, and the runtime
@@ -270,9 +299,25 @@ async function main() {
       () => sh(SINK_PARTS, { ...agent, LIFEBOAT_URL: bare.url, PLAN: artifacts.big.planFile }),
       bare,
     );
-    r.bare_r2_parts = partsToR2.cost;
+    r.bare_r2_parts = {
+      ...partsToR2.cost,
+      workerd_peak_growth_mib: mib(bareRss.between(partsToR2.started, partsToR2.ended).workerd_peak) - idleBare,
+    };
     if (partsToR2.value.code !== 0)
       throw new Error(`bare R2 part upload failed: ${partsToR2.value.stderr}\n${bare.logs()}`);
+
+    // Baseline 4: the same part PUTs into that Worker's /drain/, which reads each body and stores
+    // nothing — the runtime's own HTTP ingest, without R2.
+    const partsDrained = await measured(
+      () => sh(SINK_PARTS, { ...agent, LIFEBOAT_URL: `${bare.url}/drain`, PLAN: artifacts.big.planFile }),
+      bare,
+    );
+    r.bare_drain_parts = {
+      ...partsDrained.cost,
+      workerd_peak_growth_mib: mib(bareRss.between(partsDrained.started, partsDrained.ended).workerd_peak) - idleBare,
+    };
+    if (partsDrained.value.code !== 0)
+      throw new Error(`bare drain part upload failed: ${partsDrained.value.stderr}\n${bare.logs()}`);
 
     for (const name of ["small", "big"]) {
       await sleep(IDLE_MS / 2);
@@ -293,6 +338,7 @@ async function main() {
         group_peak_mib: mib(during.total_peak),
         workerd_peak_growth_by_role_mib: growthByRole(roles, during.workerd_peak_by_pid, idleByRole),
         workerd_peak_growth_by_quarter_mib: quarters,
+        isolate_heap_peak_growth_mib: round3((heap.between(upload.started, upload.ended).peak - idleHeap) / MiB),
         rss_samples: during.samples,
         rss_max_gap_ms: during.max_gap_ms,
       };
@@ -328,6 +374,7 @@ async function main() {
     );
   }
   rss.stop();
+  bareRss.stop();
 
   const baseline = median(rounds.map((r) => r.sink_whole.seconds));
   /** A result row from per-round costs: medians for time and CPU, the highest peak for memory. */
@@ -360,6 +407,14 @@ async function main() {
     bare_r2_parts: row(`  ${BIG_PARTS} part PUTs → bare Worker, R2.put only`, BIG_MIB, all("bare_r2_parts"), {
       cpu: true,
     }),
+    bare_drain_parts: row(
+      `  ${BIG_PARTS} part PUTs → bare Worker, body read, no R2`,
+      BIG_MIB,
+      all("bare_drain_parts"),
+      {
+        cpu: true,
+      },
+    ),
     worker_big: row(`wrangler dev: manifest + ${BIG_PARTS} parts + complete`, BIG_MIB, all("big"), { memory: true }),
     worker_small: row(`wrangler dev: manifest + ${SMALL_PARTS} parts + complete`, SMALL_MIB, all("small"), {
       memory: true,
@@ -399,6 +454,31 @@ async function main() {
       r.other_cpu_percent,
     ]);
   console.log(formatTable(header, table));
+
+  // Memory: Lifeboat's dev server against the bare R2.put Worker's, over each one's idle.
+  const peak = (name, field) => Math.max(...rounds.map((r) => r[name][field]));
+  const memory = {
+    lifeboat_big_mib: results.worker_big.workerd_peak_growth_mib,
+    lifeboat_small_mib: results.worker_small.workerd_peak_growth_mib,
+    bare_r2_put_mib: peak("bare_r2_parts", "workerd_peak_growth_mib"),
+    bare_drain_mib: peak("bare_drain_parts", "workerd_peak_growth_mib"),
+    isolate_heap_big_mib: peak("big", "isolate_heap_peak_growth_mib"),
+    isolate_heap_small_mib: peak("small", "isolate_heap_peak_growth_mib"),
+  };
+  memory.lifeboat_over_bare_mib = memory.lifeboat_big_mib - memory.bare_r2_put_mib;
+  console.log(`\nPeak workerd memory growth (RSS over idle, MiB; highest of ${ROUNDS} rounds):`);
+  console.log(
+    formatTable(
+      ["dev server, upload", "workerd RSS +MiB", "Worker isolate V8 heap +MiB"],
+      [
+        [`Lifeboat, ${BIG_MIB} MiB`, memory.lifeboat_big_mib, memory.isolate_heap_big_mib.toFixed(1)],
+        [`Lifeboat, ${SMALL_MIB} MiB`, memory.lifeboat_small_mib, memory.isolate_heap_small_mib.toFixed(1)],
+        [`bare Worker, R2.put only, ${BIG_MIB} MiB`, memory.bare_r2_put_mib, ""],
+        [`bare Worker, body read, no R2, ${BIG_MIB} MiB`, memory.bare_drain_mib, ""],
+        [`Lifeboat − bare R2.put (${BIG_MIB} MiB)`, memory.lifeboat_over_bare_mib, ""],
+      ],
+    ),
+  );
   console.log(
     `(times: medians of ${ROUNDS} rounds; memory: the highest peak of any round minus the idle server ` +
       `(workerd ${idleWorkerd} MiB, group ${idleGroup} MiB);\n server CPU: all the dev server's processes; ` +
@@ -445,7 +525,14 @@ async function main() {
       prepare_seconds: round3(makeSeconds),
       hash_seconds_openssl: round3(hashSeconds),
     },
-    idle: { workerd_rss_mib: idleWorkerd, workerd_rss_by_role_mib: idleByRole, group_rss_mib: idleGroup },
+    idle: {
+      workerd_rss_mib: idleWorkerd,
+      workerd_rss_by_role_mib: idleByRole,
+      group_rss_mib: idleGroup,
+      bare_workerd_rss_mib: idleBare,
+      isolate_heap_mib: round3(idleHeap / MiB),
+    },
+    memory,
     results,
     ratios: {
       worker_big_to_baseline: results.worker_big.ratio_to_baseline,
@@ -453,6 +540,8 @@ async function main() {
       protocol_to_baseline: results.sink_parts.ratio_to_baseline,
       bare_r2_to_baseline: results.bare_r2_parts.ratio_to_baseline,
       worker_big_to_bare_r2: round3(results.bare_r2_parts.seconds / results.worker_big.seconds),
+      lifeboat_memory_over_bare_r2_put_mib: memory.lifeboat_over_bare_mib,
+      drain_to_baseline: results.bare_drain_parts.ratio_to_baseline,
       workerd_peak_growth_big_to_small: round3(
         results.worker_big.workerd_peak_growth_mib / Math.max(1, results.worker_small.workerd_peak_growth_mib),
       ),
@@ -496,45 +585,28 @@ while read -r index file sha <&3; do
 done 3< "$PLAN"
 `;
 
-/** A wrangler config for bench/lib/r2-put-worker.js in the temp dir (its .wrangler/ lands there too). */
-function bareR2Config() {
-  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(
-    readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8"),
-  )?.[1];
-  if (!compatibilityDate) throw new Error("wrangler.toml has no compatibility_date");
-  const config = join(dir, "bare", "wrangler.toml");
-  mkdirSync(join(dir, "bare"));
-  writeFileSync(
-    config,
-    [
-      'name = "lifeboat-bench-r2-put"',
-      `main = ${JSON.stringify(join(REPO_ROOT, "bench/lib/r2-put-worker.js"))}`,
-      `compatibility_date = "${compatibilityDate}"`, // the same runtime as Lifeboat
-      'compatibility_flags = ["nodejs_compat"]',
-      "[[r2_buckets]]",
-      'binding = "BUCKET"',
-      'bucket_name = "lifeboat-bench-parts"',
-      "",
-    ].join("\n"),
-  );
-  return config;
-}
-
-/** Tells wrangler's proxy workerd (it listens on the dev server's port) from the Worker's runtime. */
-function workerdRoles(pids, port) {
-  const roles = new Map();
-  for (const pid of pids) {
-    let cmdline = "";
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
-    } catch {
-      /* gone */
+/** Samples the Worker isolate's V8 heap every SAMPLE_MS; `between` gives its peak and median in a window. */
+function startHeapSampler(inspector) {
+  const samples = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = performance.now();
+      samples.push({ at, used: (await heapUsage(inspector)).used });
+      await sleep(SAMPLE_MS);
     }
-    roles.set(pid, cmdline.includes(`entry=127.0.0.1:${port} `) ? "proxy" : "runtime");
-  }
-  if ([...roles.values()].filter((r) => r === "proxy").length !== 1)
-    throw new Error(`expected one proxy workerd listening on port ${port} among ${[...roles.keys()].join(", ")}`);
-  return roles;
+  })();
+  return {
+    between(from, to = performance.now()) {
+      const inside = samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.used);
+      if (inside.length === 0) throw new Error("no heap samples in that window");
+      return { peak: Math.max(...inside), median: median(inside) };
+    },
+    async stop() {
+      running = false;
+      await loop.catch(() => undefined);
+    },
+  };
 }
 
 /** Per-pid bytes summed by role, in MiB. */
@@ -597,21 +669,8 @@ function sh(script, env = {}) {
 /** Signed GET of the whole artifact, hashed as it streams in (nothing written to disk). */
 async function downloadSha(origin, agent, id) {
   const path = `/v1/backups/${id}/content`;
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(16).toString("hex");
-  const contentSha256 = createHash("sha256").update("").digest("hex");
-  const signature = createHmac("sha256", Buffer.from(agent.LIFEBOAT_SECRET, "hex"))
-    .update(`GET\n${path}\n${timestamp}\n${nonce}\n${contentSha256}`)
-    .digest("hex");
-  const response = await fetch(`${origin}${path}`, {
-    headers: {
-      "X-Lifeboat-Key": agent.LIFEBOAT_KEY,
-      "X-Lifeboat-Timestamp": timestamp,
-      "X-Lifeboat-Nonce": nonce,
-      "X-Lifeboat-Content-SHA256": contentSha256,
-      "X-Lifeboat-Signature": signature,
-    },
-  });
+  const key = { keyId: agent.LIFEBOAT_KEY, secret: Buffer.from(agent.LIFEBOAT_SECRET, "hex") };
+  const response = await fetch(`${origin}${path}`, { headers: signedHeaders(key, "GET", path) });
   if (response.status !== 200) throw new Error(`download: HTTP ${response.status} ${await response.text()}`);
   const hash = createHash("sha256");
   let bytes = 0;
@@ -623,16 +682,9 @@ async function downloadSha(origin, agent, id) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const round3 = (x) => Math.round(x * 1000) / 1000;
 const mib = (bytes) => Math.round(bytes / MiB);
 const gib = (bytes) => Math.round((bytes / 2 ** 30) * 10) / 10;
 const mbps = (mibs, seconds) => Math.round((mibs * MiB) / 1e6 / seconds);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 await runBenchmark(main, async () => {
   for (const server of servers.reverse()) await server.stop();

@@ -1,20 +1,43 @@
 // The Lifeboat Worker, unchanged, behind a thin wrapper that counts what each cron sweep does:
-// every D1 call (a statement's first/all/run/raw, or one batch), every R2 call and every outbound
-// fetch(): the things Cloudflare counts as subrequests.
-// bench/alerts.mjs runs it as wrangler dev's entry point and reads the last sweep's tally from
+// every D1 call (a statement's first/all/run/raw, or one batch) with the rows it read and wrote,
+// every R2 call and every outbound fetch(): the things Cloudflare counts as subrequests.
+// bench/alerts.mjs and bench/sweep.mjs run it as wrangler dev's entry point and read the last sweep's tally from
 // GET /__bench/last-sweep, so "subrequests per sweep" is counted, not estimated.
 // Only the scheduled handler is counted: requests (pings, the admin API) pass straight through.
 import worker from "../../worker/index";
 import type { Env } from "../../worker/env";
 
-type D1Call = { method: string; statements: number; sql: string };
+type D1Call = {
+  method: string;
+  statements: number;
+  sql: string;
+  /** null: a first()/raw() of a statement that is not a plain SELECT, whose meta D1 does not return */
+  rows_read: number | null;
+  rows_written: number | null;
+};
 type SweepTally = { d1: D1Call[]; r2: string[]; fetches: string[]; worker_ms: number; scheduled_time: number };
 
 let last: SweepTally | null = null;
+// Off for CPU measurements: the extra all() that reads a first()/raw() SELECT's meta costs CPU.
+let meterRows = true;
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    if (new URL(request.url).pathname === "/__bench/last-sweep") return Response.json(last);
+    const path = new URL(request.url).pathname;
+    if (path === "/__bench/last-sweep") return Response.json(last);
+    if (path === "/__bench/meter-rows" && request.method === "POST") {
+      meterRows = new URL(request.url).searchParams.get("on") !== "0";
+      return Response.json({ meterRows });
+    }
+    // Seeding and inspecting state for bench/sweep.mjs (100,000 checks do not go through the API).
+    // This wrapper only ever runs under a local `wrangler dev`; it is never deployed.
+    if (path === "/__bench/sql" && request.method === "POST") {
+      const { sql, params = [] } = await request.json<{ sql: string; params?: unknown[] }>();
+      const result = await env.DB.prepare(sql)
+        .bind(...params)
+        .all();
+      return Response.json({ results: result.results, meta: result.meta });
+    }
     return worker.fetch(request, env, ctx);
   },
 
@@ -42,22 +65,51 @@ export default {
 /** The first words of a statement, enough to tell which query of the code it is. */
 const summary = (query: string) => query.replace(/\s+/g, " ").trim().slice(0, 90);
 
+const READ_ONLY = /^\s*select\b/i;
+type Meta = { rows_read?: number; rows_written?: number };
+
 /**
- * env.DB with each D1 round trip recorded. Statements are proxied; batch() gets the real ones back,
- * since D1 checks what it is given.
+ * env.DB with each D1 round trip recorded, with D1's own rows_read and rows_written (meta).
+ * run(), all() and batch() return meta; first() and raw() drop it, so for those the same statement
+ * is run once more with all(), only to read its meta — and only if it is a plain SELECT, which
+ * reads the same rows twice and writes nothing; for any other first()/raw() (e.g. UPDATE …
+ * RETURNING) the rows are unknown (null). What the Worker gets back is always the real call's.
+ * Statements are proxied; batch() gets the real ones back, since D1 checks what it is given.
  */
 function countingD1(db: D1Database, calls: D1Call[]): D1Database {
   const real = new WeakMap<object, D1PreparedStatement>();
   const sqlOf = new WeakMap<object, string>();
-  const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+  const record = (method: string, sql: string, metas: (Meta | null)[]) => {
+    const known = metas.every((m) => m !== null);
+    calls.push({
+      method,
+      statements: metas.length,
+      sql,
+      rows_read: known ? metas.reduce((sum, m) => sum + (m!.rows_read ?? 0), 0) : null,
+      rows_written: known ? metas.reduce((sum, m) => sum + (m!.rows_written ?? 0), 0) : null,
+    });
+  };
+  const wrap = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
+    const sql = summary(query);
     const proxy = new Proxy(statement, {
       get(target, prop) {
-        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), sql);
-        if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
-          const method = target[prop] as (...args: unknown[]) => unknown;
-          return (...args: unknown[]) => {
-            calls.push({ method: prop, statements: 1, sql });
-            return method.apply(target, args);
+        if (prop === "bind") return (...values: unknown[]) => wrap(target.bind(...values), query);
+        if (prop === "all" || prop === "run") {
+          return async (...args: unknown[]) => {
+            const result = (await (target[prop] as (...a: unknown[]) => Promise<D1Result>).apply(
+              target,
+              args,
+            )) as D1Result;
+            record(prop, sql, [result.meta as Meta]);
+            return result;
+          };
+        }
+        if (prop === "first" || prop === "raw") {
+          return async (...args: unknown[]) => {
+            const value = await (target[prop] as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+            const meta = meterRows && READ_ONLY.test(query) ? ((await target.all()).meta as Meta) : null;
+            record(prop, sql, [meta]);
+            return value;
           };
         }
         const value: unknown = Reflect.get(target, prop, target);
@@ -70,12 +122,17 @@ function countingD1(db: D1Database, calls: D1Call[]): D1Database {
   };
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), summary(query));
+      if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
       if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) => {
+        return async (statements: D1PreparedStatement[]) => {
+          const results = await target.batch(statements.map((s) => real.get(s) ?? s));
           const sql = statements.map((s) => sqlOf.get(s) ?? "?").join(" ; ");
-          calls.push({ method: "batch", statements: statements.length, sql });
-          return target.batch(statements.map((s) => real.get(s) ?? s));
+          record(
+            "batch",
+            sql,
+            results.map((r) => r.meta as Meta),
+          );
+          return results;
         };
       }
       const value: unknown = Reflect.get(target, prop, target);

@@ -102,23 +102,43 @@ export function startRssSampler(pgid, { intervalMs = 50 } = {}) {
 
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
 
-/** user + system CPU seconds used so far by the live processes of a process group: all, and workerd's. */
-export function groupCpuSeconds(pgid) {
-  let total = 0;
-  let workerd = 0;
+/** user + system CPU seconds so far of each live process of a process group, with its name. */
+export function groupCpuByPid(pgid) {
+  /** @type {Map<number, { name: string, seconds: number }>} */
+  const byPid = new Map();
   for (const pid of groupMembers(pgid)) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-      total += ticks;
-      if (name === "workerd") workerd += ticks;
+      byPid.set(pid, { name, seconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK }); // utime, stime
     } catch {
       /* exited */
     }
   }
-  return { total: total / CLK_TCK, workerd: workerd / CLK_TCK };
+  return byPid;
+}
+
+/** user + system CPU seconds used so far by the live processes of a process group: all, and workerd's. */
+export function groupCpuSeconds(pgid) {
+  let total = 0;
+  let workerd = 0;
+  for (const { name, seconds } of groupCpuByPid(pgid).values()) {
+    total += seconds;
+    if (name === "workerd") workerd += seconds;
+  }
+  return { total, workerd };
+}
+
+/**
+ * CPU seconds a group used between two groupCpuByPid snapshots. If a process came or went in between
+ * (wrangler restarts workerd when its source changes), the numbers are not comparable: `stable` is false.
+ */
+export function cpuBetween(before, after) {
+  let seconds = 0;
+  for (const [pid, { seconds: s }] of after) seconds += s - (before.get(pid)?.seconds ?? 0);
+  const stable = before.size === after.size && [...before.keys()].every((pid) => after.has(pid));
+  return { seconds, stable };
 }
 
 /** Busy CPU seconds of the whole machine so far (all CPUs), from /proc/stat: to see other load. */
@@ -136,4 +156,21 @@ export function reapedChildrenCpuSeconds() {
   const stat = readFileSync("/proc/self/stat", "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+}
+
+/** Tells wrangler's proxy workerd (it listens on the dev server's port) from the Worker's runtime. */
+export function workerdRoles(pids, port) {
+  const roles = new Map();
+  for (const pid of pids) {
+    let cmdline = "";
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+    } catch {
+      /* gone */
+    }
+    roles.set(pid, cmdline.includes(`entry=127.0.0.1:${port} `) ? "proxy" : "runtime");
+  }
+  if ([...roles.values()].filter((r) => r === "proxy").length !== 1)
+    throw new Error(`expected one proxy workerd listening on port ${port} among ${[...roles.keys()].join(", ")}`);
+  return roles;
 }
