@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { openDb, prepare } from "../../worker/services/db";
+import { loadStatus } from "../../worker/services/status";
+import { StatusPage } from "../../worker/views/status/page";
 import { MAX_FILL_CHECK_DAYS } from "../../worker/services/status-bars";
 import * as q from "../../worker/services/status-queries";
 import { createCheck } from "../helpers/api";
@@ -93,6 +95,25 @@ describe("rows read per render", () => {
     const rowsRead = results.map((r) => r.meta.rows_read);
     const total = rowsRead.reduce((a, b) => a + b, 0);
     console.log(`rows read per render, 50 public checks (25 backup, daily): ${total} (${rowsRead.join(" + ")})`);
+    // The Worker's own time per render (JavaScript, D1 excluded), for docs/BENCHMARKS.md; not asserted.
+    const batch = db.$client.batch.bind(db.$client);
+    let inD1 = 0;
+    const timed = Object.assign(Object.create(db), {
+      $client: Object.assign(Object.create(db.$client), {
+        batch: async (s: D1PreparedStatement[]) => {
+          const start = performance.now();
+          const out = await batch(s);
+          inD1 += performance.now() - start;
+          return out;
+        },
+      }),
+    });
+    const renders = 20;
+    const start = performance.now();
+    for (let i = 0; i < renders; i++)
+      await StatusPage({ snapshot: await loadStatus(timed, undefined, Date.now()) }).toString();
+    const jsMs = (performance.now() - start - inD1) / renders;
+    console.log(`JavaScript per render, 50 checks: ${jsMs.toFixed(2)} ms (D1 waits excluded)`);
     // ~18 per check: the check, its memo row, its flips and newest restore points (index entries count too).
     expect(total).toBeLessThan(50 * 20);
   });
