@@ -1,5 +1,6 @@
-import { covers, nextOccurrence, occurrenceAt, type MaintenanceWindow } from "../domain/maintenance";
-import { currentStatus, type Status } from "../domain/state";
+import { covers, occurrenceAt } from "../domain/maintenance";
+import type { Status } from "../domain/state";
+import { announcedWindows, type StatusMaintenance } from "../domain/status/announce";
 import { BAR_DAYS, DAY_MS, dayOf } from "../domain/status/days";
 import { dayBar, type DayBar } from "../domain/status/bars";
 import { INCIDENT_DAYS, incidentsOf, type Incident } from "../domain/status/incidents";
@@ -8,6 +9,9 @@ import { displayState, overallBanner, type Banner, type DisplayState } from "../
 import type { Db } from "./db";
 import { decodeBars, fillBars, storedDay, timelineFor, type Stored } from "./status-bars";
 import * as q from "./status-queries";
+import { statusNow, windowOf } from "./status-rows";
+
+export type { StatusMaintenance };
 import { pageSettingsOf, type PageSettings } from "./status-settings";
 
 /** Everything the public page, status.json and the feed show; nothing a check did not make public. */
@@ -41,17 +45,6 @@ export type StatusCheck = {
 };
 
 export type StatusIncident = Incident & { id: string; check: string; group: string };
-export type StatusMaintenance = {
-  id: number;
-  name: string;
-  start: number;
-  end: number;
-  active: boolean;
-  createdAt: number;
-};
-
-/** Maintenance starting within this is announced. */
-export const ANNOUNCE_MS = 7 * DAY_MS;
 
 /** The snapshot in two D1 round trips at most: one batch of reads, and a fill after midnight. */
 export async function loadStatus(db: Db, envTitle: string | undefined, now: number): Promise<StatusSnapshot> {
@@ -131,7 +124,11 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
       detail: c.public_details ? incident.detail : "",
     })),
   );
-  const shownWindows = announcedWindows(maintenance, checks, now);
+  const shownWindows = announcedWindows(
+    maintenance,
+    checks.map((c) => ({ slug: c.slug, tags: JSON.parse(c.tags) as string[] })),
+    now,
+  );
   return {
     ...pageSettingsOf(settings[0]?.value, envTitle),
     now,
@@ -143,29 +140,6 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     incidents: incidents.sort((a, b) => b.start - a.start),
     maintenance: shownWindows,
   };
-}
-
-/** The derived status (late, started) from the columns the page reads. */
-function statusNow(c: q.CheckRecord, now: number): Status {
-  const state = {
-    periodS: c.period_s,
-    cron: c.cron,
-    tz: c.tz,
-    graceS: c.grace_s,
-    status: c.status,
-    lastStartAt: c.last_start_at,
-    nextDueAt: c.next_due_at,
-    alertAfter: c.alert_after,
-    // Not read by currentStatus.
-    lastPingAt: null,
-    lastStartRid: null,
-    lastDurationMs: null,
-    minDurationS: null,
-    earlyS: null,
-    failureThreshold: 1,
-    consecutiveFailures: 0,
-  };
-  return currentStatus(state, now);
 }
 
 function barsOf(check: { createdAt: number }, stored: Stored | undefined, today: number, live: DayBar): DayBar[] {
@@ -180,42 +154,4 @@ function groupsOf(checks: StatusCheck[]) {
   const groups = new Map<string, StatusCheck[]>();
   for (const check of checks) groups.set(check.group, [...(groups.get(check.group) ?? []), check]);
   return [...groups].map(([name, list]) => ({ name, checks: list }));
-}
-
-function windowOf(row: q.WindowRecord): MaintenanceWindow & { createdAt: number } {
-  return {
-    id: row.id,
-    name: row.name,
-    startsAt: row.starts_at,
-    endsAt: row.ends_at,
-    cron: row.cron,
-    tz: row.tz,
-    durationS: row.duration_s,
-    tags: JSON.parse(row.tags),
-    checks: JSON.parse(row.checks),
-    createdAt: row.created_at,
-  };
-}
-
-/** Windows that touch a public check and are on now or start within ANNOUNCE_MS; private ones stay private. */
-function announcedWindows(
-  windows: (MaintenanceWindow & { createdAt: number })[],
-  checks: q.CheckRecord[],
-  now: number,
-): StatusMaintenance[] {
-  const shown: StatusMaintenance[] = [];
-  for (const w of windows) {
-    if (!checks.some((c) => covers(w, { slug: c.slug, tags: JSON.parse(c.tags) }))) continue;
-    const next = nextOccurrence(w, now);
-    if (!next || next.start > now + ANNOUNCE_MS) continue;
-    shown.push({
-      id: w.id,
-      name: w.name,
-      start: next.start,
-      end: next.end,
-      active: next.start <= now,
-      createdAt: w.createdAt,
-    });
-  }
-  return shown.sort((a, b) => a.start - b.start);
 }
