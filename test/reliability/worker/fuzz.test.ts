@@ -54,8 +54,7 @@ const SURFACES = [
   "/",
   "/status.json",
   "/feed.atom",
-  "/badge/{badge}/state.svg",
-  "/badge/{badge}/uptime.svg",
+  "/badge/{badge}/{badgefile}",
   "/admin",
   "/admin/login",
   "/admin/logout",
@@ -107,6 +106,7 @@ beforeAll(async () => {
     key: [key.key_id],
     badge: badgeKeys.length ? badgeKeys : ["nobadgekey"],
     maintenance: [String(window.id ?? window.uuid)],
+    badgefile: ["state.svg", "rpo.svg", "drill.svg", "state.json", "rpo.json", "drill.json", "uptime.svg"],
     garbage: ["favicon.ico", "robots.txt", ".env", "wp-login.php", "api", "v1"],
   };
   const doc = await json(fetchWorker(new Request(`${BASE}/api/openapi.json`)));
