@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { badgeSvg, endpointJson } from "../../worker/domain/status/badge";
 import { textWidth } from "../../worker/domain/status/text-width";
-import { createCheck } from "../helpers/api";
+import { call, createCheck, READER } from "../helpers/api";
 import { checkIdOf, exec, getPublic, HOUR, insertBackup, markUp } from "../helpers/status";
 
 const HOSTILE = `<script>alert(1)</script> & "quotes" 'single'`;
@@ -151,5 +151,17 @@ describe("badge URLs", () => {
       expect(response.status, path).toBe(404);
       expect(await response.text(), path).toBe(unknownPath);
     }
+  });
+
+  it("a new key makes the old badge URLs unknown", async () => {
+    const check = await createCheck({ name: "leaked badge" });
+    const response = await call("POST", `/api/v1/checks/${check.uuid}/badge-key`);
+    expect(response.status).toBe(200);
+    const rotated = await response.json<any>();
+    expect(rotated.badges.state_svg).not.toBe(check.badges.state_svg);
+    const path = (url: string) => new URL(url).pathname;
+    expect((await getPublic(path(check.badges.state_svg))).status).toBe(404);
+    expect((await getPublic(path(rotated.badges.state_svg))).status).toBe(200);
+    expect((await call("POST", `/api/v1/checks/${check.uuid}/badge-key`, { token: READER })).status).toBe(403);
   });
 });

@@ -43,8 +43,8 @@ describe("finished days are computed once and kept", () => {
     await getPublic("/");
     await exec("DELETE FROM backups WHERE check_id = ?", id);
     const html = await (await getPublic("/")).text();
-    expect(html).toMatch(/<rect x="79" width="10" height="1" class="g"><title>[^<]*: within RPO/);
-    expect(html).toMatch(/<rect x="89" width="1" height="1" class="r"><title>[^<]*: over 2× RPO/);
+    expect(html).toMatch(/<rect x="79" width="10" height="1" class="g" role="img"><title>[^<]*: within RPO/);
+    expect(html).toMatch(/<rect x="89" width="1" height="1" class="r" role="img"><title>[^<]*: over 2× RPO/);
   });
 
   it("fills a long history over several renders, within its budget per render", async () => {

@@ -3,7 +3,7 @@ import { covers, occurrenceAt } from "../domain/maintenance";
 import { currentStatus } from "../domain/state";
 import type { BadgeFacts } from "../domain/status/badge-values";
 import { effectiveRpoS } from "../domain/status/rpo";
-import { checks } from "../db/schema";
+import { checks, newBadgeKey, type CheckRow } from "../db/schema";
 import { eq } from "drizzle-orm";
 import type { Db } from "./db";
 import { listWindows } from "./maintenance";
@@ -39,4 +39,10 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
     drillEveryS: check.drillEveryS,
     lastDrill: drill ? { at: drill.at, ok: drill.ok === 1 } : null,
   };
+}
+
+/** A new badge key for a check whose badge URLs leaked; the old URLs are unknown paths from now on. */
+export async function rotateBadgeKey(db: Db, check: CheckRow): Promise<CheckRow> {
+  const [updated] = await db.update(checks).set({ badgeKey: newBadgeKey() }).where(eq(checks.id, check.id)).returning();
+  return updated!;
 }

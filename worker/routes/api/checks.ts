@@ -17,6 +17,7 @@ import {
   type CheckInput,
 } from "../../services/checks";
 import { listFlips } from "../../services/flips";
+import { rotateBadgeKey } from "../../services/status-badges";
 import { listPings } from "../../services/pings";
 import {
   CheckList,
@@ -177,6 +178,20 @@ checksApi.openapi(routes.resume, async (c) => {
   const db = c.get("db");
   return c.json(await view(c, await resumeCheck(db, await getCheck(db, c.req.valid("param").id), Date.now())), 200);
 });
+
+checksApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/checks/{id}/badge-key",
+    tags: tag,
+    request: { params: CheckParams },
+    responses: one("The check with a new badge key: its old badge URLs answer 404 from now on"),
+  }),
+  async (c) => {
+    const db = c.get("db");
+    return c.json(await view(c, await rotateBadgeKey(db, await getCheck(db, c.req.valid("param").id))), 200);
+  },
+);
 
 checksApi.openapi(routes.pings, async (c) => {
   const db = c.get("db");

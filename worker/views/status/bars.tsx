@@ -4,7 +4,8 @@ const CLASS = { green: "g", amber: "a", red: "r", grey: "x", unknown: "u" } as c
 
 /**
  * 90 days as one inline SVG: each run of equal days is one <rect> whose <title> is both its
- * tooltip and its accessible name (SVG-AAM exposes a titled shape); the SVG's label sums the period.
+ * tooltip and, with role="img" (Chromium leaves a bare shape out of the tree), its accessible name;
+ * the SVG's label sums the period.
  */
 export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat" | "backup" }) {
   const runs = runsOf(props.bars, props.firstDay, props.kind);
@@ -17,7 +18,13 @@ export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat
       aria-label={summary(props.bars, props.kind)}
     >
       {runs.map((run) => (
-        <rect x={run.first - props.firstDay} width={run.last - run.first + 1} height="1" class={CLASS[run.colour]}>
+        <rect
+          x={run.first - props.firstDay}
+          width={run.last - run.first + 1}
+          height="1"
+          class={CLASS[run.colour]}
+          role="img"
+        >
           <title>{runWords(run, props.kind)}</title>
         </rect>
       ))}
@@ -30,7 +37,7 @@ export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
   const words =
     kind === "backup"
       ? { green: "within RPO", amber: "over RPO", red: "over 2× RPO" }
-      : { green: "100 % up", amber: "with downtime", red: "with long downtime" };
+      : { green: "up all day", amber: "with downtime", red: "with long downtime" };
   const count = (colour: DayBar["colour"]) => bars.filter((b) => b.colour === colour).length;
   const parts = (["green", "amber", "red"] as const).filter((c) => count(c) > 0).map((c) => `${count(c)} ${words[c]}`);
   const idle = count("grey") + count("unknown");
