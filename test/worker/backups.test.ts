@@ -441,6 +441,19 @@ describe("restore drills", () => {
     expect(flip.detail).toContain("psql: relation users missing after restore");
   });
 
+  it("the agent's backup list carries each backup's newest drill, from any host", async () => {
+    await createCheck({ name: "listed", slug: "listed", kind: "backup" });
+    const key = await createAgentKey(["listed"], ["upload", "read"]);
+    const drilled = (await uploadBackup(key, "listed", bytesOf(3000, 710))).id;
+    const untouched = (await uploadBackup(key, "listed", bytesOf(3000, 711))).id;
+    await signedJson(key, "POST", `/v1/backups/${drilled}/drills`, { ok: false, duration_s: 2 });
+    await signedJson(key, "POST", `/v1/backups/${drilled}/drills`, { ok: true, duration_s: 4.25 });
+    const listed = await signedJson(key, "GET", "/v1/checks/listed/backups");
+    const byId = new Map(listed.body.backups.map((b: any) => [b.id, b.last_drill]));
+    expect(byId.get(untouched)).toBeNull();
+    expect(byId.get(drilled)).toMatchObject({ ok: true, duration_s: 4.25 });
+  });
+
   it("needs the read scope and a complete backup, and validates the report", async () => {
     const { id } = await uploadBackup(writeOnly, "db-a", bytesOf(1000, 701));
     expect((await signedJson(writeOnly, "POST", `/v1/backups/${id}/drills`, { ok: true, duration_s: 1 })).status).toBe(

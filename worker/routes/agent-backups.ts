@@ -9,7 +9,7 @@ import { findCheckById } from "../services/checks";
 import type { Db } from "../services/db";
 import { dispatchAlerts } from "../services/dispatch";
 import { keyAllowsCheck } from "../services/keys";
-import { recordDrill } from "../services/drills";
+import { lastDrillsOf, recordDrill } from "../services/drills";
 import { contentResponse, storePart } from "../services/parts";
 import { allowedCheck, authenticateAgent, signedPingMeta } from "./agent-auth";
 import { backupView } from "./api/views";
@@ -167,7 +167,12 @@ agentBackupRoutes.get("/checks/:slug/backups", async (c) => {
   const db = c.get("db");
   const { target: check } = await authenticateAgent(c, "read", (key) => allowedCheck(db, key, c.req.param("slug")));
   const rows = await listBackups(db, { checkId: check.id, limit: 100 });
-  return c.json({ backups: rows.map(backupView) }, 200);
+  // The agent's `list` shows whether each backup was ever restored, from any host.
+  const drills = await lastDrillsOf(
+    db,
+    rows.map((row) => row.id),
+  );
+  return c.json({ backups: rows.map((row) => ({ ...backupView(row), last_drill: drills.get(row.id) ?? null })) }, 200);
 });
 
 agentBackupRoutes.get("/backups/:id/content", async (c) => {

@@ -38,3 +38,20 @@ export async function recordDrill(
 export async function listDrills(db: Db, checkId: number, limit = 100): Promise<DrillRow[]> {
   return db.select().from(drills).where(eq(drills.checkId, checkId)).orderBy(desc(drills.reportedAt)).limit(limit);
 }
+
+export type LastDrill = { ok: boolean; duration_s: number; reported_at: string };
+
+/** The newest drill of each of these backups, in one query (drills_by_backup index). */
+export async function lastDrillsOf(db: Db, backupIds: string[]): Promise<Map<string, LastDrill>> {
+  if (backupIds.length === 0) return new Map();
+  // SQLite takes the bare columns from the row holding max(id): the last one reported.
+  const rows = await db.all<{ backup_id: string; ok: number; duration_ms: number; reported_at: number }>(sql`
+    SELECT backup_id, ok, duration_ms, reported_at, max(id) FROM drills
+    WHERE backup_id IN (SELECT value FROM json_each(${JSON.stringify(backupIds)})) GROUP BY backup_id`);
+  return new Map(
+    rows.map((r) => [
+      r.backup_id,
+      { ok: r.ok === 1, duration_s: r.duration_ms / 1000, reported_at: new Date(r.reported_at).toISOString() },
+    ]),
+  );
+}
