@@ -95,3 +95,18 @@ describe("state words and the banner", () => {
     expect(overallBanner([up], true)).toMatchObject({ level: "maint" });
   });
 });
+
+describe("changes in the same millisecond", () => {
+  it("keep the order they were written in (the flip id), whatever order they are read in", () => {
+    const at = NOW - HOUR;
+    const up = { ...change(at, "new", "up", "ping"), seq: 1 };
+    const down = { ...change(at, "up", "down", "fail"), seq: 2 };
+    for (const order of [
+      [up, down],
+      [down, up],
+    ]) {
+      const incidents = incidentsOf(timelineOf(null, order, "down"), SINCE);
+      expect(incidents).toEqual([expect.objectContaining({ start: at, end: null, reason: "fail" })]);
+    }
+  });
+});

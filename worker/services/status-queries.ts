@@ -70,11 +70,11 @@ export type ChangeRecord = StatusChange & { check_id: number; before: number };
  * `since` (`before` = 1), which tells its status when the window opened and since when.
  */
 export const changesSince = (ids: SQL, since: number) => sql`
-  SELECT check_id, from_status AS "from", to_status AS "to", reason, detail, created_at AS at, 0 AS before FROM (
+  SELECT check_id, from_status AS "from", to_status AS "to", reason, detail, created_at AS at, id AS seq, 0 AS before FROM (
     SELECT * FROM flips WHERE check_id IN (${ids}) AND created_at >= ${since} AND from_status <> to_status
-    ORDER BY created_at DESC LIMIT ${MAX_CHANGES})
+    ORDER BY created_at DESC, id DESC LIMIT ${MAX_CHANGES})
   UNION ALL
-  SELECT f.check_id, f.from_status, f.to_status, f.reason, f.detail, f.created_at, 1 FROM (${ids}) AS c
+  SELECT f.check_id, f.from_status, f.to_status, f.reason, f.detail, f.created_at, f.id, 1 FROM (${ids}) AS c
     JOIN flips f ON f.id = (SELECT g.id FROM flips g WHERE g.check_id = c.id
       AND g.created_at < ${since} AND g.from_status <> g.to_status ORDER BY g.created_at DESC LIMIT 1)`;
 

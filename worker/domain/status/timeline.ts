@@ -1,7 +1,15 @@
 import type { StoredStatus } from "../state";
 
 /** A state change as the status page needs it (flips where the status did not change are left out). */
-export type StatusChange = { at: number; from: StoredStatus; to: StoredStatus; reason: string; detail: string };
+/** `seq` orders changes made in the same millisecond (a flip's id: the order they were written). */
+export type StatusChange = {
+  at: number;
+  seq?: number;
+  from: StoredStatus;
+  to: StoredStatus;
+  reason: string;
+  detail: string;
+};
 
 /**
  * A check's stored status over time: the status before the first change we know of, then each
@@ -17,7 +25,9 @@ export type Segment = { from: number; to: number; status: StoredStatus };
  * no change at all, the status never moved.
  */
 export function timelineOf(lastBefore: StatusChange | null, inWindow: StatusChange[], current: StoredStatus): Timeline {
-  const changes = (lastBefore ? [lastBefore, ...inWindow] : [...inWindow]).sort((a, b) => a.at - b.at);
+  const changes = (lastBefore ? [lastBefore, ...inWindow] : [...inWindow]).sort(
+    (a, b) => a.at - b.at || (a.seq ?? 0) - (b.seq ?? 0),
+  );
   return { initial: changes[0]?.from ?? current, changes };
 }
 
