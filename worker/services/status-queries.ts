@@ -76,7 +76,7 @@ export const changesSince = (ids: SQL, since: number) => sql`
   UNION ALL
   SELECT f.check_id, f.from_status, f.to_status, f.reason, f.detail, f.created_at, f.id, 1 FROM (${ids}) AS c
     JOIN flips f ON f.id = (SELECT g.id FROM flips g WHERE g.check_id = c.id
-      AND g.created_at < ${since} AND g.from_status <> g.to_status ORDER BY g.created_at DESC LIMIT 1)`;
+      AND g.created_at < ${since} AND g.from_status <> g.to_status ORDER BY g.created_at DESC, g.id DESC LIMIT 1)`;
 
 export type PointRecord = { check_id: number; taken_at: number; available_at: number; size: number };
 
