@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { issueSession, SESSION_TTL_MS, type SessionSecrets } from "../../worker/domain/session";
-import { ADMIN, createCheck } from "../helpers/api";
+import { ADMIN, BASE, createCheck, fetchWorker } from "../helpers/api";
 import { Browser, cookieFrom, loginResponse, snapshot } from "./admin-client";
 
 // Login, the session cookie and everything that must make it worthless: tampering, age, rotation.
@@ -38,6 +38,23 @@ describe("login", () => {
       expect(response.headers.get("Set-Cookie")).toBeNull();
       expect(await response.text()).toContain("That token is not valid.");
     }
+  });
+
+  it("answers a body that is not a readable form with a 400, for the login and behind it", async () => {
+    const broken = { "Content-Type": "multipart/form-data; boundary=xyz", Origin: BASE };
+    const login = await fetchWorker(
+      new Request(`${BASE}/admin/login`, { method: "POST", headers: broken, body: "tO]" }),
+    );
+    expect(login.status).toBe(400);
+    const browser = await Browser.login();
+    const before = await snapshot();
+    const form = await browser.post(
+      "/admin/checks/new",
+      { name: "x" },
+      { headers: { "Content-Type": broken["Content-Type"] } },
+    );
+    expect(form.status).toBe(400);
+    expect(await snapshot()).toEqual(before);
   });
 
   it("sets an HttpOnly, Secure, SameSite=Strict session cookie on /admin that lasts 12 hours", async () => {

@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import type { HonoRequest } from "hono";
 import { AppError } from "../../errors";
 import { FORM_ERROR, type FieldInfo, type FormErrors, type FormValues } from "../../views/admin/fields";
 
@@ -125,4 +126,16 @@ export function appErrors(error: AppError, fieldOfConflict?: (message: string) =
   }
   const field = error.code === "conflict" ? fieldOfConflict?.(error.message) : undefined;
   return { [field ?? FORM_ERROR]: error.message };
+}
+
+/**
+ * The posted form. A body that is not a form (a broken multipart boundary, say) is the client's
+ * mistake: a 400, never the 500 that parseBody's own exception would become.
+ */
+export async function readForm(request: HonoRequest): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await request.parseBody({ all: true });
+  } catch {
+    throw new AppError("bad_request", "the request body is not a readable form (urlencoded or multipart)");
+  }
 }

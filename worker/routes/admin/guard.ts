@@ -12,6 +12,7 @@ import {
   type SessionSecrets,
 } from "../../domain/session";
 import type { PageContext } from "../../views/admin/layout";
+import { readForm } from "./forms";
 
 export type AdminEnv = {
   Bindings: AppEnv["Bindings"];
@@ -76,7 +77,7 @@ export const requireSession = createMiddleware<AdminEnv>(async (c, next) => {
   c.set("session", session);
   c.set("page", { role: session.role, csrf, now });
   if (c.req.method === "POST") {
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c.req);
     if (!(await csrfTokenValid(secrets, session, form._csrf))) {
       return c.text("missing or wrong CSRF token: reload the page and try again", 403);
     }

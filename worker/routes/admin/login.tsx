@@ -13,6 +13,7 @@ import {
 import { constantTimeEqual } from "../../domain/signing";
 import { LoginPage } from "../../views/admin/login";
 import { secretsOf, type AdminEnv } from "./guard";
+import { readForm } from "./forms";
 
 /** Failed logins per client address, per isolate: a cheap brake, not a guarantee (docs/DASHBOARD.md). */
 const throttle: LoginThrottle = new Map();
@@ -28,7 +29,7 @@ loginRoutes.post("/login", async (c) => {
     c.header("Retry-After", "900");
     return c.html(<LoginPage error="Too many failed logins from your address; try again in 15 minutes." />, 429);
   }
-  const form = await c.req.parseBody();
+  const form = await readForm(c.req);
   const token = typeof form.token === "string" ? form.token : "";
   const role = await roleOf(c.env, token);
   if (!role) {
