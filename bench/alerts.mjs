@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeTempConfig } from "../test/helpers/temp-config.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
+import { freezeConfig } from "./lib/freeze.mjs";
 import { startTimingReceiver } from "./lib/receiver.mjs";
 import { triggerScheduled } from "./lib/scheduled.mjs";
 import { formatTable } from "./lib/table.mjs";
@@ -69,7 +70,8 @@ async function main() {
   await plain.stop();
 
   // Part 2 runs the same Worker behind the counting wrapper, from a temp copy of wrangler.toml.
-  const config = writeTempConfig(dir, { main: "bench/lib/counting-worker.ts" });
+  // Bundled once (bench/lib/freeze.mjs), so edits to worker/ meanwhile restart nothing.
+  const config = await freezeConfig(writeTempConfig(dir, { main: "bench/lib/counting-worker.ts" }), dir);
   await applyMigrations(join(dir, "sweep"), config);
   const counted = await startWranglerDev({
     config,

@@ -9,14 +9,15 @@
 //    The figure is the down-marking UPDATE (markOverdue: the only step that looks at every check's
 //    deadline); the whole sweep's rows are reported too, per statement.
 //
-// 2. CPU time of one sweep with BENCH_SWEEP_SMALL (50) checks and two webhook channels — the Free
+// 2. CPU time of one sweep with BENCH_SWEEP_SMALL (50) checks — the Free
 //    plan's 10 ms. workerd runs the Worker and miniflare's D1 on one thread, so no counter separates
 //    them: the dev server's workerd CPU (from /proc) around each sweep, less an empty scheduled() of
 //    bench/bare-worker.js (the runtime's cost of an invocation), is an upper bound; taking out what
 //    the sweep's number of D1 round trips costs the simulator alone (bench/lib/d1-floor-worker.js)
-//    estimates the Worker's own CPU, the part Cloudflare counts. BENCH_SWEEP_RUNS (40) sweeps each of
-//    quiet (all 50 up, nothing due: every minute of a healthy setup) and storm (all 50 time out at
-//    once with a backlog, so the sweep also delivers its bound of 20 alerts).
+//    estimates the Worker's own CPU, the part Cloudflare counts (webhook POSTs are taken out the same
+//    way). BENCH_SWEEP_RUNS (40) sweeps each of: quiet (all 50 up, nothing due: every minute of a
+//    healthy setup); all 50 time out at once with no channel; and the same with two webhook channels
+//    and a growing backlog, so the sweep also delivers its bound of alerts.
 //
 // Prints tables; writes bench/out/sweep.json. Run: `npm run bench -- sweep` or `npx node bench/sweep.mjs`.
 import { randomBytes } from "node:crypto";
@@ -28,6 +29,7 @@ import { writeTempConfig } from "../test/helpers/temp-config.ts";
 import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { adminClient } from "./lib/admin.mjs";
 import { baselineConfig } from "./lib/configs.mjs";
+import { freezeConfig } from "./lib/freeze.mjs";
 import { cpuBetween, groupCpuByPid, machineBusySeconds } from "./lib/proc.mjs";
 import { startTimingReceiver } from "./lib/receiver.mjs";
 import { runBenchmark } from "./lib/run.mjs";
@@ -57,9 +59,12 @@ async function main() {
     `machine: ${os.availableParallelism()} CPU (${os.cpus()[0]?.model ?? "?"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, load ${loadBefore.map((x) => x.toFixed(2)).join(" ")}`,
   );
   // ------------------------------------------------------------------ 1. rows read
-  // The counting wrapper imports worker/ itself (it is bundled by wrangler dev, not frozen): this part is short.
+  // The Worker behind the counting wrapper, bundled once, so edits to worker/ meanwhile restart nothing.
   mkdirSync(join(dir, "counting"));
-  const counting = writeTempConfig(join(dir, "counting"), { main: "bench/lib/counting-worker.ts" });
+  const counting = await freezeConfig(
+    writeTempConfig(join(dir, "counting"), { main: "bench/lib/counting-worker.ts" }),
+    join(dir, "counting"),
+  );
   await applyMigrations(join(dir, "rows"), counting);
   const counted = await startWranglerDev({
     config: counting,
@@ -275,8 +280,6 @@ async function rowsRead(origin, checks, duePercent) {
 
 async function cpuPerSweep(lifeboat, bare, floor) {
   const problems = [];
-  for (let i = 0; i < 2; i++)
-    await admin(lifeboat.url, "POST", "/api/v1/channels", { kind: "webhook", url: `${receiver.url}/hook/sweep-${i}` });
   const checks = [];
   for (let i = 0; i < SMALL; i++)
     checks.push(await admin(lifeboat.url, "POST", "/api/v1/checks", { name: `small ${i}`, period_s: 60, grace_s: 60 }));
@@ -332,10 +335,19 @@ async function cpuPerSweep(lifeboat, bare, floor) {
     quiet.push(await sweep(start + (i % 50) * 1000)); // within the minute after the pings: nothing is due
     empty.push(await cpuAround(bare, () => triggerScheduled(bare.url, start + i * 60_000)));
   }
+  // All 50 overdue at once: first with no channel (the down-marking and the outbox's bookkeeping
+  // only), then with two webhook channels and a growing backlog (each sweep also delivers its bound).
+  const stormQuiet = [];
+  for (let i = 0; i < RUNS; i++) {
+    await pingAll();
+    stormQuiet.push(await sweep(Date.now() + 10 * 60_000));
+  }
+  for (let i = 0; i < 2; i++)
+    await admin(lifeboat.url, "POST", "/api/v1/channels", { kind: "webhook", url: `${receiver.url}/hook/sweep-${i}` });
   const storm = [];
   for (let i = 0; i < RUNS; i++) {
     await pingAll();
-    storm.push(await sweep(Date.now() + 10 * 60_000)); // all 50 overdue
+    storm.push(await sweep(Date.now() + 10 * 60_000));
   }
   const listed = await admin(lifeboat.url, "GET", "/api/v1/checks?limit=100");
   const down = listed.checks.filter((c) => c.status === "down").length;
@@ -343,7 +355,7 @@ async function cpuPerSweep(lifeboat, bare, floor) {
 
   // What the D1 simulator costs for as many round trips as each situation made, less a bare request.
   const floorMs = new Map();
-  for (const calls of new Set([...quiet, ...storm].map((r) => r.d1))) {
+  for (const calls of new Set([...quiet, ...stormQuiet, ...storm].map((r) => r.d1))) {
     const runs = [];
     const bareFetch = [];
     for (let i = 0; i < RUNS; i++) {
@@ -354,7 +366,7 @@ async function cpuPerSweep(lifeboat, bare, floor) {
   }
   // And what the runtime's HTTP client costs for as many webhook POSTs (to a receiver that is not counted).
   const fetchMs = new Map([[0, 0]]);
-  for (const fetches of new Set([...quiet, ...storm].map((r) => r.fetches).filter((n) => n > 0))) {
+  for (const fetches of new Set([...quiet, ...stormQuiet, ...storm].map((r) => r.fetches).filter((n) => n > 0))) {
     const runs = [];
     const bareFetch = [];
     const to = encodeURIComponent(`${receiver.url}/hook/floor`);
@@ -368,7 +380,8 @@ async function cpuPerSweep(lifeboat, bare, floor) {
   const emptyMs = mean(empty.map((r) => r.ms));
   const rows = [
     ["quiet: 50 up, none due", quiet],
-    ["storm: 50 go down, 20 alerts sent", storm],
+    ["50 go down, no channel", stormQuiet],
+    ["50 go down, 2 channels, alerts sent", storm],
   ].map(([label, runs]) => {
     const workerdMs = mean(runs.map((r) => r.ms));
     const d1Floor = mean(runs.map((r) => floorMs.get(r.d1)));

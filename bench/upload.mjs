@@ -295,26 +295,33 @@ async function main() {
     if (partsToSink.value.code !== 0) throw new Error(`baseline part upload failed: ${partsToSink.value.stderr}`);
 
     // Baseline 3: the same part PUTs into a Worker that does nothing but R2.put with the sha256.
+    // Memory is growth over the idle level just before (RSS ratchets up over a run: freed pages
+    // mostly stay with the process), as for Lifeboat's uploads below.
+    await sleep(IDLE_MS / 2);
+    const bareBeforeR2 = mib(bareRss.between(performance.now() - IDLE_MS / 2).workerd_median);
     const partsToR2 = await measured(
       () => sh(SINK_PARTS, { ...agent, LIFEBOAT_URL: bare.url, PLAN: artifacts.big.planFile }),
       bare,
     );
     r.bare_r2_parts = {
       ...partsToR2.cost,
-      workerd_peak_growth_mib: mib(bareRss.between(partsToR2.started, partsToR2.ended).workerd_peak) - idleBare,
+      workerd_peak_growth_mib: mib(bareRss.between(partsToR2.started, partsToR2.ended).workerd_peak) - bareBeforeR2,
     };
     if (partsToR2.value.code !== 0)
       throw new Error(`bare R2 part upload failed: ${partsToR2.value.stderr}\n${bare.logs()}`);
 
     // Baseline 4: the same part PUTs into that Worker's /drain/, which reads each body and stores
     // nothing — the runtime's own HTTP ingest, without R2.
+    await sleep(IDLE_MS / 2);
+    const bareBeforeDrain = mib(bareRss.between(performance.now() - IDLE_MS / 2).workerd_median);
     const partsDrained = await measured(
       () => sh(SINK_PARTS, { ...agent, LIFEBOAT_URL: `${bare.url}/drain`, PLAN: artifacts.big.planFile }),
       bare,
     );
     r.bare_drain_parts = {
       ...partsDrained.cost,
-      workerd_peak_growth_mib: mib(bareRss.between(partsDrained.started, partsDrained.ended).workerd_peak) - idleBare,
+      workerd_peak_growth_mib:
+        mib(bareRss.between(partsDrained.started, partsDrained.ended).workerd_peak) - bareBeforeDrain,
     };
     if (partsDrained.value.code !== 0)
       throw new Error(`bare drain part upload failed: ${partsDrained.value.stderr}\n${bare.logs()}`);
@@ -338,6 +345,7 @@ async function main() {
         group_peak_mib: mib(during.total_peak),
         workerd_peak_growth_by_role_mib: growthByRole(roles, during.workerd_peak_by_pid, idleByRole),
         workerd_peak_growth_by_quarter_mib: quarters,
+        workerd_growth_over_before_mib: mib(during.workerd_peak) - mib(before.workerd_median),
         isolate_heap_peak_growth_mib: round3((heap.between(upload.started, upload.ended).peak - idleHeap) / MiB),
         rss_samples: during.samples,
         rss_max_gap_ms: during.max_gap_ms,
@@ -458,15 +466,17 @@ async function main() {
   // Memory: Lifeboat's dev server against the bare R2.put Worker's, over each one's idle.
   const peak = (name, field) => Math.max(...rounds.map((r) => r[name][field]));
   const memory = {
-    lifeboat_big_mib: results.worker_big.workerd_peak_growth_mib,
-    lifeboat_small_mib: results.worker_small.workerd_peak_growth_mib,
+    lifeboat_big_mib: peak("big", "workerd_growth_over_before_mib"),
+    lifeboat_small_mib: peak("small", "workerd_growth_over_before_mib"),
     bare_r2_put_mib: peak("bare_r2_parts", "workerd_peak_growth_mib"),
     bare_drain_mib: peak("bare_drain_parts", "workerd_peak_growth_mib"),
     isolate_heap_big_mib: peak("big", "isolate_heap_peak_growth_mib"),
     isolate_heap_small_mib: peak("small", "isolate_heap_peak_growth_mib"),
   };
   memory.lifeboat_over_bare_mib = memory.lifeboat_big_mib - memory.bare_r2_put_mib;
-  console.log(`\nPeak workerd memory growth (RSS over idle, MiB; highest of ${ROUNDS} rounds):`);
+  console.log(
+    `\nPeak workerd memory growth (RSS over the idle level just before each upload, MiB; highest of ${ROUNDS} rounds):`,
+  );
   console.log(
     formatTable(
       ["dev server, upload", "workerd RSS +MiB", "Worker isolate V8 heap +MiB"],

@@ -38,6 +38,9 @@ export async function markOverdue(db: Db, now: number): Promise<{ timedOut: numb
     WHERE status IN ('new', 'up') AND alert_after IS NOT NULL AND alert_after <= ${now}`);
   // D1 counts the trigger's inserts in `changes`: each timed-out check is one UPDATE plus one flip.
   // (RETURNING would cost a read per row; the sweep test pins this arithmetic.)
+  // rows_read is 3 per timed-out check: because the UPDATE moves rows out of the index it scans
+  // (and the table has a trigger), SQLite runs it in two passes — index entries into a rowid FIFO,
+  // then FIFO entry + table row per check — and D1 counts each step (docs/BENCHMARKS.md, Sweep).
   return { timedOut: (result.meta.changes ?? 0) / 2, rowsRead: result.meta.rows_read ?? 0 };
 }
 
