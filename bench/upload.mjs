@@ -464,7 +464,8 @@ async function main() {
   console.log(formatTable(header, table));
 
   // Memory: Lifeboat's dev server against the bare R2.put Worker's, over each one's idle.
-  const peak = (name, field) => Math.max(...rounds.map((r) => r[name][field]));
+  // Medians over rounds: the first round also holds the allocator's warm-up, in both servers alike.
+  const peak = (name, field) => median(rounds.map((r) => r[name][field]));
   const memory = {
     lifeboat_big_mib: peak("big", "workerd_growth_over_before_mib"),
     lifeboat_small_mib: peak("small", "workerd_growth_over_before_mib"),
@@ -475,7 +476,7 @@ async function main() {
   };
   memory.lifeboat_over_bare_mib = memory.lifeboat_big_mib - memory.bare_r2_put_mib;
   console.log(
-    `\nPeak workerd memory growth (RSS over the idle level just before each upload, MiB; highest of ${ROUNDS} rounds):`,
+    `\nPeak workerd memory growth (RSS over the idle level just before each upload, MiB; median of ${ROUNDS} rounds):`,
   );
   console.log(
     formatTable(
