@@ -3,7 +3,7 @@ import type { Env } from "./env";
 import { AppError } from "./errors";
 import type { Db } from "./services/db";
 
-export type AppEnv = { Bindings: Env; Variables: { db: Db; baseUrl: string } };
+export type AppEnv = { Bindings: Env; Variables: { db: Db; baseUrl: string; onSuccess?: () => void } };
 
 /** A zod failure as one 400 that names the offending field(s). */
 export function validationFailed(target: string, error: z.ZodError, fieldPrefix = ""): AppError {

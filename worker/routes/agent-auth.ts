@@ -50,8 +50,6 @@ export type AgentRequest<T> = {
   nonce: NonceRecord;
   /** Undo the nonce record when the request fails after authentication, so a refusal writes nothing. */
   release: () => Promise<void>;
-  /** Records the key's last use (in the background, at most once a minute). */
-  touch: () => void;
 };
 
 export type AuthOptions = VerifyOptions & { stream?: boolean };
@@ -62,8 +60,8 @@ export type AuthOptions = VerifyOptions & { stream?: boolean };
  * stored, so a refused request writes nothing. With `stream`, the body is left unread for the
  * route to stream into R2, whose own sha256 check enforces the signed content hash. With `preload`,
  * a read the route needs is made in the same D1 round trip as the key's, and handed to `authorize`.
- * With `recordNonce: false`, the route stores the nonce in its own write batch and calls `touch()`
- * once that succeeded.
+ * With `recordNonce: false`, the route stores the nonce in its own write batch. The key's last use
+ * is recorded (in the background, at most once a minute) only once the response is a success.
  */
 export async function authenticateAgent<T, P = undefined>(
   c: Context<AppEnv>,
@@ -106,8 +104,7 @@ export async function authenticateAgent<T, P = undefined>(
     options,
   );
   const { key, nonce } = verified;
-  const touch = () => c.executionCtx.waitUntil(touchKey(db, key, now));
-  if (options.recordNonce !== false) touch();
+  c.set("onSuccess", () => c.executionCtx.waitUntil(touchKey(db, key, now)));
   return {
     key,
     body,
@@ -115,7 +112,6 @@ export async function authenticateAgent<T, P = undefined>(
     target,
     nonce,
     release: () => forgetNonce(db, key.id, nonce.nonce),
-    touch,
   };
 }
 

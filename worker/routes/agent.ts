@@ -36,7 +36,6 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
   const text = new TextDecoder().decode(body!.subarray(0, PING_BODY_LIMIT));
   const meta = signedPingMeta(c, key, text, body!.byteLength > PING_BODY_LIMIT);
   const result = await recordPing(db, check, ping, meta, now, { nonce });
-  request.touch();
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ ok: true, check: slug, status: result.check.status }, 200);
 });

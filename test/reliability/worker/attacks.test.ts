@@ -365,12 +365,10 @@ describe("path tricks in every id", () => {
   });
 });
 
-describe("known issue, reported (docs/RELIABILITY.md): an authenticated request refused later still writes", () => {
-  // worker/routes/agent-auth.ts schedules touchKey (agent_keys.last_used_at) as soon as the
-  // signature checks pass, before the route's own work can refuse the request; the nonce is
-  // released on that path so "a refused request writes nothing", but last_used_at is not.
-  // it.fails: passes while the issue is there; once it is fixed this turns red: make it a plain it().
-  it.fails("completing a backup with parts missing (409) leaves every table as it was", async () => {
+describe("an authenticated request refused later", () => {
+  // The signature checks pass, then the route refuses: the nonce is released and the key's
+  // last_used_at is left alone (it is written only after a success), so nothing changes.
+  it("completing a backup with parts missing (409) leaves every table as it was", async () => {
     const fresh = await createAgentKey(["atk-a"], ["upload"]);
     const before = await snapshotDb();
     const response = await fetchWorker(await signedRequest(fresh, `/v1/backups/${uploading}/complete`));
