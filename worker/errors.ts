@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   length_required: 411,
   payload_too_large: 413,
+  range_not_satisfiable: 416,
   clock_skew: 401,
   bad_signature: 401,
   replayed_nonce: 401,

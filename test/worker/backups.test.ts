@@ -53,7 +53,10 @@ describe("upload and restore", () => {
     expect(ranged.response.headers.get("Content-Range")).toBe(`bytes ${MiB - 10}-${MiB + 9}/${data.length}`);
     expect(ranged.bytes).toEqual(data.subarray(MiB - 10, MiB + 10));
     expect((await download(hostA, id, "bytes=-5")).bytes).toEqual(data.subarray(data.length - 5));
-    expect((await download(hostA, id, `bytes=${data.length}-`)).response.status).toBe(416);
+    const outside = await download(hostA, id, `bytes=${data.length}-`);
+    expect(outside.response.status).toBe(416);
+    expect(outside.response.headers.get("Content-Range")).toBe(`bytes */${data.length}`);
+    expect(JSON.parse(new TextDecoder().decode(outside.bytes)).error.code).toBe("range_not_satisfiable");
   });
 
   it("completing counts as a success ping of the check", async () => {

@@ -83,7 +83,8 @@ export function parseRange(header: string | null | undefined, size: number): Byt
 export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRow, rangeHeader: string | undefined) {
   const range = parseRange(rangeHeader, backup.size);
   if (range === "unsatisfiable") {
-    return new Response(null, { status: 416, headers: { "Content-Range": `bytes */${backup.size}` } });
+    const error = new AppError("range_not_satisfiable", `the range is outside the backup's ${backup.size} bytes`);
+    return Response.json(error.toBody(), { status: 416, headers: { "Content-Range": `bytes */${backup.size}` } });
   }
   const parts = await db.all<{ idx: number; size: number; r2_key: string }>(sql`
     SELECT p.idx, p.size, b.r2_key FROM backup_parts p

@@ -25,13 +25,6 @@ const receiver = inject("receiverUrl");
 
 /** Routes whose answers are text or HTML by design (healthchecks-compatible pings, the dashboard, the status page and its feed and badges). */
 const NOT_JSON_BY_DESIGN = [/^\/ping\//, /^\/admin(\/|$)/, /^\/badge\//, /^\/feed\.atom$/, /^\/$/];
-/**
- * Downloads answer an unsatisfiable Range with a bare 416 and `Content-Range: bytes *\/size`, as
- * RFC 9110 describes (worker/services/parts.ts); counted apart and reported in docs/RELIABILITY.md.
- */
-const isBare416 = (status: number, path: string, headers: Headers) =>
-  status === 416 && /\/content$/.test(path) && /^bytes \*\/\d+$/.test(headers.get("Content-Range") ?? "");
-
 /** The non-API surfaces, with {placeholders} filled by the generator. */
 const SURFACES = [
   "/ping/{uuid}",
@@ -401,7 +394,6 @@ const tally = {
   admin: 0,
   byClass: {} as Record<string, number>,
   notJson4xx: 0,
-  bare416: 0,
   threw: 0,
   byStatus: {} as Record<number, number>,
 };
@@ -458,8 +450,6 @@ async function check(spec: Spec): Promise<void> {
       return record(spec, response.status, `a JSON 4xx that does not parse: ${text()}`);
     }
     if (!isErrorShape(parsed)) return record(spec, response.status, `a JSON 4xx not in the error shape: ${text()}`);
-  } else if (isBare416(response.status, path, response.headers)) {
-    tally.bare416++;
   } else {
     tally.notJson4xx++;
     if (!NOT_JSON_BY_DESIGN.some((re) => re.test(path)))
@@ -479,7 +469,7 @@ describe("fuzzing every route", () => {
             .sort()
             .map(([c, n]) => `${n} ${c}`)
             .join(", ")}, ` +
-          `${tally.notJson4xx} non-JSON 4xx from text/HTML routes, ${tally.bare416} bare 416 from downloads, ${tally.threw} threw, ${Math.round((Date.now() - started) / 1000)} s; ` +
+          `${tally.notJson4xx} non-JSON 4xx from text/HTML routes, ${tally.threw} threw, ${Math.round((Date.now() - started) / 1000)} s; ` +
           `statuses ${JSON.stringify(tally.byStatus)}`,
       );
     }
