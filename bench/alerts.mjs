@@ -18,17 +18,18 @@
 // Prints a summary; writes bench/out/alerts.json. Run: `npx node bench/alerts.mjs` or `npm run bench -- alerts`.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeTempConfig } from "../test/helpers/temp-config.ts";
-import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
+import { applyMigrations, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { freezeConfig } from "./lib/freeze.mjs";
 import { startTimingReceiver } from "./lib/receiver.mjs";
 import { triggerScheduled } from "./lib/scheduled.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
+import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
 
 const FLIPS = Number(process.env.BENCH_ALERT_FLIPS ?? 40);
@@ -88,20 +89,11 @@ async function main() {
   const out = {
     benchmark: "alerts",
     at: new Date().toISOString(),
-    machine: {
-      nproc: os.availableParallelism(),
-      cpu: os.cpus()[0]?.model ?? null,
-      loadavg_before: loadBefore,
-      loadavg_after: os.loadavg(),
-      node: process.version,
-      wrangler: JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
-    },
+    machine: machineInfo(loadBefore),
     alert_delay: delay,
     sweep_bound: sweep,
   };
-  mkdirSync(join(REPO_ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO_ROOT, "bench/out/alerts.json"), `${JSON.stringify(out, null, 2)}\n`);
-  console.log("wrote bench/out/alerts.json");
+  writeBenchOutput("alerts", out);
   const problems = [...delay.problems, ...sweep.problems];
   for (const problem of problems) console.error(`problem: ${problem}`);
   return problems.length === 0 ? 0 : 1;

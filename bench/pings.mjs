@@ -17,7 +17,7 @@
 // worker/ during the run change nothing. Prints tables; writes bench/out/pings.json.
 // Run: `npm run bench -- pings` or `npx node bench/pings.mjs` (Node >= 22.18: it imports .ts helpers).
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
@@ -26,6 +26,7 @@ import { adminClient } from "./lib/admin.mjs";
 import { baselineConfig } from "./lib/configs.mjs";
 import { measure } from "./lib/load.mjs";
 import { cpuBetween, groupCpuByPid, machineBusySeconds } from "./lib/proc.mjs";
+import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
 import { signedHeaders } from "./lib/sign.mjs";
 import { median, round3 } from "./lib/stats.mjs";
@@ -190,15 +191,7 @@ async function main() {
   const out = {
     benchmark: "pings",
     at: new Date().toISOString(),
-    machine: {
-      nproc: os.availableParallelism(),
-      cpu: os.cpus()[0]?.model ?? null,
-      mem_total_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      loadavg_before: loadBefore,
-      loadavg_after: os.loadavg(),
-      node: process.version,
-      wrangler: JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
-    },
+    machine: machineInfo(loadBefore),
     config: {
       connections: CONNECTIONS,
       warmup_s: WARMUP_S,
@@ -235,9 +228,8 @@ async function main() {
       signed_to_d1_floor: rows.find((r) => r.name === "signed").ratio_to_floor,
     },
   };
-  mkdirSync(join(REPO_ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO_ROOT, "bench/out/pings.json"), `${JSON.stringify(out, null, 2)}\n`);
-  console.log(`\nwrote bench/out/pings.json`);
+  console.log();
+  writeBenchOutput("pings", out);
 
   const failed = rows.filter((r) => r.errors > 0);
   for (const r of failed) console.error(`${r.name}: ${r.errors} errors, first: ${r.first_error}`);

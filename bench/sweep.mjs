@@ -21,7 +21,7 @@
 //
 // Prints tables; writes bench/out/sweep.json. Run: `npm run bench -- sweep` or `npx node bench/sweep.mjs`.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -32,6 +32,7 @@ import { baselineConfig } from "./lib/configs.mjs";
 import { freezeConfig } from "./lib/freeze.mjs";
 import { cpuBetween, groupCpuByPid, machineBusySeconds } from "./lib/proc.mjs";
 import { startTimingReceiver } from "./lib/receiver.mjs";
+import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
 import { triggerScheduled } from "./lib/scheduled.mjs";
 import { median, round2, round3 } from "./lib/stats.mjs";
@@ -202,21 +203,12 @@ async function main() {
   const out = {
     benchmark: "sweep",
     at: new Date().toISOString(),
-    machine: {
-      nproc: os.availableParallelism(),
-      cpu: os.cpus()[0]?.model ?? null,
-      mem_total_gib: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      loadavg_before: loadBefore,
-      loadavg_after: os.loadavg(),
-      node: process.version,
-      wrangler: JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
-    },
+    machine: machineInfo(loadBefore),
     rows_read: rows,
     cpu_per_sweep: cpu,
   };
-  mkdirSync(join(REPO_ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO_ROOT, "bench/out/sweep.json"), `${JSON.stringify(out, null, 2)}\n`);
-  console.log("\nwrote bench/out/sweep.json");
+  console.log();
+  writeBenchOutput("sweep", out);
   const problems = [...rows.flatMap((r) => r.problems), ...cpu.problems];
   for (const problem of problems) console.error(`problem: ${problem}`);
   return problems.length === 0 ? 0 : 1;

@@ -31,7 +31,7 @@
 // Prints a table; writes bench/out/upload.json. Run: `npx node bench/upload.mjs` or `npm run bench -- upload`.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -51,6 +51,7 @@ import { signedHeaders } from "./lib/sign.mjs";
 import { median, round3 } from "./lib/stats.mjs";
 import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
+import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
 
 const MiB = 2 ** 20;
@@ -515,16 +516,10 @@ async function main() {
     benchmark: "upload",
     at: new Date().toISOString(),
     machine: {
-      nproc: os.availableParallelism(),
-      cpu: os.cpus()[0]?.model ?? null,
-      mem_total_gib: gib(os.totalmem()),
+      ...machineInfo(loadBefore),
       mem_free_gib_before: gib(freeMemBefore),
-      loadavg_before: loadBefore,
-      loadavg_after: os.loadavg(),
-      node: process.version,
       curl: (await sh("curl --version | head -n 1")).stdout.trim(),
       openssl: (await sh("openssl version")).stdout.trim(),
-      wrangler: JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
     },
     config: {
       big_mib: BIG_MIB,
@@ -559,9 +554,7 @@ async function main() {
     },
     rounds,
   };
-  mkdirSync(join(REPO_ROOT, "bench/out"), { recursive: true });
-  writeFileSync(join(REPO_ROOT, "bench/out/upload.json"), `${JSON.stringify(out, null, 2)}\n`);
-  console.log("wrote bench/out/upload.json");
+  writeBenchOutput("upload", out);
   return 0;
 }
 

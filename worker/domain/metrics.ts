@@ -13,7 +13,9 @@ export type CheckSnapshot = {
   group_name: string;
   status: "new" | "up" | "down" | "paused";
   last_ping_at: number | null;
+  /** JSON [received_at, size] of the newest complete backup, or null. */
   last_good: string | null;
+  /** JSON [reported_at, ok, duration_ms] of the newest drill, or null. */
   last_drill: string | null;
   /** The recovery point objective in seconds, when the check has one. */
   rpo_s?: number | null;

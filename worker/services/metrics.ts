@@ -1,24 +1,10 @@
 import { sql } from "drizzle-orm";
+import type { CheckSnapshot, MetricsInput } from "../domain/metrics";
 import type { Db } from "./db";
 import { storageTotals } from "./storage";
 
-/**
- * What /metrics reports, read in three D1 queries whatever the number of checks: one row per check
- * (its newest good backup and newest drill found through their (check_id, time) indexes, a few rows
- * each), one row per channel, and the storage totals.
- */
-
-export type CheckMetricsRow = {
-  slug: string;
-  name: string;
-  kind: "heartbeat" | "backup";
-  group_name: string;
-  status: "new" | "up" | "down" | "paused";
-  last_ping_at: number | null;
-  /** JSON [received_at, size] of the newest complete backup, or null. */
-  last_good: string | null;
-  /** JSON [reported_at, ok, duration_ms] of the newest drill, or null. */
-  last_drill: string | null;
+/** A check's snapshot (domain/metrics.ts) with the schedule its effective RPO is derived from. */
+export type CheckMetricsRow = Omit<CheckSnapshot, "rpo_s"> & {
   period_s: number | null;
   cron: string | null;
   tz: string;
@@ -26,8 +12,13 @@ export type CheckMetricsRow = {
   rpo_s: number | null;
 };
 
-export type ChannelMetricsRow = { name: string; kind: string; status: string; failed: number; pending: number };
+export type ChannelMetricsRow = MetricsInput["channels"][number];
 
+/**
+ * What /metrics reports, read in three D1 queries whatever the number of checks: one row per check
+ * (its newest good backup and newest drill found through their (check_id, time) indexes, a few rows
+ * each), one row per channel, and the storage totals.
+ */
 export async function readMetrics(db: Db) {
   const [checkRows, channelRows, storage] = await Promise.all([
     db.all<CheckMetricsRow>(sql`
