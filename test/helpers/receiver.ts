@@ -6,7 +6,8 @@ import { answerAsService } from "./stand-ins";
  * A local HTTP receiver that stands in for alert endpoints (no third-party server is reachable
  * here). Each test uses its own inbox name:
  *   POST /hook/<inbox>          records the request, answers with the inbox's configured status
- *   PUT  /_control/<inbox>      {"status": 500} or {"hang": true} changes how the inbox answers
+ *   PUT  /_control/<inbox>      {"status": 500}, {"hang": true} or {"delay_ms": 300} changes how
+ *                               the inbox answers
  *   GET  /_requests/<inbox>     what the inbox received, oldest first
  *   POST /slack/…, /discord/…, /telegram/…, /ntfy/, /pagerduty/…
  *                               stand-ins that answer like those services (stand-ins.ts says which
@@ -19,11 +20,14 @@ export type Recorded = {
   body: string;
   at: number;
   status: number;
+  /** Webhook inboxes: how many of their requests were open when this one arrived, itself included. */
+  in_flight?: number;
 };
 
 export async function startReceiver(port = 0): Promise<{ url: string; server: Server }> {
   const inboxes = new Map<string, Recorded[]>();
-  const behaviour = new Map<string, { status?: number; hang?: boolean }>();
+  const behaviour = new Map<string, { status?: number; hang?: boolean; delay_ms?: number }>();
+  const open = new Map<string, number>();
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
     const [, route, inbox = ""] = (req.url ?? "").split("?")[0]!.split("/");
@@ -38,6 +42,8 @@ export async function startReceiver(port = 0): Promise<{ url: string; server: Se
     if (route === "hook") {
       const how = behaviour.get(inbox) ?? {};
       if (how.hang) return; // never answers: the sender's timeout must fire
+      const inFlight = (open.get(inbox) ?? 0) + 1;
+      open.set(inbox, inFlight);
       const list = inboxes.get(inbox) ?? [];
       const status = how.status ?? 200;
       list.push({
@@ -47,8 +53,11 @@ export async function startReceiver(port = 0): Promise<{ url: string; server: Se
         body,
         at: Date.now(),
         status,
+        in_flight: inFlight,
       });
       inboxes.set(inbox, list);
+      if (how.delay_ms) await new Promise((resolve) => setTimeout(resolve, how.delay_ms));
+      open.set(inbox, open.get(inbox)! - 1);
       return res.writeHead(status).end("ok");
     }
     const request = { method: req.method ?? "", path: req.url ?? "", headers: flat(req.headers), body };

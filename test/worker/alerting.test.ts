@@ -224,6 +224,19 @@ describe("channels", () => {
     expect(repaired).toMatchObject({ status: "ok", broken_reason: null });
   });
 
+  it("a sweep sends at most 6 alerts at a time (Workers' connection limit), and all of them", async () => {
+    const ch = await channel({ filter: { tags: ["many"], checks: [] } });
+    await fetch(`${receiver}/_control/${ch.inbox}`, { method: "PUT", body: JSON.stringify({ delay_ms: 150 }) });
+    const checks = [];
+    for (let i = 0; i < 14; i++) checks.push(await upCheck(`many ${i}`, { tags: ["many"] }));
+    await sweepAt(Date.now() + 2 * HOUR);
+    const all: any[] = await (await fetch(`${receiver}/_requests/${ch.inbox}`)).json();
+    expect(all).toHaveLength(14);
+    expect(Math.max(...all.map((r) => r.in_flight))).toBeLessThanOrEqual(6);
+    // Six went out together: they were sent side by side, not one after another.
+    expect(Math.max(...all.map((r) => r.in_flight))).toBe(6);
+  });
+
   it("a test send reports a dead receiver's error instead of hanging", async () => {
     const ch = await channel();
     await fetch(`${receiver}/_control/${ch.inbox}`, { method: "PUT", body: JSON.stringify({ status: 503 }) });

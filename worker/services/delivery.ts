@@ -84,17 +84,21 @@ export async function deliverDue(
     ctx.publicUrl,
   );
 
-  const outcomes = await Promise.all(
-    rows.map(async (row) => ({
-      row,
-      result: await sendOne(ctx, row, alertOf(row, children.get(row.check_id) ?? [], ctx)),
-    })),
-  );
-  const statements = outcomes.map(({ row, result }) => recordOutcome(ctx, row, result));
-  await batch(db, statements);
+  const outcomes = await inBatchesOf(PARALLEL_SENDS, rows, async (row) => ({
+    row,
+    result: await sendOne(ctx, row, alertOf(row, children.get(row.check_id) ?? [], ctx)),
+  }));
+  // A channel that answered for good is marked broken once, in the same batch as the outcomes:
+  // one D1 call however many of its deliveries failed (the Free plan counts D1 calls as subrequests).
+  const broken = new Map<number, string>();
   for (const { row, result } of outcomes) {
-    if (!result.ok && isPermanent(row.channel_kind, result)) await markBroken(db, row.channel_id, result.message, now);
+    if (!result.ok && isPermanent(row.channel_kind, result) && !broken.has(row.channel_id))
+      broken.set(row.channel_id, result.message);
   }
+  await batch(db, [
+    ...outcomes.map(({ row, result }) => recordOutcome(ctx, row, result)),
+    ...[...broken].map(([channelId, reason]) => brokenStatement(channelId, reason, now)),
+  ]);
   return { sent: outcomes.filter((o) => o.result.ok).length, failed: outcomes.filter((o) => !o.result.ok).length };
 }
 
