@@ -3,7 +3,7 @@ import type { CheckRow } from "../../db/schema";
 import { pingKeyOf } from "../../domain/signing";
 import { AppError } from "../../errors";
 import { CreateCheck, UpdateCheck } from "../api/check-schemas";
-import { toCheckInput } from "../api/checks";
+import { toCheckInput } from "../api/check-input";
 import { checkView } from "../api/views";
 import {
   createCheck,

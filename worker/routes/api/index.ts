@@ -1,6 +1,7 @@
 import { createRouter } from "../../app";
 import { backupsApi } from "./backups";
 import { channelsApi } from "./channels";
+import { checkBackupsApi } from "./check-backups";
 import { checksApi } from "./checks";
 import { keysApi } from "./keys";
 import { maintenanceApi } from "./maintenance";
@@ -9,6 +10,7 @@ import { settingsApi } from "./settings";
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
 adminApi.route("/", checksApi);
+adminApi.route("/", checkBackupsApi);
 adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
 adminApi.route("/", maintenanceApi);

@@ -1,0 +1,66 @@
+import type { z } from "@hono/zod-openapi";
+import { validationFailed } from "../../app";
+import type { CheckRow } from "../../db/schema";
+import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
+import { CreateCheck, UpdateCheck } from "./check-schemas";
+
+type Body = z.infer<typeof UpdateCheck>;
+
+/**
+ * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
+ * switches the schedule to cron and setting `period_s` switches it back. The dashboard's forms use it too.
+ */
+export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
+  const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
+  const d = CHECK_DEFAULTS;
+  const input: CheckInput = {
+    name: body.name ?? existing?.name ?? "",
+    slug: body.slug ?? existing?.slug ?? slugify(body.name ?? ""),
+    kind: body.kind ?? existing?.kind ?? d.kind,
+    periodS: cron ? null : (body.period_s ?? existing?.periodS ?? d.periodS),
+    cron,
+    tz: body.tz ?? existing?.tz ?? d.tz,
+    graceS: body.grace_s ?? existing?.graceS ?? d.graceS,
+    tags: body.tags ?? existing?.tags ?? d.tags,
+    desc: body.desc ?? existing?.desc ?? d.desc,
+    group: body.group ?? existing?.group ?? d.group,
+    public: body.public ?? existing?.public ?? d.public,
+    minDurationS: body.min_duration_s !== undefined ? body.min_duration_s : (existing?.minDurationS ?? d.minDurationS),
+    earlyS: body.early_s !== undefined ? body.early_s : (existing?.earlyS ?? d.earlyS),
+    failureThreshold: body.failure_threshold ?? existing?.failureThreshold ?? d.failureThreshold,
+    flapThreshold: body.flap_threshold ?? existing?.flapThreshold ?? d.flapThreshold,
+    minSizeFraction: body.min_size_fraction ?? existing?.minSizeFraction ?? d.minSizeFraction,
+    expectChange: body.expect_change ?? existing?.expectChange ?? d.expectChange,
+    keepLast: pick(body.keep_last, existing?.keepLast, d.keepLast),
+    keepHourly: pick(body.keep_hourly, existing?.keepHourly, d.keepHourly),
+    keepDaily: pick(body.keep_daily, existing?.keepDaily, d.keepDaily),
+    keepWeekly: pick(body.keep_weekly, existing?.keepWeekly, d.keepWeekly),
+    keepMonthly: pick(body.keep_monthly, existing?.keepMonthly, d.keepMonthly),
+    keepYearly: pick(body.keep_yearly, existing?.keepYearly, d.keepYearly),
+    keepWithinS: pick(body.keep_within_s, existing?.keepWithinS, d.keepWithinS),
+    minAgeDays: body.min_age_days ?? existing?.minAgeDays ?? d.minAgeDays,
+    tombstoneDays: body.tombstone_days ?? existing?.tombstoneDays ?? d.tombstoneDays,
+    parentId,
+    rpoS: pick(body.rpo_s, existing?.rpoS, d.rpoS),
+    drillEveryS: pick(body.drill_every_s, existing?.drillEveryS, d.drillEveryS),
+    publicDetails: body.public_details ?? existing?.publicDetails ?? d.publicDetails,
+  };
+  // The merged schedule is validated again: a new tz can break a stored cron expression.
+  const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
+  if (!merged.success) throw validationFailed("json", merged.error);
+  return input;
+}
+
+/** A nullable field: the body's value when sent (null included), else the stored one, else the default. */
+function pick<T>(sent: T | undefined, stored: T | undefined, fallback: T): T {
+  return sent !== undefined ? sent : stored !== undefined ? stored : fallback;
+}
+
+function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 64);
+  return slug || `check-${crypto.randomUUID().slice(0, 8)}`;
+}
