@@ -6,9 +6,20 @@ import { hmacSha256 } from "./signing";
 
 const PREFIX = "v1:";
 
+/**
+ * Derived once per isolate and master key (a sweep unseals up to 15 configs; each derivation is two
+ * key imports). The key itself is kept, not a promise of it: a pending promise must not be shared
+ * between requests in Workers.
+ */
+const sealingKeys = new Map<string, CryptoKey>();
+
 async function sealingKey(masterKey: string): Promise<CryptoKey> {
+  const cached = sealingKeys.get(masterKey);
+  if (cached) return cached;
   const raw = await hmacSha256(masterKey, "channel-config-seal");
-  return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  const key = await crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  sealingKeys.set(masterKey, key);
+  return key;
 }
 
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
