@@ -31,6 +31,12 @@ describe("login", () => {
     expect(login.html).toContain('<label for="f-token">');
   });
 
+  it("sends /admin/ (a typed trailing slash) to /admin", async () => {
+    const page = await new Browser(undefined).get("/admin/");
+    expect(page.status).toBe(301);
+    expect(page.headers.get("Location")).toBe("/admin");
+  });
+
   it("refuses a wrong token with a 401 page and no cookie", async () => {
     for (const token of ["wrong", "", `${ADMIN}x`, ADMIN.slice(0, -1)]) {
       const response = await loginResponse(token, { "CF-Connecting-IP": "198.51.100.1" });

@@ -17,6 +17,8 @@ import { overviewRoutes } from "./overview";
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.use("*", securityHeaders);
+// A typed or bookmarked "/admin/" is the overview, not a page of its own.
+adminRoutes.get("*", async (c, next) => (c.req.path === "/admin/" ? c.redirect("/admin", 301) : next()));
 adminRoutes.use("*", bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text("form too large", 413) }));
 adminRoutes.use("*", sameOriginPosts);
 adminRoutes.get("/app.css", (c) => {
