@@ -58,26 +58,29 @@ function startPoller() {
   const broken: string[] = [];
   let polls = 0;
   let running = true;
+  const pollOnce = async () => {
+    const listed = await fetch(`${lifeboat.dev.url}/api/v1/backups?check=killed&limit=100`, {
+      headers: { Authorization: `Bearer ${READ_TOKEN}` },
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    polls++;
+    if (listed.status !== 200) broken.push(`list answered ${listed.status}`);
+    for (const backup of listed.body.backups ?? []) {
+      if (backup.status !== "complete" || verified.has(backup.id)) continue;
+      const response = await fetch(`${lifeboat.dev.url}/api/v1/backups/${backup.id}/content`, {
+        headers: { Authorization: `Bearer ${READ_TOKEN}` },
+      });
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      const got = sha256(bytes);
+      if (response.status !== 200 || bytes.length !== backup.size || got !== backup.sha256)
+        broken.push(
+          `${backup.id} complete but its content is ${bytes.length} bytes, sha256 ${got} (HTTP ${response.status})`,
+        );
+      verified.set(backup.id, got);
+    }
+  };
   const loop = (async () => {
     while (running) {
-      const listed = await fetch(`${lifeboat.dev.url}/api/v1/backups?check=killed&limit=100`, {
-        headers: { Authorization: `Bearer ${READ_TOKEN}` },
-      }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
-      polls++;
-      if (listed.status !== 200) broken.push(`list answered ${listed.status}`);
-      for (const backup of listed.body.backups ?? []) {
-        if (backup.status !== "complete" || verified.has(backup.id)) continue;
-        const response = await fetch(`${lifeboat.dev.url}/api/v1/backups/${backup.id}/content`, {
-          headers: { Authorization: `Bearer ${READ_TOKEN}` },
-        });
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        const got = sha256(bytes);
-        if (response.status !== 200 || bytes.length !== backup.size || got !== backup.sha256)
-          broken.push(
-            `${backup.id} complete but its content is ${bytes.length} bytes, sha256 ${got} (HTTP ${response.status})`,
-          );
-        verified.set(backup.id, got);
-      }
+      await pollOnce();
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -88,6 +91,8 @@ function startPoller() {
     stop: async () => {
       running = false;
       await loop;
+      // The last backup may have completed after the loop's last look: one more, after everything.
+      await pollOnce();
     },
   };
 }
