@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { pruneDue, pruneHistory } from "./history";
 import { pruneNonces } from "./keys";
 import { deliverDue, type DeliveryContext } from "./delivery";
 import { purgeTombstones, retentionSweep } from "./retention";
@@ -18,6 +19,8 @@ export type SweepReport = {
   tombstoned: number;
   purgedBackups: number;
   purgedObjects: number;
+  /** Old flips and notifications deleted (once an hour; services/history.ts). */
+  historyPruned: number;
 };
 
 /**
@@ -58,5 +61,15 @@ export async function runSweep(ctx: SweepContext): Promise<SweepReport> {
   const purgedBackups = await purgeTombstones(db, now);
   const purgedObjects = await purgeUnreferenced(db, ctx.bucket, now);
   await pruneNonces(db, now);
-  return { ...overdue, notificationsQueued, ...delivery, abandonedUploads, tombstoned, purgedBackups, purgedObjects };
+  const historyPruned = pruneDue(now) ? await pruneHistory(db, now) : 0;
+  return {
+    ...overdue,
+    notificationsQueued,
+    ...delivery,
+    abandonedUploads,
+    tombstoned,
+    purgedBackups,
+    purgedObjects,
+    historyPruned,
+  };
 }

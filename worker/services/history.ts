@@ -1,0 +1,57 @@
+import { sql } from "drizzle-orm";
+import { batch, type Db } from "./db";
+
+// Flips and their notifications grow with every state change (a flapping check adds one a
+// minute), and nothing else ever removes them. This keeps HISTORY_DAYS of them: more than the
+// status page's 90 days of bars and 14 days of incidents. Older flips go, except what later
+// decisions still read:
+// - each check's newest flip before the cutoff: its state at the start of the kept history;
+// - a flip whose notification is the newest one a channel got about the check: the channel's
+//   "belief" (worker/services/outbox.ts channelKnowledge) decides whether a recovery is news to it,
+//   and a reminder counts the reminders of its incident flip;
+// - a flip with a notification still pending, or suppressed and not yet resolved.
+// Notifications go with their flip (ON DELETE CASCADE).
+//
+// A run visits CHECKS_PER_RUN checks after a cursor kept in `settings`, so its D1 reads stay
+// bounded (a few per visited check plus what it deletes) whatever the number of checks; the cursor
+// wraps around, so every check is visited once per ceil(checks / CHECKS_PER_RUN) runs.
+
+export const HISTORY_DAYS = 100;
+const DAY = 86_400_000;
+const CHECKS_PER_RUN = 500;
+/** Deleted flips per run at most (their notifications go too); a long backlog drains over cycles. */
+const FLIPS_PER_RUN = 2_000;
+const CURSOR = "history_prune_cursor";
+/** The sweep prunes once an hour, at this minute (a skipped sweep just waits for the next hour). */
+export const PRUNE_MINUTE = 17;
+
+export const pruneDue = (now: number) => new Date(now).getUTCMinutes() === PRUNE_MINUTE;
+
+/** Deletes old history of the next slice of checks; returns the rows D1 reports deleted (flips and their notifications). */
+export async function pruneHistory(db: Db, now: number): Promise<number> {
+  const cutoff = now - HISTORY_DAYS * DAY;
+  const cursor = sql`coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ${CURSOR}), 0)`;
+  const slice = sql`SELECT id FROM checks WHERE id > ${cursor} ORDER BY id LIMIT ${CHECKS_PER_RUN}`;
+  // "Still read later", as in the comment above; `newer` is a later notification of the same pair.
+  const stillRead = sql`
+    SELECT 1 FROM notifications n WHERE n.flip_id = f.id AND (
+      n.status = 'pending'
+      OR (n.status = 'suppressed' AND n.resolved_at IS NULL)
+      OR (n.status != 'suppressed' AND n.kind NOT IN ('retention', 'drill') AND NOT EXISTS (
+        SELECT 1 FROM notifications newer
+        WHERE newer.check_id = n.check_id AND newer.channel_id = n.channel_id AND newer.id > n.id
+          AND newer.status != 'suppressed' AND newer.kind NOT IN ('retention', 'drill'))))`;
+  const [deleted] = await batch(db, [
+    sql`DELETE FROM flips WHERE id IN (
+      SELECT f.id FROM (${slice}) c JOIN flips f ON f.check_id = c.id AND f.created_at < ${cutoff}
+      WHERE f.id != (SELECT g.id FROM flips g WHERE g.check_id = c.id AND g.created_at < ${cutoff}
+                     ORDER BY g.created_at DESC, g.id DESC LIMIT 1)
+        AND NOT EXISTS (${stillRead})
+      LIMIT ${FLIPS_PER_RUN})`,
+    // The last check of this slice; none (past the last check) starts the next run from the first.
+    sql`INSERT INTO settings (key, value, updated_at)
+      VALUES (${CURSOR}, (SELECT coalesce(max(id), 0) FROM (${slice})), ${now})
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+  ]);
+  return deleted!.meta.changes ?? 0;
+}
