@@ -101,7 +101,7 @@ describe("history pruning", () => {
     await notify(c1, channel, c, "down", "pending", ago(200));
     const c2 = await flip(c, "down", "down", ago(150), "retention");
 
-    const deleted = await pruneHistory(db(), NOW);
+    const { deleted } = await pruneHistory(db(), NOW);
     expect(await flipsOf(a)).toEqual([a3, a4]);
     expect(await notifiedFlips(a)).toEqual([a3, a4]); // a1's and a2's went with their flips
     expect(await flipsOf(b)).toEqual([b1, b2]);
@@ -128,7 +128,7 @@ describe("history pruning", () => {
     await env.DB.prepare("DELETE FROM settings WHERE key = 'history_prune_cursor'").run();
     await pruneHistory(db(), NOW);
     expect(await cursor()).toBe(String(last)); // every check fits in one slice here
-    expect(await pruneHistory(db(), NOW)).toBe(0);
+    expect((await pruneHistory(db(), NOW)).deleted).toBe(0);
     expect(await cursor()).toBe("0"); // past the last check: the next run starts again from the first
     expect(pruneDue(Date.UTC(2026, 11, 1, 3, 17, 30))).toBe(true);
     expect(pruneDue(Date.UTC(2026, 11, 1, 3, 18))).toBe(false);

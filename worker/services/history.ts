@@ -27,8 +27,11 @@ export const PRUNE_MINUTE = 17;
 
 export const pruneDue = (now: number) => new Date(now).getUTCMinutes() === PRUNE_MINUTE;
 
-/** Deletes old history of the next slice of checks; returns the rows D1 reports deleted (flips and their notifications). */
-export async function pruneHistory(db: Db, now: number): Promise<number> {
+/**
+ * Deletes old history of the next slice of checks. `deleted` is what D1 reports changed (flips and
+ * their notifications); `rowsRead` is D1's billing metric for the run.
+ */
+export async function pruneHistory(db: Db, now: number): Promise<{ deleted: number; rowsRead: number }> {
   const cutoff = now - HISTORY_DAYS * DAY;
   const cursor = sql`coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ${CURSOR}), 0)`;
   const slice = sql`SELECT id FROM checks WHERE id > ${cursor} ORDER BY id LIMIT ${CHECKS_PER_RUN}`;
@@ -41,7 +44,7 @@ export async function pruneHistory(db: Db, now: number): Promise<number> {
         SELECT 1 FROM notifications newer
         WHERE newer.check_id = n.check_id AND newer.channel_id = n.channel_id AND newer.id > n.id
           AND newer.status != 'suppressed' AND newer.kind NOT IN ('retention', 'drill'))))`;
-  const [deleted] = await batch(db, [
+  const [deleted, cursorSaved] = await batch(db, [
     sql`DELETE FROM flips WHERE id IN (
       SELECT f.id FROM (${slice}) c JOIN flips f ON f.check_id = c.id AND f.created_at < ${cutoff}
       WHERE f.id != (SELECT g.id FROM flips g WHERE g.check_id = c.id AND g.created_at < ${cutoff}
@@ -53,5 +56,8 @@ export async function pruneHistory(db: Db, now: number): Promise<number> {
       VALUES (${CURSOR}, (SELECT coalesce(max(id), 0) FROM (${slice})), ${now})
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   ]);
-  return deleted!.meta.changes ?? 0;
+  return {
+    deleted: deleted!.meta.changes ?? 0,
+    rowsRead: (deleted!.meta.rows_read ?? 0) + (cursorSaved!.meta.rows_read ?? 0),
+  };
 }

@@ -61,7 +61,7 @@ export async function runSweep(ctx: SweepContext): Promise<SweepReport> {
   const purgedBackups = await purgeTombstones(db, now);
   const purgedObjects = await purgeUnreferenced(db, ctx.bucket, now);
   await pruneNonces(db, now);
-  const historyPruned = pruneDue(now) ? await pruneHistory(db, now) : 0;
+  const historyPruned = pruneDue(now) ? (await pruneHistory(db, now)).deleted : 0;
   return {
     ...overdue,
     notificationsQueued,
