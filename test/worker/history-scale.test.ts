@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { openDb } from "../../worker/services/db";
-import { pruneHistory } from "../../worker/services/history";
+import { CHECKS_PER_RUN as SLICE, pruneHistory } from "../../worker/services/history";
 
 // In a file of its own: storage is per file, and 10,000 checks with 50,000 flips would crowd
 // other tests. The figure this guards: one pruning run reads a bounded number of rows, set by
@@ -9,7 +9,6 @@ import { pruneHistory } from "../../worker/services/history";
 
 const DAY = 86_400_000;
 const CHECKS = 10_000;
-const SLICE = 500;
 
 it(`prunes ${CHECKS.toLocaleString("en")} checks' history a slice at a time, with bounded reads`, async () => {
   const now = Date.now();

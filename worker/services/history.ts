@@ -18,7 +18,7 @@ import { batch, type Db } from "./db";
 
 export const HISTORY_DAYS = 100;
 const DAY = 86_400_000;
-const CHECKS_PER_RUN = 500;
+export const CHECKS_PER_RUN = 500;
 /** Deleted flips per run at most (their notifications go too); a long backlog drains over cycles. */
 const FLIPS_PER_RUN = 2_000;
 const CURSOR = "history_prune_cursor";
