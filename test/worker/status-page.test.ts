@@ -267,8 +267,10 @@ describe("size: 50 checks", () => {
         // Nightly backups for 90 days; a troubled one missed a night.
         for (let d = 90; d >= 0; d--) if (!troubled || d !== 10 + i) await insertBackup(id, now - d * DAY - HOUR);
       } else if (troubled) {
-        await insertFlip(id, "up", "down", now - (i + 1) * DAY, "timeout");
-        await insertFlip(id, "down", "up", now - (i + 1) * DAY + 2 * HOUR, "ping");
+        // At noon UTC, so the two hours down fall in one day (red) whatever time the test runs.
+        const noon = Math.floor(now / DAY) * DAY + 12 * HOUR - (i + 1) * DAY;
+        await insertFlip(id, "up", "down", noon, "timeout");
+        await insertFlip(id, "down", "up", noon + 2 * HOUR, "ping");
       }
     }
     const html = await renderUntilFilled();
