@@ -36,6 +36,16 @@ export type CheckInput = {
   rpoS: number | null;
   drillEveryS: number | null;
   publicDetails: boolean;
+  methods: "" | "POST";
+  manualResume: boolean;
+  filterSubject: boolean;
+  filterBody: boolean;
+  filterHttpBody: boolean;
+  filterDefaultFail: boolean;
+  startKw: string;
+  successKw: string;
+  failureKw: string;
+  pushToken: string | null;
 };
 
 /** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
@@ -68,6 +78,16 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   rpoS: null,
   drillEveryS: null,
   publicDetails: false,
+  methods: "",
+  manualResume: false,
+  filterSubject: false,
+  filterBody: false,
+  filterHttpBody: false,
+  filterDefaultFail: false,
+  startKw: "",
+  successKw: "",
+  failureKw: "",
+  pushToken: null,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
@@ -205,13 +225,17 @@ async function writeCheck(db: Db, row: CheckRow, values: Partial<CheckRow>, now:
   return updated;
 }
 
-/** The unique index is the arbiter (no check-then-insert race); its error becomes a clear 409. */
+/** The unique indexes are the arbiter (no check-then-insert race); their errors become a clear 409. */
 async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
     if (isUniqueViolation(error, "checks.slug")) {
       throw new AppError("conflict", `slug "${slug}" is already used by another check`);
+    }
+    // The token itself is not echoed: it is a secret of the other check.
+    if (isUniqueViolation(error, "checks.push_token")) {
+      throw new AppError("conflict", "that push_token is already used by another check");
     }
     throw error;
   }

@@ -44,6 +44,16 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     rpoS: pick(body.rpo_s, existing?.rpoS, d.rpoS),
     drillEveryS: pick(body.drill_every_s, existing?.drillEveryS, d.drillEveryS),
     publicDetails: body.public_details ?? existing?.publicDetails ?? d.publicDetails,
+    methods: body.methods ?? existing?.methods ?? d.methods,
+    manualResume: body.manual_resume ?? existing?.manualResume ?? d.manualResume,
+    filterSubject: body.filter_subject ?? existing?.filterSubject ?? d.filterSubject,
+    filterBody: body.filter_body ?? existing?.filterBody ?? d.filterBody,
+    filterHttpBody: body.filter_http_body ?? existing?.filterHttpBody ?? d.filterHttpBody,
+    filterDefaultFail: body.filter_default_fail ?? existing?.filterDefaultFail ?? d.filterDefaultFail,
+    startKw: body.start_kw ?? existing?.startKw ?? d.startKw,
+    successKw: body.success_kw ?? existing?.successKw ?? d.successKw,
+    failureKw: body.failure_kw ?? existing?.failureKw ?? d.failureKw,
+    pushToken: pick(body.push_token, existing?.pushToken, d.pushToken),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
