@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
-import { validationFailed } from "../../app";
 import type { CheckRow } from "../../db/schema";
+import { cronProblem } from "../../domain/schedule";
+import { AppError } from "../../errors";
 import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
-import { CreateCheck, UpdateCheck } from "./check-schemas";
+import type { UpdateCheck } from "./check-schemas";
 
 type Body = z.infer<typeof UpdateCheck>;
 
@@ -56,8 +57,8 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     pushToken: pick(body.push_token, existing?.pushToken, d.pushToken),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
-  const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
-  if (!merged.success) throw validationFailed("json", merged.error);
+  const problem = input.cron ? cronProblem(input.cron, input.tz) : null;
+  if (problem) throw new AppError("validation_failed", `invalid json: cron: ${problem}`, [{ field: "cron", message: problem }]);
   return input;
 }
 
@@ -66,7 +67,7 @@ function pick<T>(sent: T | undefined, stored: T | undefined, fallback: T): T {
   return sent !== undefined ? sent : stored !== undefined ? stored : fallback;
 }
 
-function slugify(name: string): string {
+export function slugify(name: string): string {
   const slug = name
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, "-")
