@@ -21,9 +21,25 @@ afterAll(() => lifeboat?.stop());
 
 describe("healthchecks-io-client against Lifeboat", () => {
   it("creates, lists, pings, updates, pauses, lists pings and flips, and deletes", async () => {
-    const api = new HealthChecksApiClient({ apiKey: HC_API_KEY, baseUrl: lifeboat.dev.url, maxContentLength: 1_000_000 });
-    const created = await api.createCheck({ name: "nightly e2e", tags: "e2e nightly", timeout: 3600, grace: 60, unique: ["name"] });
-    expect(created).toMatchObject({ name: "nightly e2e", tags: "e2e nightly", timeout: 3600, grace: 60, status: "new" });
+    const api = new HealthChecksApiClient({
+      apiKey: HC_API_KEY,
+      baseUrl: lifeboat.dev.url,
+      maxContentLength: 1_000_000,
+    });
+    const created = await api.createCheck({
+      name: "nightly e2e",
+      tags: "e2e nightly",
+      timeout: 3600,
+      grace: 60,
+      unique: ["name"],
+    });
+    expect(created).toMatchObject({
+      name: "nightly e2e",
+      tags: "e2e nightly",
+      timeout: 3600,
+      grace: 60,
+      status: "new",
+    });
     const uuid = created.update_url.split("/").at(-1);
     expect(created.ping_url).toBe(`${lifeboat.dev.url}/ping/${uuid}`);
     // unique: the same name again finds the same check
@@ -65,7 +81,7 @@ describe("healthchecks-io-client against Lifeboat", () => {
 });
 
 describe("an Uptime Kuma push URL with plain curl", () => {
-  it("up, then down with a message: {\"ok\":true}, and the check goes down", async () => {
+  it('up, then down with a message: {"ok":true}, and the check goes down', async () => {
     const token = randomBytes(16).toString("hex");
     const check = await lifeboat.api("POST", "/api/v1/checks", { name: "kuma e2e", push_token: token });
     if (check.status !== 201) throw await lifeboat.serverError("create", check);
@@ -76,7 +92,9 @@ describe("an Uptime Kuma push URL with plain curl", () => {
     expect(down.stdout).toBe('{"ok":true}');
     const after = await lifeboat.api("GET", `/api/v1/checks/${check.body.uuid}`);
     expect(after.body).toMatchObject({ status: "down", status_reason: "fail" });
-    const unknown = await sh(`curl -sS -w ' %{http_code}' "$URL"`, { URL: `${lifeboat.dev.url}/api/push/nosuchtoken1234` });
+    const unknown = await sh(`curl -sS -w ' %{http_code}' "$URL"`, {
+      URL: `${lifeboat.dev.url}/api/push/nosuchtoken1234`,
+    });
     expect(unknown.stdout).toBe('{"ok":false,"msg":"Monitor not found or not active."} 404');
   });
 });

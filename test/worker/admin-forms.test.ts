@@ -164,10 +164,23 @@ describe("check forms", () => {
       failure_kw: "ERROR, FATAL",
       push_token: "KumaToken0123456789",
     });
-    const shown = formFields((await browser.get(`/admin/checks/${check.uuid}/edit`)).html, `/admin/checks/${check.uuid}`);
-    const cleared = await browser.post(`/admin/checks/${check.uuid}`, { ...shown, methods: "", failure_kw: "", push_token: "" });
+    const shown = formFields(
+      (await browser.get(`/admin/checks/${check.uuid}/edit`)).html,
+      `/admin/checks/${check.uuid}`,
+    );
+    const cleared = await browser.post(`/admin/checks/${check.uuid}`, {
+      ...shown,
+      methods: "",
+      failure_kw: "",
+      push_token: "",
+    });
     expect(cleared.status, cleared.html.slice(0, 500)).toBe(303);
-    expect(await apiCheck(check.uuid)).toMatchObject({ methods: "", failure_kw: "", push_token: null, manual_resume: true });
+    expect(await apiCheck(check.uuid)).toMatchObject({
+      methods: "",
+      failure_kw: "",
+      push_token: null,
+      manual_resume: true,
+    });
   });
 
   it("pauses and resumes from the check page", async () => {

@@ -9,11 +9,16 @@ import { ADMIN, BASE, call, fetchWorker, json, READER, tableCounts } from "../he
 const HC_RW = "hc-rw-key-0123456789abcdef012345";
 const HC_RO = "hcr_ro-key-0123456789abcdef01234";
 
-function hc(method: string, path: string, init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+function hc(
+  method: string,
+  path: string,
+  init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...init.headers };
   const key = init.key === undefined ? HC_RW : init.key;
   if (key) headers["X-Api-Key"] = key;
-  const body = init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+  const body =
+    init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
   return fetchWorker(new Request(`${BASE}${path}`, { method, headers, body }));
 }
 
@@ -77,7 +82,13 @@ describe("create (test_create_check.py)", () => {
     expect(doc.update_url).toBe(`${BASE}/api/v1/checks/${doc.uuid}`);
     expect(doc.pause_url).toBe(`${doc.update_url}/pause`);
     const native = await json(call("GET", `/api/v1/checks/${doc.uuid}`));
-    expect(native).toMatchObject({ name: "Foo", period_s: 3600, grace_s: 60, tags: ["bar", "baz"], filter_http_body: true });
+    expect(native).toMatchObject({
+      name: "Foo",
+      period_s: 3600,
+      grace_s: 60,
+      tags: ["bar", "baz"],
+      filter_http_body: true,
+    });
   });
 
   it("takes the key from X-Api-Key, HC_API_KEY or ADMIN_TOKEN (test_it_accepts_api_key_in_header)", async () => {
@@ -141,7 +152,9 @@ describe("create (test_create_check.py)", () => {
   });
 
   it("upserts with unique: 201 the first time, 200 and the same check after (test_it_supports_unique_name)", async () => {
-    const first = await hc("POST", "/api/v3/checks/", { body: { name: "Upserted", slug: "upserted", unique: ["name"] } });
+    const first = await hc("POST", "/api/v3/checks/", {
+      body: { name: "Upserted", slug: "upserted", unique: ["name"] },
+    });
     expect(first.status).toBe(201);
     const again = await hc("POST", "/api/v3/checks/", { body: { name: "Upserted", timeout: 600, unique: ["name"] } });
     expect(again.status).toBe(200);
@@ -170,7 +183,12 @@ describe("create (test_create_check.py)", () => {
   it("assigns channels through Lifeboat's channel filters (test_it_assigns_channels, test_it_sets_channel_by_name)", async () => {
     const only = await json(
       call("POST", "/api/v1/channels", {
-        body: { kind: "webhook", name: "Ops hook", url: "http://127.0.0.1:9/hook", filter: { checks: ["someone-else"] } },
+        body: {
+          kind: "webhook",
+          name: "Ops hook",
+          url: "http://127.0.0.1:9/hook",
+          filter: { checks: ["someone-else"] },
+        },
       }),
     );
     const doc = await create({ name: "With channel", slug: "with-channel", channels: "Ops hook" });
@@ -243,9 +261,23 @@ describe("list and get (test_list_checks.py, test_get_check.py)", () => {
 describe("update, pause, resume, delete", () => {
   it("POST /checks/<uuid> changes only what it is sent (test_update_check.py test_it_works)", async () => {
     const doc = await create({ name: "before", slug: "upd", tags: "x", timeout: 3600 });
-    const updated = await json(hc("POST", `/api/v3/checks/${doc.uuid}`, { body: { name: "after", schedule: "0 3 * * *", tz: "UTC", manual_resume: true, methods: "POST" } }));
-    expect(updated).toMatchObject({ name: "after", slug: "upd", tags: "x", schedule: "0 3 * * *", manual_resume: true, methods: "POST" });
-    expect(await error(hc("POST", `/api/v3/checks/${doc.uuid}`, { key: HC_RO, body: {} }))).toEqual([401, "wrong api key"]);
+    const updated = await json(
+      hc("POST", `/api/v3/checks/${doc.uuid}`, {
+        body: { name: "after", schedule: "0 3 * * *", tz: "UTC", manual_resume: true, methods: "POST" },
+      }),
+    );
+    expect(updated).toMatchObject({
+      name: "after",
+      slug: "upd",
+      tags: "x",
+      schedule: "0 3 * * *",
+      manual_resume: true,
+      methods: "POST",
+    });
+    expect(await error(hc("POST", `/api/v3/checks/${doc.uuid}`, { key: HC_RO, body: {} }))).toEqual([
+      401,
+      "wrong api key",
+    ]);
     expect((await hc("POST", "/api/v3/checks/07c2f548-9850-4b27-af5d-6c9dc157ec02", { body: {} })).status).toBe(404);
   });
 
@@ -275,7 +307,11 @@ describe("pings, flips, channels, badges, status", () => {
   it("lists pings with type, n, duration and body_url, and serves a body (test_get_pings.py, test_get_ping_body.py)", async () => {
     const doc = await create({ name: "pinged" });
     await call("GET", `/ping/${doc.uuid}/start`, { token: null });
-    await call("POST", `/ping/${doc.uuid}`, { token: null, body: "backup done", headers: { "Content-Type": "text/plain" } });
+    await call("POST", `/ping/${doc.uuid}`, {
+      token: null,
+      body: "backup done",
+      headers: { "Content-Type": "text/plain" },
+    });
     const { pings } = await json(hc("GET", `/api/v3/checks/${doc.uuid}/pings/`));
     expect(pings.map((p: any) => p.type)).toEqual(["success", "start"]);
     expect(pings[0].duration).toBeGreaterThanOrEqual(0);

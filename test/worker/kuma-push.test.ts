@@ -57,7 +57,9 @@ describe("Kuma push URLs", () => {
 
   it("a push token is unique and secret: a taken one is a 409 that does not echo it", async () => {
     await createCheck({ name: "token owner", push_token: "SharedTokenXyz789" });
-    const response = await call("POST", "/api/v1/checks", { body: { name: "token thief", push_token: "SharedTokenXyz789" } });
+    const response = await call("POST", "/api/v1/checks", {
+      body: { name: "token thief", push_token: "SharedTokenXyz789" },
+    });
     expect(response.status).toBe(409);
     expect(await response.text()).not.toContain("SharedTokenXyz789");
     expect((await call("POST", "/api/v1/checks", { body: { name: "short", push_token: "abc" } })).status).toBe(400);

@@ -32,7 +32,8 @@ async function operations(): Promise<{ doc: any; ops: Operation[] }> {
   return { doc, ops };
 }
 
-const fill = (url: string, ids: Record<string, string>) => url.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? "x");
+const fill = (url: string, ids: Record<string, string>) =>
+  url.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? "x");
 
 function send(op: Operation, url: string, auth: "none" | "admin" | "reader", body?: string) {
   const headers: Record<string, string> = {};
@@ -65,7 +66,9 @@ describe("the OpenAPI document", () => {
   it("declares every status the routes answer: without a key, with a weak one, unknown ids, bad bodies, real ids", async () => {
     const { ops } = await operations();
     const check = await createCheck({ name: "probe", slug: "probe", push_token: "ProbeToken123456" });
-    const channel = await json(call("POST", "/api/v1/channels", { body: { kind: "webhook", name: "probe", url: "http://127.0.0.1:9/x" } }));
+    const channel = await json(
+      call("POST", "/api/v1/channels", { body: { kind: "webhook", name: "probe", url: "http://127.0.0.1:9/x" } }),
+    );
     const unknown = { id: ZERO_UUID, uuid: ZERO_UUID, key_id: "lbk_nosuchkey", n: "1", token: "NoSuchToken12345" };
     const real = { id: "probe", uuid: check.uuid, key_id: "lbk_nosuchkey", n: "1", token: "ProbeToken123456" };
     const undeclared: string[] = [];
@@ -79,12 +82,19 @@ describe("the OpenAPI document", () => {
         [fill(op.url, unknown), "admin", write ? '{"name": 5}' : undefined],
       ];
       // Real ids only for reads: a probe must not delete or pause what the next probe reads.
-      if (!write) attempts.push([fill(op.url.replace("{id}", op.path.startsWith("/channels") ? channel.uuid : "{id}"), real), "admin", undefined]);
+      if (!write)
+        attempts.push([
+          fill(op.url.replace("{id}", op.path.startsWith("/channels") ? channel.uuid : "{id}"), real),
+          "admin",
+          undefined,
+        ]);
       for (const [url, auth, body] of attempts) {
         const response = await send(op, url, auth, body);
         probes++;
         if (!op.declared.includes(String(response.status))) {
-          undeclared.push(`${op.method.toUpperCase()} ${op.path} (${auth}) answered ${response.status}, declares ${op.declared.join(",")}`);
+          undeclared.push(
+            `${op.method.toUpperCase()} ${op.path} (${auth}) answered ${response.status}, declares ${op.declared.join(",")}`,
+          );
         }
       }
     }

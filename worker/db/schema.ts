@@ -137,7 +137,7 @@ export const pings = sqliteTable(
     checkId: integer("check_id")
       .notNull()
       .references(() => checks.id, { onDelete: "cascade" }),
-        kind: text("kind", { enum: PING_KINDS }).notNull(),
+    kind: text("kind", { enum: PING_KINDS }).notNull(),
     exitStatus: integer("exit_status"),
     rid: text("rid"),
     durationMs: integer("duration_ms"),

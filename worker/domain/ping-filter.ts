@@ -27,7 +27,8 @@ export function matchesKeywords(body: string, keywords: string): boolean {
  * pings are ignored in applyPing, where the status is read under the write's guard.
  */
 export function classifyPing(options: PingOptions, method: string, body: string, ping: Ping): Ping {
-  if (options.methods === "POST" && method !== "POST") return { kind: "ign", rid: ping.rid, exitStatus: ping.exitStatus };
+  if (options.methods === "POST" && method !== "POST")
+    return { kind: "ign", rid: ping.rid, exitStatus: ping.exitStatus };
   if (!options.filterHttpBody) return ping;
   const reclassify = (kind: "success" | "fail" | "start", detail?: string): Ping => ({
     kind,

@@ -71,7 +71,8 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
   if (ping.kind === "log" || ping.kind === "ign") return { state: check, flip: null, durationMs: null, outcome: null };
   // The ping route already stores such a ping as "ign"; this guard, under the write's revision
   // check, covers a pause that landed between the route's read and the write.
-  if (check.status === "paused" && check.manualResume) return { state: check, flip: null, durationMs: null, outcome: null };
+  if (check.status === "paused" && check.manualResume)
+    return { state: check, flip: null, durationMs: null, outcome: null };
   if (ping.kind === "start") return applyStart(check, ping, now);
 
   const durationMs = runDuration(check, ping, now);

@@ -89,7 +89,8 @@ function requestProblem(ping: Ping, rid: string | null): string | null {
 
 /** What the ping counts as: a paused `manual_resume` check ignores it, then the check's methods and keywords decide. */
 function pingAsCounted(check: CheckRow, method: string, body: string, ping: Ping): Ping {
-  if (check.status === "paused" && check.manualResume) return { kind: "ign", rid: ping.rid, exitStatus: ping.exitStatus };
+  if (check.status === "paused" && check.manualResume)
+    return { kind: "ign", rid: ping.rid, exitStatus: ping.exitStatus };
   return classifyPing(check, method, body, ping);
 }
 

@@ -105,7 +105,11 @@ export async function findCheckToPing(
   by: { uuid: string } | { slug: string } | { pushToken: string },
 ): Promise<CheckRow | undefined> {
   const where =
-    "uuid" in by ? eq(checks.uuid, by.uuid) : "slug" in by ? eq(checks.slug, by.slug) : eq(checks.pushToken, by.pushToken);
+    "uuid" in by
+      ? eq(checks.uuid, by.uuid)
+      : "slug" in by
+        ? eq(checks.slug, by.slug)
+        : eq(checks.pushToken, by.pushToken);
   const [row] = await db.select().from(checks).where(where).limit(1);
   return row;
 }

@@ -58,7 +58,8 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const problem = input.cron ? cronProblem(input.cron, input.tz) : null;
-  if (problem) throw new AppError("validation_failed", `invalid json: cron: ${problem}`, [{ field: "cron", message: problem }]);
+  if (problem)
+    throw new AppError("validation_failed", `invalid json: cron: ${problem}`, [{ field: "cron", message: problem }]);
   return input;
 }
 

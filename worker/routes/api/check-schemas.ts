@@ -36,13 +36,18 @@ const retentionFields = {
 };
 
 const keywords = (what: string) =>
-  z.string().max(200).openapi({ description: `comma-separated, case-sensitive keywords that make a ping ${what}` });
+  z
+    .string()
+    .max(200)
+    .openapi({ description: `comma-separated, case-sensitive keywords that make a ping ${what}` });
 
 /** healthchecks' per-check ping options (docs/COMPATIBILITY.md), same names and meaning. */
 export const pingOptionFields = {
   methods: z.enum(["", "POST"]).openapi({ description: '"POST": GET and HEAD pings are kept but ignored' }),
   manual_resume: z.boolean().openapi({ description: "a paused check ignores pings until resumed" }),
-  filter_subject: z.boolean().openapi({ description: "healthchecks' email subject filter; kept, unused (no email pings)" }),
+  filter_subject: z
+    .boolean()
+    .openapi({ description: "healthchecks' email subject filter; kept, unused (no email pings)" }),
   filter_body: z.boolean().openapi({ description: "healthchecks' email body filter; kept, unused (no email pings)" }),
   filter_http_body: z.boolean().openapi({ description: "classify HTTP pings by the keywords in their body" }),
   filter_default_fail: z
@@ -242,7 +247,9 @@ export const CheckList = z
 export const PingView = z
   .object({
     n: z.number(),
-    kind: z.enum(PING_KINDS).openapi({ description: "ign: received, but ignored by the check's methods or keyword filters" }),
+    kind: z
+      .enum(PING_KINDS)
+      .openapi({ description: "ign: received, but ignored by the check's methods or keyword filters" }),
     exit_status: z.number().nullable(),
     rid: z.string().nullable(),
     duration_s: z.number().nullable(),

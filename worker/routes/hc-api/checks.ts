@@ -12,7 +12,14 @@ import {
   type AlongWithCheck,
 } from "../../services/checks";
 import type { Db } from "../../services/db";
-import { channelRefs, channelStatements, findByUniqueKey, findUnique, listHcChecks, slugTaken } from "../../services/hc-checks";
+import {
+  channelRefs,
+  channelStatements,
+  findByUniqueKey,
+  findUnique,
+  listHcChecks,
+  slugTaken,
+} from "../../services/hc-checks";
 import { findCheckToPing } from "../../services/pings";
 import { slugify, toCheckInput } from "../api/check-input";
 import type { UpdateCheck } from "../api/check-schemas";
@@ -96,7 +103,12 @@ hcChecks.post("/api/:version/checks/:id/resume", async (c) => {
   return c.json(await view(c, await resumeCheck(c.get("db"), row, Date.now())));
 });
 
-for (const path of ["/api/:version/checks", "/api/:version/checks/:id", "/api/:version/checks/:id/pause", "/api/:version/checks/:id/resume"]) {
+for (const path of [
+  "/api/:version/checks",
+  "/api/:version/checks/:id",
+  "/api/:version/checks/:id/pause",
+  "/api/:version/checks/:id/resume",
+]) {
   hcChecks.all(path, () => {
     throw methodNotAllowed();
   });

@@ -61,7 +61,8 @@ hcHistory.get("/api/:version/checks/:id/flips", async (c) => {
   await authorize(c, "read-only");
   const check = await checkOf(c, true);
   const query = FlipsQuery.safeParse(c.req.query());
-  if (!query.success) throw new AppError("bad_request", "invalid flips filter: start, end and seconds are whole numbers");
+  if (!query.success)
+    throw new AppError("bad_request", "invalid flips filter: start, end and seconds are whole numbers");
   const { start, end, seconds } = query.data;
   const since = seconds ? Date.now() - seconds * 1000 : null;
   const flips = (await listFlips(c.get("db"), check.id)).filter(
@@ -73,7 +74,11 @@ hcHistory.get("/api/:version/checks/:id/flips", async (c) => {
   return c.json({ flips: flips.map(hcFlipView) });
 });
 
-for (const path of ["/api/:version/checks/:id/pings", "/api/:version/checks/:id/pings/:n/body", "/api/:version/checks/:id/flips"]) {
+for (const path of [
+  "/api/:version/checks/:id/pings",
+  "/api/:version/checks/:id/pings/:n/body",
+  "/api/:version/checks/:id/flips",
+]) {
   hcHistory.all(path, () => {
     throw methodNotAllowed();
   });

@@ -66,7 +66,11 @@ const common = {
   413: err("Request body over 64 KiB"),
   500: err("An internal error"),
 };
-const Id = z.object({ uuid: z.string().openapi({ param: { name: "uuid", in: "path" }, description: "check uuid (or unique_key where noted)" }) });
+const Id = z.object({
+  uuid: z
+    .string()
+    .openapi({ param: { name: "uuid", in: "path" }, description: "check uuid (or unique_key where noted)" }),
+});
 const checkOps = {
   list: ["get", "/api/v3/checks/", "hcListChecks", "List checks (?slug=, repeated ?tag=)"],
   create: ["post", "/api/v3/checks/", "hcCreateCheck", "Create a check, or update the one `unique` finds"],
@@ -112,7 +116,10 @@ registry.registerPath({
   tags: ["healthchecks API"],
   security,
   request: { params: Id },
-  responses: { 200: jsonResponse(z.object({ pings: z.array(z.record(z.string(), z.unknown())) }), "Pings, newest first"), ...common },
+  responses: {
+    200: jsonResponse(z.object({ pings: z.array(z.record(z.string(), z.unknown())) }), "Pings, newest first"),
+    ...common,
+  },
 });
 registry.registerPath({
   method: "get",
@@ -145,8 +152,18 @@ registry.registerPath({
   },
 });
 for (const [path, operationId, summary, schema] of [
-  ["/api/v3/channels/", "hcListChannels", "List integrations", z.object({ channels: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })) })],
-  ["/api/v3/badges/", "hcListBadges", "List badges (per check, under its slug)", z.object({ badges: z.record(z.string(), z.record(z.string(), z.string())) })],
+  [
+    "/api/v3/channels/",
+    "hcListChannels",
+    "List integrations",
+    z.object({ channels: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })) }),
+  ],
+  [
+    "/api/v3/badges/",
+    "hcListBadges",
+    "List badges (per check, under its slug)",
+    z.object({ badges: z.record(z.string(), z.record(z.string(), z.string())) }),
+  ],
 ] as const) {
   registry.registerPath({
     method: "get",
@@ -165,7 +182,11 @@ registry.registerPath({
   summary: "Check database connectivity (no key)",
   tags: ["healthchecks API"],
   security: [],
-  responses: { 200: { description: "OK", content: { "text/plain": { schema: z.string() } } }, 405: common[405], 500: common[500] },
+  responses: {
+    200: { description: "OK", content: { "text/plain": { schema: z.string() } } },
+    405: common[405],
+    500: common[500],
+  },
 });
 
 const KumaAnswer = z.object({ ok: z.boolean(), msg: z.string().optional() }).openapi("KumaPushAnswer");
@@ -178,7 +199,9 @@ for (const method of ["get", "post"] as const) {
     tags: ["Uptime Kuma"],
     security: [],
     request: {
-      params: z.object({ token: z.string().openapi({ param: { name: "token", in: "path" }, description: "push_token or uuid" }) }),
+      params: z.object({
+        token: z.string().openapi({ param: { name: "token", in: "path" }, description: "push_token or uuid" }),
+      }),
       query: z.object({
         status: z.string().optional().openapi({ description: '"up" (default); anything else is down' }),
         msg: z.string().optional().openapi({ description: 'kept as the ping body (default "OK")' }),

@@ -52,16 +52,28 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   keep_within_s: { label: "Keep everything within", hint: `of the newest good backup (${DURATION}); empty: off` },
   min_age_days: { label: "Immutable for (days)", hint: "nothing younger is deleted, by retention or by hand" },
   tombstone_days: { label: "Restorable after deletion (days)" },
-  methods: { label: "Allowed ping methods", hint: 'POST: GET and HEAD pings (link previewers) are kept but ignored; empty: any' },
+  methods: {
+    label: "Allowed ping methods",
+    hint: "POST: GET and HEAD pings (link previewers) are kept but ignored; empty: any",
+  },
   manual_resume: { label: "When paused, ignore pings", hint: "stay paused until resumed by hand or through the API" },
   filter_http_body: { label: "Classify pings by keywords in their body" },
   failure_kw: { label: "Failure keywords", hint: "comma-separated, case-sensitive; checked first" },
   success_kw: { label: "Success keywords", hint: "comma-separated, case-sensitive" },
   start_kw: { label: "Start keywords", hint: "comma-separated, case-sensitive" },
   filter_default_fail: { label: "No keyword matched: count as a failure", hint: "otherwise the ping is ignored" },
-  filter_subject: { label: "Email subject filter (healthchecks)", hint: "kept for the healthchecks API; Lifeboat gets no email" },
-  filter_body: { label: "Email body filter (healthchecks)", hint: "kept for the healthchecks API; Lifeboat gets no email" },
-  push_token: { label: "Uptime Kuma push token", hint: "your Kuma monitor's token: /api/push/<token> pings this check" },
+  filter_subject: {
+    label: "Email subject filter (healthchecks)",
+    hint: "kept for the healthchecks API; Lifeboat gets no email",
+  },
+  filter_body: {
+    label: "Email body filter (healthchecks)",
+    hint: "kept for the healthchecks API; Lifeboat gets no email",
+  },
+  push_token: {
+    label: "Uptime Kuma push token",
+    hint: "your Kuma monitor's token: /api/push/<token> pings this check",
+  },
 };
 
 const SECTIONS: { legend: string; fields: string[] }[] = [
