@@ -201,6 +201,7 @@ describe("list and get (test_list_checks.py, test_get_check.py)", () => {
     expect(alpha.checks.map((c: any) => c.slug)).toEqual(["tagged-a1", "tagged-a2"]);
     expect((await json(hc("GET", "/api/v1/checks/?tag=alph"))).checks).toEqual([]); // test_it_does_not_match_tag_partially
     expect((await json(hc("GET", "/api/v3/checks/?slug=tagged-a2"))).checks).toHaveLength(1);
+    expect((await hc("GET", `/api/v3/checks/?slug=${"s".repeat(101)}`)).status).toBe(400);
   });
 
   it("a read-only key sees no uuid, URL, channel or ping key, but a unique_key (test_readonly_key_works)", async () => {

@@ -50,7 +50,9 @@ function adminDocument(baseUrl: string) {
       title: "Lifeboat admin API",
       version: "1",
       description:
-        "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md.",
+        "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md. " +
+        "The healthchecks-compatible Management API (v3 shown; v1 and v2 alike) and Uptime Kuma's push URL are here too, " +
+        "each path item with the bare origin as its server (docs/COMPATIBILITY.md).",
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     security: [{ AdminToken: [] }],

@@ -23,7 +23,7 @@ import {
 import { findCheckToPing } from "../../services/pings";
 import { slugify, toCheckInput } from "../api/check-input";
 import type { UpdateCheck } from "../api/check-schemas";
-import type { z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { authorize, hcNotFound, methodNotAllowed, type HcContext, type HcEnv } from "./app";
 import { HcSpec, hcValidationMessage } from "./spec";
@@ -33,6 +33,7 @@ import { hcCheckView } from "./views";
 export const hcChecks = new Hono<HcEnv>();
 
 const UNIQUE_KEY = /^[0-9a-f]{40}$/;
+const ListQuery = z.object({ slug: z.string().max(100).optional(), tag: z.array(z.string().max(100)).max(20) });
 
 async function views(c: HcContext, rows: CheckRow[], readonly: boolean) {
   const channels = readonly ? [] : await channelRefs(c.get("db"));
@@ -51,9 +52,12 @@ async function checkByUuid(c: HcContext): Promise<CheckRow> {
 
 hcChecks.get("/api/:version/checks", async (c) => {
   const role = await authorize(c, "read-only");
+  const query = ListQuery.safeParse({ slug: c.req.query("slug"), tag: c.req.queries("tag") ?? [] });
+  if (!query.success)
+    throw new AppError("bad_request", "invalid query: slug and tag are strings of at most 100 characters");
   const rows = await listHcChecks(c.get("db"), {
-    slug: c.req.query("slug") || undefined,
-    tags: [...new Set(c.req.queries("tag") ?? [])],
+    slug: query.data.slug || undefined,
+    tags: [...new Set(query.data.tag)],
   });
   return c.json({ checks: await views(c, rows, role === "read-only") });
 });
