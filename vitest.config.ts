@@ -12,6 +12,8 @@ const inWorkerd = () =>
         TEST_MIGRATIONS: migrations,
         ADMIN_TOKEN: "test-admin-token",
         ADMIN_READ_TOKEN: "test-read-token",
+        HC_API_KEY: "hc-rw-key-0123456789abcdef012345",
+        HC_API_KEY_READONLY: "hcr_ro-key-0123456789abcdef01234",
         LIFEBOAT_MASTER_KEY: "test-master-key-0123456789abcdef",
         PUBLIC_URL: "https://lifeboat.test",
         ALLOW_INSECURE_CHANNELS: "true",

@@ -6,6 +6,13 @@ export type Env = {
   ADMIN_TOKEN: string;
   /** Optional: lists and reads through the admin API, changes nothing. */
   ADMIN_READ_TOKEN?: string;
+  /**
+   * Optional keys for the healthchecks-compatible Management API (X-Api-Key; docs/COMPATIBILITY.md),
+   * read-write and read-only, so its tools need not hold ADMIN_TOKEN. ADMIN_TOKEN and
+   * ADMIN_READ_TOKEN are accepted there too.
+   */
+  HC_API_KEY?: string;
+  HC_API_KEY_READONLY?: string;
   /** Root of every derived secret (agent key secrets, webhook signing keys, the ping key). */
   LIFEBOAT_MASTER_KEY: string;
   /** Optional fixed ping key for /ping/<ping_key>/<slug> URLs; derived from the master key when unset. */

@@ -12,7 +12,10 @@ import { agentFileRoutes } from "./routes/agent-files";
 import { badgeRoutes } from "./routes/badges";
 import { adminApi, openApiDocument } from "./routes/api";
 import { metricsRoutes } from "./routes/metrics";
+import { hcApi } from "./routes/hc-api";
+import { isHealthchecksRequest } from "./routes/hc-api/auth";
 import { pingRoutes } from "./routes/ping";
+import { pushRoutes } from "./routes/push";
 import { statusRoutes } from "./routes/status";
 import { openDb } from "./services/db";
 import { sweepContext } from "./services/dispatch";
@@ -23,6 +26,12 @@ const app = new Hono<AppEnv>();
 
 app.use("*", requestContext);
 app.route("/ping", pingRoutes);
+app.route("/api/push", pushRoutes); // Uptime Kuma push monitors
+// healthchecks' Management API shares /api/v1/ with Lifeboat's own: auth.ts says which request is whose.
+app.use("/api/*", async (c, next) => {
+  if (!(await isHealthchecksRequest(c.req.raw, c.req.path))) return next();
+  c.res = await hcApi.fetch(c.req.raw, c.env, c.executionCtx);
+});
 app.route("/v1", agentRoutes);
 app.route("/v1", agentBackupRoutes);
 app.use("/api/v1/*", adminAuth);

@@ -142,6 +142,47 @@ describe("check forms", () => {
     expect(after).toEqual(before);
   });
 
+  it("sets and clears the healthchecks ping options and the Kuma push token", async () => {
+    const check = await createCheck({ name: "ping options" });
+    const browser = await Browser.admin();
+    const form = await browser.get(`/admin/checks/${check.uuid}/edit`);
+    expect(form.html).toContain("Pings (healthchecks and Kuma options)");
+    const fields = formFields(form.html, `/admin/checks/${check.uuid}`);
+    const set = await browser.post(`/admin/checks/${check.uuid}`, {
+      ...fields,
+      methods: "POST",
+      manual_resume: "true",
+      filter_http_body: "true",
+      failure_kw: "ERROR, FATAL",
+      push_token: "KumaToken0123456789",
+    });
+    expect(set.status, set.html.slice(0, 500)).toBe(303);
+    expect(await apiCheck(check.uuid)).toMatchObject({
+      methods: "POST",
+      manual_resume: true,
+      filter_http_body: true,
+      failure_kw: "ERROR, FATAL",
+      push_token: "KumaToken0123456789",
+    });
+    const shown = formFields(
+      (await browser.get(`/admin/checks/${check.uuid}/edit`)).html,
+      `/admin/checks/${check.uuid}`,
+    );
+    const cleared = await browser.post(`/admin/checks/${check.uuid}`, {
+      ...shown,
+      methods: "",
+      failure_kw: "",
+      push_token: "",
+    });
+    expect(cleared.status, cleared.html.slice(0, 500)).toBe(303);
+    expect(await apiCheck(check.uuid)).toMatchObject({
+      methods: "",
+      failure_kw: "",
+      push_token: null,
+      manual_resume: true,
+    });
+  });
+
   it("pauses and resumes from the check page", async () => {
     const check = await createCheck({ name: "pause me" });
     const browser = await Browser.admin();

@@ -132,7 +132,7 @@ describe("bad ping URLs write nothing", () => {
     ["unknown action", "{uuid}/explode", 404, "not found"],
     ["exit status above 255", "{uuid}/256", 400, "invalid url format"],
     ["uppercase slug", "{key}/Nightly", 400, "invalid url format"],
-    ["rid that is not a uuid", "{uuid}?rid=abc", 400, "invalid url format"],
+    ["rid that is not a uuid (healthchecks: invalid uuid format)", "{uuid}?rid=abc", 400, "invalid uuid format"],
     ["too many segments", "{uuid}/start/extra", 404, "not found"],
   ])("%s → %i", async (_, template, status, body) => {
     const check = await createCheck({ name: `bad ${template}` });

@@ -58,6 +58,26 @@ export const checks = sqliteTable(
     // Nullable in SQL only because SQLite cannot add a column with a random default; the
     // checks_badge_key_default trigger (0006) fills it for inserts that do not go through drizzle.
     badgeKey: text("badge_key").$defaultFn(newBadgeKey),
+    // healthchecks' per-check ping options (docs/COMPATIBILITY.md). methods "POST": GET and HEAD
+    // pings are recorded as ignored. manual_resume: a paused check ignores pings until resumed.
+    methods: text("methods", { enum: ["", "POST"] })
+      .notNull()
+      .default(""),
+    manualResume: integer("manual_resume", { mode: "boolean" }).notNull().default(false),
+    // Keyword filters: with filter_http_body, a ping body is classified by failure_kw, then
+    // success_kw, then start_kw (comma-separated, case-sensitive substrings); no match is ignored,
+    // or a failure with filter_default_fail. filter_subject/filter_body are healthchecks' email
+    // filters, kept for API round trips: Lifeboat receives no email.
+    filterSubject: integer("filter_subject", { mode: "boolean" }).notNull().default(false),
+    filterBody: integer("filter_body", { mode: "boolean" }).notNull().default(false),
+    filterHttpBody: integer("filter_http_body", { mode: "boolean" }).notNull().default(false),
+    filterDefaultFail: integer("filter_default_fail", { mode: "boolean" }).notNull().default(false),
+    startKw: text("start_kw").notNull().default(""),
+    successKw: text("success_kw").notNull().default(""),
+    failureKw: text("failure_kw").notNull().default(""),
+    // Uptime Kuma push monitors: /api/push/<push_token> also finds the check by this secret, so
+    // a Kuma push URL keeps its token when only its host changes. Null: only the uuid works.
+    pushToken: text("push_token").unique(),
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
     status: text("status", { enum: ["new", "up", "down", "paused"] })
@@ -107,6 +127,9 @@ export function newBadgeKey(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** "ign": received but ignored (methods, keyword filters, manual_resume), as healthchecks records it. */
+export const PING_KINDS = ["success", "start", "fail", "log", "exit", "ign"] as const;
+
 export const pings = sqliteTable(
   "pings",
   {
@@ -114,7 +137,7 @@ export const pings = sqliteTable(
     checkId: integer("check_id")
       .notNull()
       .references(() => checks.id, { onDelete: "cascade" }),
-    kind: text("kind", { enum: ["success", "start", "fail", "log", "exit"] }).notNull(),
+    kind: text("kind", { enum: PING_KINDS }).notNull(),
     exitStatus: integer("exit_status"),
     rid: text("rid"),
     durationMs: integer("duration_ms"),

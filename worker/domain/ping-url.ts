@@ -12,17 +12,19 @@ const PING_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const isUuid = (value: string) => UUID.test(value);
 
-/** Reads the suffix after the check: "" (success), start, fail, log or an exit status 0–255. */
-export function parseSuffix(suffix: string | undefined, rid: string | null): Ping | "invalid" | "unknown" {
+/**
+ * Reads the suffix after the check: "" (success), start, fail, log or an exit status. An exit
+ * status over 255 is still parsed: like healthchecks, the route looks the check up first and only
+ * then answers 400 for it (`exitStatusInvalid`), so an unknown check is a 404 whatever its suffix.
+ */
+export function parseSuffix(suffix: string | undefined, rid: string | null): Ping | "unknown" {
   if (suffix === undefined || suffix === "") return { kind: "success", rid };
   if (suffix === "start" || suffix === "fail" || suffix === "log") return { kind: suffix, rid };
-  if (/^\d+$/.test(suffix)) {
-    const exitStatus = Number(suffix);
-    if (exitStatus > 255) return "invalid";
-    return exitStatus === 0 ? { kind: "exit", exitStatus: 0, rid } : { kind: "exit", exitStatus, rid };
-  }
+  if (/^\d+$/.test(suffix)) return { kind: "exit", exitStatus: Number(suffix), rid };
   return "unknown";
 }
+
+export const exitStatusInvalid = (ping: Ping) => ping.kind === "exit" && (ping.exitStatus ?? 0) > 255;
 
 /**
  * Parses the segments after /ping/. Like healthchecks, a uuid followed by a known suffix is the
@@ -35,13 +37,11 @@ export function parsePingPath(segments: string[], rid: string | null): PingTarge
 
   if (isUuid(first) && third === undefined) {
     const ping = parseSuffix(second, rid);
-    if (ping === "invalid") return { error: "invalid" };
     if (ping !== "unknown") return { form: "uuid", uuid: first.toLowerCase(), ping };
   }
   if (second === undefined || !PING_KEY.test(first)) return { error: "not_found" };
   if (!SLUG.test(second)) return { error: "invalid" };
   const ping = parseSuffix(third, rid);
-  if (ping === "invalid") return { error: "invalid" };
   if (ping === "unknown") return { error: "not_found" };
   return { form: "slug", pingKey: first, slug: second, ping };
 }

@@ -2,7 +2,8 @@ import { nextExpectedAt, scheduleOf, type ScheduleFields } from "./schedule";
 
 export type StoredStatus = "new" | "up" | "down" | "paused";
 export type Status = StoredStatus | "late" | "started";
-export type PingKind = "success" | "start" | "fail" | "log" | "exit";
+/** "ign": received and kept, but ignored (healthchecks' methods, keyword filters, manual_resume). */
+export type PingKind = "success" | "start" | "fail" | "log" | "exit" | "ign";
 
 /** Why a check changed state: stored on flips and shown in alerts. */
 export type FlipReason =
@@ -31,6 +32,8 @@ export type CheckState = ScheduleFields & {
   /** Down only after this many failures in a row (1: the first failure). */
   failureThreshold: number;
   consecutiveFailures: number;
+  /** healthchecks' manual_resume: a paused check ignores pings until it is resumed. */
+  manualResume?: boolean;
 };
 
 export type Ping = {
@@ -39,6 +42,8 @@ export type Ping = {
   rid?: string | null;
   /** For a `fail` raised by the server itself (a suspicious backup): the reason to record. */
   failure?: { reason: FlipReason; detail: string };
+  /** A duration the client measured itself (an Uptime Kuma push's `ping`), instead of start → finish. */
+  durationMs?: number | null;
 };
 
 export type Flip = { from: StoredStatus; to: StoredStatus; reason: FlipReason; detail: string };
@@ -63,7 +68,11 @@ export function currentStatus(check: CheckState, now: number): Status {
 }
 
 export function applyPing(check: CheckState, ping: Ping, now: number): PingEffect {
-  if (ping.kind === "log") return { state: check, flip: null, durationMs: null, outcome: null };
+  if (ping.kind === "log" || ping.kind === "ign") return { state: check, flip: null, durationMs: null, outcome: null };
+  // The ping route already stores such a ping as "ign"; this guard, under the write's revision
+  // check, covers a pause that landed between the route's read and the write.
+  if (check.status === "paused" && check.manualResume)
+    return { state: check, flip: null, durationMs: null, outcome: null };
   if (ping.kind === "start") return applyStart(check, ping, now);
 
   const durationMs = runDuration(check, ping, now);
@@ -146,6 +155,7 @@ function applyStart(check: CheckState, ping: Ping, now: number): PingEffect {
 }
 
 function runDuration(check: CheckState, ping: Ping, now: number): number | null {
+  if (ping.durationMs !== undefined && ping.durationMs !== null) return ping.durationMs;
   if (check.lastStartAt === null) return null;
   // With run ids, only the finish of the same run measures a duration.
   if (ping.rid && check.lastStartRid && ping.rid !== check.lastStartRid) return null;

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import type { CheckRow } from "../db/schema";
-import { isUuid, parseSuffix } from "../domain/ping-url";
+import { exitStatusInvalid, isUuid, parseSuffix } from "../domain/ping-url";
 import { AppError } from "../errors";
 import { dispatchAlerts } from "../services/dispatch";
 import { PING_BODY_LIMIT, recordPing } from "../services/pings";
@@ -18,9 +18,9 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
   if (!SLUG.test(slug)) throw new AppError("bad_request", "invalid slug: use 1–64 characters of a-z, 0-9, _ and -");
   if (rid !== null && !isUuid(rid)) throw new AppError("bad_request", "invalid rid: use a uuid");
   const ping = parseSuffix(c.req.param("suffix"), rid);
-  if (ping === "invalid") throw new AppError("bad_request", "invalid exit status: use 0–255");
   if (ping === "unknown")
     throw new AppError("not_found", "unknown ping action: use start, fail, log or an exit status");
+  if (exitStatusInvalid(ping)) throw new AppError("bad_request", "invalid exit status: use 0–255");
 
   const db = c.get("db");
   // Two D1 round trips in all: the key with the check, then one batch with the ping and the nonce.

@@ -3,7 +3,7 @@ import { checks, flips, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
-import { isUniqueViolation, newRevision, type Db } from "./db";
+import { batch, isUniqueViolation, newRevision, type Db } from "./db";
 
 export type CheckInput = {
   name: string;
@@ -36,6 +36,16 @@ export type CheckInput = {
   rpoS: number | null;
   drillEveryS: number | null;
   publicDetails: boolean;
+  methods: "" | "POST";
+  manualResume: boolean;
+  filterSubject: boolean;
+  filterBody: boolean;
+  filterHttpBody: boolean;
+  filterDefaultFail: boolean;
+  startKw: string;
+  successKw: string;
+  failureKw: string;
+  pushToken: string | null;
 };
 
 /** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
@@ -68,19 +78,42 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   rpoS: null,
   drillEveryS: null,
   publicDetails: false,
+  methods: "",
+  manualResume: false,
+  filterSubject: false,
+  filterBody: false,
+  filterHttpBody: false,
+  filterDefaultFail: false,
+  startKw: "",
+  successKw: "",
+  failureKw: "",
+  pushToken: null,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
 
-export async function createCheck(db: Db, input: CheckInput, now: number): Promise<CheckRow> {
-  const [row] = await slugMustBeFree(input.slug, () =>
-    db
-      .insert(checks)
-      .values({ ...input, uuid: crypto.randomUUID(), revision: newRevision(), createdAt: now, updatedAt: now })
-      .returning(),
-  );
-  return row!;
+/**
+ * Statements to run in the same batch as a check's write, each applying only if that write did:
+ * `applied` is an EXISTS over the check with its new revision (e.g. the healthchecks API's
+ * channel assignments, routes/hc-api).
+ */
+export type AlongWithCheck = (applied: SQL) => SQL[];
+
+export async function createCheck(db: Db, input: CheckInput, now: number, along?: AlongWithCheck): Promise<CheckRow> {
+  const uuid = crypto.randomUUID();
+  const revision = newRevision();
+  const insert = db
+    .insert(checks)
+    .values({ ...input, uuid, revision, createdAt: now, updatedAt: now })
+    .returning();
+  const extra = along?.(appliedGuard(uuid, revision)) ?? [];
+  if (extra.length === 0) return (await slugMustBeFree(input.slug, () => insert))[0]!;
+  await slugMustBeFree(input.slug, () => batch(db, [insert, ...extra]));
+  return (await findCheck(db, uuid))!;
 }
+
+const appliedGuard = (uuid: string, revision: string) =>
+  sql`EXISTS (SELECT 1 FROM checks WHERE uuid = ${uuid} AND revision = ${revision})`;
 
 /** Finds a check by uuid or slug; either may be used in API paths. */
 export async function findCheck(db: Db, idOrSlug: string): Promise<CheckRow | undefined> {
@@ -111,9 +144,15 @@ export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[
     .limit(filter.limit);
 }
 
-export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now: number): Promise<CheckRow> {
+export async function updateCheck(
+  db: Db,
+  row: CheckRow,
+  input: CheckInput,
+  now: number,
+  along?: AlongWithCheck,
+): Promise<CheckRow> {
   const next = reschedule({ ...row, ...input });
-  return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now));
+  return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now, along));
 }
 
 /**
@@ -195,23 +234,42 @@ export function stateColumns(state: CheckState) {
   };
 }
 
-async function writeCheck(db: Db, row: CheckRow, values: Partial<CheckRow>, now: number): Promise<CheckRow> {
-  const [updated] = await db
+async function writeCheck(
+  db: Db,
+  row: CheckRow,
+  values: Partial<CheckRow>,
+  now: number,
+  along?: AlongWithCheck,
+): Promise<CheckRow> {
+  const revision = newRevision();
+  const update = db
     .update(checks)
-    .set({ ...values, revision: newRevision(), updatedAt: now })
+    .set({ ...values, revision, updatedAt: now })
     .where(and(eq(checks.id, row.id), eq(checks.revision, row.revision)))
     .returning();
-  if (!updated) throw new AppError("conflict", "the check changed while this request ran; try again");
-  return updated;
+  const extra = along?.(appliedGuard(row.uuid, revision)) ?? [];
+  const changed = () => new AppError("conflict", "the check changed while this request ran; try again");
+  if (extra.length === 0) {
+    const [updated] = await update;
+    if (!updated) throw changed();
+    return updated;
+  }
+  const [result] = await batch(db, [update, ...extra]);
+  if (!result!.results.length) throw changed();
+  return (await findCheckById(db, row.id))!;
 }
 
-/** The unique index is the arbiter (no check-then-insert race); its error becomes a clear 409. */
+/** The unique indexes are the arbiter (no check-then-insert race); their errors become a clear 409. */
 async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
     if (isUniqueViolation(error, "checks.slug")) {
       throw new AppError("conflict", `slug "${slug}" is already used by another check`);
+    }
+    // The token itself is not echoed: it is a secret of the other check.
+    if (isUniqueViolation(error, "checks.push_token")) {
+      throw new AppError("conflict", "that push_token is already used by another check");
     }
     throw error;
   }

@@ -100,8 +100,16 @@ async function writePing(
  * The check a ping URL names, by its uuid or its slug: one indexed select (a relational findFirst
  * costs noticeably more CPU to build, and this runs for every ping).
  */
-export async function findCheckToPing(db: Db, by: { uuid: string } | { slug: string }): Promise<CheckRow | undefined> {
-  const where = "uuid" in by ? eq(checks.uuid, by.uuid) : eq(checks.slug, by.slug);
+export async function findCheckToPing(
+  db: Db,
+  by: { uuid: string } | { slug: string } | { pushToken: string },
+): Promise<CheckRow | undefined> {
+  const where =
+    "uuid" in by
+      ? eq(checks.uuid, by.uuid)
+      : "slug" in by
+        ? eq(checks.slug, by.slug)
+        : eq(checks.pushToken, by.pushToken);
   const [row] = await db.select().from(checks).where(where).limit(1);
   return row;
 }

@@ -10,6 +10,7 @@ const WRAPPERS = new Set(["optional", "nonoptional", "nullable", "default", "rea
 
 /** What kind of input a field of a zod object needs: its base type under optional/nullable/default. */
 export function fieldInfo(name: string, schema: z.ZodType): FieldInfo {
+  const acceptsEmpty = (schema as z.ZodType).safeParse("").success;
   let current = schema as unknown as { def: { type: string; innerType?: unknown; entries?: object } };
   let nullable = false;
   while (WRAPPERS.has(current.def.type) && current.def.innerType) {
@@ -17,9 +18,11 @@ export function fieldInfo(name: string, schema: z.ZodType): FieldInfo {
     current = current.def.innerType as typeof current;
   }
   const base = current.def.type;
-  if (base === "enum") return { name, type: "enum", nullable, options: Object.values(current.def.entries ?? {}) };
+  if (base === "enum") {
+    return { name, type: "enum", nullable, acceptsEmpty, options: Object.values(current.def.entries ?? {}) };
+  }
   if (base === "number" || base === "string" || base === "boolean" || base === "array") {
-    return { name, type: base, nullable };
+    return { name, type: base, nullable, acceptsEmpty };
   }
   // A union of strings (uuid or slug) and anything else is typed as text and left to the schema.
   return { name, type: base === "union" ? "string" : "other", nullable };
@@ -57,7 +60,8 @@ const text = (value: FormValues[string]) => (Array.isArray(value) ? (value[0] ??
 
 /**
  * A posted form as the API's JSON body. An empty field is left out (the API's default, or the
- * stored value), except that on an update an empty nullable field is null: the rule is turned off.
+ * stored value), except that on an update an empty nullable field is null (the rule is turned off)
+ * and an empty field whose schema takes "" is "" (keywords, a description: cleared).
  * A checkbox is false when absent, as browsers send nothing for it.
  */
 export function formToBody(fields: FieldInfo[], form: FormValues, mode: "create" | "update") {
@@ -70,6 +74,7 @@ export function formToBody(fields: FieldInfo[], form: FormValues, mode: "create"
     const raw = text(form[field.name]);
     if (raw === "") {
       if (mode === "update" && field.nullable) body[field.name] = null;
+      else if (mode === "update" && field.acceptsEmpty) body[field.name] = "";
       continue;
     }
     if (field.type === "number") body[field.name] = field.name.endsWith("_s") ? parseSeconds(raw) : numberOr(raw);

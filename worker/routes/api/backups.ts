@@ -7,7 +7,7 @@ import { findCheckById, getCheck } from "../../services/checks";
 import { tombstoneBackup, undeleteBackup } from "../../services/retention";
 import { contentResponse } from "../../services/parts";
 import { setQuota, storageTotals, usageByCheck } from "../../services/storage";
-import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { ErrorSchema, jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
 import { backupView, iso } from "./views";
 
 export const backupsApi = createRouter();
@@ -79,6 +79,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/backups",
+    operationId: "listBackups",
+    summary: "List backups",
     tags: tag,
     request: { query: ListQuery },
     responses: withErrors({
@@ -91,6 +93,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/backups/{id}",
+    operationId: "getBackup",
+    summary: "Get a backup's metadata",
     tags: tag,
     request: { params: Params },
     responses: withErrors({ 200: jsonResponse(BackupView, "The backup's metadata") }),
@@ -98,6 +102,8 @@ const routes = {
   content: createRoute({
     method: "get",
     path: "/backups/{id}/content",
+    operationId: "downloadBackup",
+    summary: "Download a backup's bytes (Range supported)",
     tags: tag,
     request: { params: Params },
     responses: withErrors({
@@ -105,11 +111,18 @@ const routes = {
         description: "The artifact, streamed (Range supported: 206)",
         content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
       },
+      206: {
+        description: "The requested byte range (Content-Range says which)",
+        content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
+      },
+      416: jsonResponse(ErrorSchema, "The Range lies outside the backup (Content-Range: bytes */size)"),
     }),
   }),
   remove: createRoute({
     method: "delete",
     path: "/backups/{id}",
+    operationId: "deleteBackup",
+    summary: "Delete a backup (tombstone, then purge)",
     tags: tag,
     request: { params: Params },
     responses: withErrors({
@@ -122,6 +135,8 @@ const routes = {
   undelete: createRoute({
     method: "post",
     path: "/backups/{id}/undelete",
+    operationId: "undeleteBackup",
+    summary: "Undelete a tombstoned backup",
     tags: tag,
     request: { params: Params },
     responses: withErrors({ 200: jsonResponse(BackupView, "The backup, back as it was") }),
@@ -129,12 +144,16 @@ const routes = {
   storage: createRoute({
     method: "get",
     path: "/storage",
+    operationId: "getStorage",
+    summary: "Get storage totals and the quota",
     tags: tag,
     responses: withErrors({ 200: jsonResponse(Storage, "Storage used, in total and per check, against the quota") }),
   }),
   quota: createRoute({
     method: "put",
     path: "/storage/quota",
+    operationId: "setStorageQuota",
+    summary: "Set the storage quota",
     tags: tag,
     request: { body: jsonBody(Quota) },
     responses: withErrors({ 200: jsonResponse(Storage, "Storage with the new quota (alerts at 80 % and 95 %)") }),

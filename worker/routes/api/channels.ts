@@ -94,6 +94,8 @@ const routes = {
   create: createRoute({
     method: "post",
     path: "/channels",
+    operationId: "createChannel",
+    summary: "Create an alert channel",
     tags: tag,
     request: { body: jsonBody(CreateChannel) },
     responses: withErrors({ 201: jsonResponse(ChannelView, "The new channel") }),
@@ -101,12 +103,16 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/channels",
+    operationId: "listChannels",
+    summary: "List alert channels",
     tags: tag,
     responses: withErrors({ 200: jsonResponse(z.object({ channels: z.array(ChannelView) }), "All channels") }),
   }),
   get: createRoute({
     method: "get",
     path: "/channels/{id}",
+    operationId: "getChannel",
+    summary: "Get an alert channel",
     tags: tag,
     request: { params: ChannelParams },
     responses: withErrors({ 200: jsonResponse(ChannelView, "The channel") }),
@@ -114,6 +120,8 @@ const routes = {
   update: createRoute({
     method: "patch",
     path: "/channels/{id}",
+    operationId: "updateChannel",
+    summary: "Update an alert channel",
     tags: tag,
     request: { params: ChannelParams, body: jsonBody(UpdateChannel) },
     responses: withErrors({ 200: jsonResponse(ChannelView, "The updated channel; a new config clears a broken mark") }),
@@ -121,6 +129,8 @@ const routes = {
   remove: createRoute({
     method: "delete",
     path: "/channels/{id}",
+    operationId: "deleteChannel",
+    summary: "Delete an alert channel",
     tags: tag,
     request: { params: ChannelParams },
     responses: withErrors({ 200: jsonResponse(ChannelView, "The deleted channel") }),
@@ -128,6 +138,8 @@ const routes = {
   test: createRoute({
     method: "post",
     path: "/channels/{id}/test",
+    operationId: "testChannel",
+    summary: "Send a test alert through a channel",
     tags: tag,
     request: { params: ChannelParams },
     responses: withErrors({ 200: jsonResponse(TestResult, "What the receiver answered (within 10 s)") }),
@@ -135,6 +147,8 @@ const routes = {
   deliveries: createRoute({
     method: "get",
     path: "/channels/{id}/deliveries",
+    operationId: "listChannelDeliveries",
+    summary: "List a channel's deliveries",
     tags: tag,
     request: { params: ChannelParams },
     responses: withErrors({

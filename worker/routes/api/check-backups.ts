@@ -28,6 +28,8 @@ checkBackupsApi.openapi(
   createRoute({
     method: "get",
     path: "/checks/{id}/drills",
+    operationId: "listCheckDrills",
+    summary: "List a check's restore drills",
     tags: tag,
     request: { params: CheckParams },
     responses: withErrors({
@@ -72,6 +74,8 @@ checkBackupsApi.openapi(
   createRoute({
     method: "get",
     path: "/checks/{id}/retention",
+    operationId: "previewCheckRetention",
+    summary: "Preview what retention keeps and deletes",
     tags: tag,
     request: { params: CheckParams },
     responses: withErrors({

@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
-import { validationFailed } from "../../app";
 import type { CheckRow } from "../../db/schema";
+import { cronProblem } from "../../domain/schedule";
+import { AppError } from "../../errors";
 import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
-import { CreateCheck, UpdateCheck } from "./check-schemas";
+import type { UpdateCheck } from "./check-schemas";
 
 type Body = z.infer<typeof UpdateCheck>;
 
@@ -44,10 +45,21 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     rpoS: pick(body.rpo_s, existing?.rpoS, d.rpoS),
     drillEveryS: pick(body.drill_every_s, existing?.drillEveryS, d.drillEveryS),
     publicDetails: body.public_details ?? existing?.publicDetails ?? d.publicDetails,
+    methods: body.methods ?? existing?.methods ?? d.methods,
+    manualResume: body.manual_resume ?? existing?.manualResume ?? d.manualResume,
+    filterSubject: body.filter_subject ?? existing?.filterSubject ?? d.filterSubject,
+    filterBody: body.filter_body ?? existing?.filterBody ?? d.filterBody,
+    filterHttpBody: body.filter_http_body ?? existing?.filterHttpBody ?? d.filterHttpBody,
+    filterDefaultFail: body.filter_default_fail ?? existing?.filterDefaultFail ?? d.filterDefaultFail,
+    startKw: body.start_kw ?? existing?.startKw ?? d.startKw,
+    successKw: body.success_kw ?? existing?.successKw ?? d.successKw,
+    failureKw: body.failure_kw ?? existing?.failureKw ?? d.failureKw,
+    pushToken: pick(body.push_token, existing?.pushToken, d.pushToken),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
-  const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
-  if (!merged.success) throw validationFailed("json", merged.error);
+  const problem = input.cron ? cronProblem(input.cron, input.tz) : null;
+  if (problem)
+    throw new AppError("validation_failed", `invalid json: cron: ${problem}`, [{ field: "cron", message: problem }]);
   return input;
 }
 
@@ -56,7 +68,7 @@ function pick<T>(sent: T | undefined, stored: T | undefined, fallback: T): T {
   return sent !== undefined ? sent : stored !== undefined ? stored : fallback;
 }
 
-function slugify(name: string): string {
+export function slugify(name: string): string {
   const slug = name
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, "-")

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PING_KINDS } from "../../db/schema";
 import { cronProblem, isTimeZone } from "../../domain/schedule";
 
 const YEAR_S = 365 * 86_400;
@@ -32,6 +33,34 @@ const retentionFields = {
     .min(0)
     .max(365)
     .openapi({ description: "how long a deleted backup stays restorable (default 3)" }),
+};
+
+const keywords = (what: string) =>
+  z
+    .string()
+    .max(200)
+    .openapi({ description: `comma-separated, case-sensitive keywords that make a ping ${what}` });
+
+/** healthchecks' per-check ping options (docs/COMPATIBILITY.md), same names and meaning. */
+export const pingOptionFields = {
+  methods: z.enum(["", "POST"]).openapi({ description: '"POST": GET and HEAD pings are kept but ignored' }),
+  manual_resume: z.boolean().openapi({ description: "a paused check ignores pings until resumed" }),
+  filter_subject: z
+    .boolean()
+    .openapi({ description: "healthchecks' email subject filter; kept, unused (no email pings)" }),
+  filter_body: z.boolean().openapi({ description: "healthchecks' email body filter; kept, unused (no email pings)" }),
+  filter_http_body: z.boolean().openapi({ description: "classify HTTP pings by the keywords in their body" }),
+  filter_default_fail: z
+    .boolean()
+    .openapi({ description: "with filter_http_body: a body that matches no keyword is a failure, not ignored" }),
+  start_kw: keywords("a start"),
+  success_kw: keywords("a success"),
+  failure_kw: keywords("a failure (checked first)"),
+  push_token: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{10,128}$/, "use 10–128 characters of A-Z, a-z, 0-9, _ and -")
+    .nullable()
+    .openapi({ description: "Uptime Kuma push token: /api/push/<push_token> pings this check (the uuid works too)" }),
 };
 
 export const Slug = z
@@ -87,6 +116,7 @@ const CheckFields = z.object({
   public_details: z.boolean().openapi({
     description: "public checks: the status page also shows the description, backup sizes and incident details",
   }),
+  ...pingOptionFields,
   parent: Slug.or(z.string().uuid()).nullable().openapi({
     description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
   }),
@@ -168,6 +198,16 @@ export const CheckView = z
         .nullable()
         .openapi({ description: "what the stored history lacks against the policy, in words" }),
     }),
+    methods: z.enum(["", "POST"]),
+    manual_resume: z.boolean(),
+    filter_subject: z.boolean(),
+    filter_body: z.boolean(),
+    filter_http_body: z.boolean(),
+    filter_default_fail: z.boolean(),
+    start_kw: z.string(),
+    success_kw: z.string(),
+    failure_kw: z.string(),
+    push_token: z.string().nullable(),
     parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
     rpo_s: z.number().nullable().openapi({ description: "the configured RPO; null: derived from the schedule" }),
     effective_rpo_s: z
@@ -196,6 +236,7 @@ export const CheckView = z
     updated_at: z.string(),
     ping_url: z.string().url(),
     slug_ping_url: z.string().url(),
+    push_url: z.string().url().openapi({ description: "Uptime Kuma push URL (?status=up|down&msg=…&ping=…)" }),
   })
   .openapi("Check");
 
@@ -206,7 +247,9 @@ export const CheckList = z
 export const PingView = z
   .object({
     n: z.number(),
-    kind: z.enum(["success", "start", "fail", "log", "exit"]),
+    kind: z
+      .enum(PING_KINDS)
+      .openapi({ description: "ign: received, but ignored by the check's methods or keyword filters" }),
     exit_status: z.number().nullable(),
     rid: z.string().nullable(),
     duration_s: z.number().nullable(),

@@ -42,6 +42,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/checks",
+    operationId: "listChecks",
+    summary: "List checks",
     tags: tag,
     request: { query: ListChecksQuery },
     responses: withErrors({ 200: jsonResponse(CheckList, "Checks, oldest first") }),
@@ -49,6 +51,8 @@ const routes = {
   create: createRoute({
     method: "post",
     path: "/checks",
+    operationId: "createCheck",
+    summary: "Create a check",
     tags: tag,
     request: { body: jsonBody(CreateCheck) },
     responses: withErrors({ 201: jsonResponse(CheckView, "The new check") }),
@@ -56,6 +60,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/checks/{id}",
+    operationId: "getCheck",
+    summary: "Get a check",
     tags: tag,
     request: { params: CheckParams },
     responses: one("The check"),
@@ -63,6 +69,8 @@ const routes = {
   update: createRoute({
     method: "patch",
     path: "/checks/{id}",
+    operationId: "updateCheck",
+    summary: "Update a check",
     tags: tag,
     request: { params: CheckParams, body: jsonBody(UpdateCheck) },
     responses: one("The updated check"),
@@ -70,6 +78,8 @@ const routes = {
   remove: createRoute({
     method: "delete",
     path: "/checks/{id}",
+    operationId: "deleteCheck",
+    summary: "Delete a check",
     tags: tag,
     request: { params: CheckParams },
     responses: one("The deleted check"),
@@ -77,6 +87,8 @@ const routes = {
   pause: createRoute({
     method: "post",
     path: "/checks/{id}/pause",
+    operationId: "pauseCheck",
+    summary: "Pause a check",
     tags: tag,
     request: { params: CheckParams },
     responses: one("The paused check: it cannot alert until resumed or pinged"),
@@ -84,6 +96,8 @@ const routes = {
   resume: createRoute({
     method: "post",
     path: "/checks/{id}/resume",
+    operationId: "resumeCheck",
+    summary: "Resume a paused check",
     tags: tag,
     request: { params: CheckParams },
     responses: one("The check, back to `new` until its next ping"),
@@ -91,6 +105,8 @@ const routes = {
   pings: createRoute({
     method: "get",
     path: "/checks/{id}/pings",
+    operationId: "listCheckPings",
+    summary: "List a check's pings",
     tags: tag,
     request: { params: CheckParams },
     responses: withErrors({
@@ -100,6 +116,8 @@ const routes = {
   deliveries: createRoute({
     method: "get",
     path: "/checks/{id}/deliveries",
+    operationId: "listCheckDeliveries",
+    summary: "List a check's alert deliveries",
     tags: tag,
     request: { params: CheckParams },
     responses: withErrors({
@@ -112,6 +130,8 @@ const routes = {
   flips: createRoute({
     method: "get",
     path: "/checks/{id}/flips",
+    operationId: "listCheckFlips",
+    summary: "List a check's status changes",
     tags: tag,
     request: { params: CheckParams },
     responses: withErrors({ 200: jsonResponse(z.object({ flips: z.array(FlipView) }), "State changes, newest first") }),
@@ -180,6 +200,8 @@ checksApi.openapi(
   createRoute({
     method: "post",
     path: "/checks/{id}/badge-key",
+    operationId: "rotateBadgeKey",
+    summary: "Give a check a new badge key",
     tags: tag,
     request: { params: CheckParams },
     responses: one("The check with a new badge key: its old badge URLs answer 404 from now on"),

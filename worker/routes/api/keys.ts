@@ -54,6 +54,8 @@ const routes = {
   create: createRoute({
     method: "post",
     path: "/keys",
+    operationId: "createKey",
+    summary: "Create an agent key",
     tags: tag,
     request: { body: jsonBody(CreateKey) },
     responses: withErrors({ 201: jsonResponse(NewKeyView, "The key and its secret, shown this once") }),
@@ -61,12 +63,16 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/keys",
+    operationId: "listKeys",
+    summary: "List agent keys",
     tags: tag,
     responses: withErrors({ 200: jsonResponse(z.object({ keys: z.array(KeyView) }), "All keys, newest first") }),
   }),
   revoke: createRoute({
     method: "delete",
     path: "/keys/{key_id}",
+    operationId: "revokeKey",
+    summary: "Revoke an agent key",
     tags: tag,
     request: { params: KeyParams },
     responses: withErrors({ 200: jsonResponse(KeyView, "The revoked key") }),

@@ -106,6 +106,8 @@ const routes = {
   create: createRoute({
     method: "post",
     path: "/maintenance",
+    operationId: "createMaintenanceWindow",
+    summary: "Create a maintenance window",
     tags: tag,
     request: { body: jsonBody(CreateWindow) },
     responses: withErrors({ 201: jsonResponse(WindowView, "The new window") }),
@@ -113,6 +115,8 @@ const routes = {
   list: createRoute({
     method: "get",
     path: "/maintenance",
+    operationId: "listMaintenanceWindows",
+    summary: "List maintenance windows",
     tags: tag,
     responses: withErrors({
       200: jsonResponse(z.object({ maintenance: z.array(WindowView) }), "Every window, with whether it is active now"),
@@ -121,6 +125,8 @@ const routes = {
   get: createRoute({
     method: "get",
     path: "/maintenance/{id}",
+    operationId: "getMaintenanceWindow",
+    summary: "Get a maintenance window",
     tags: tag,
     request: { params: Params },
     responses: withErrors({ 200: jsonResponse(WindowView, "The window") }),
@@ -128,6 +134,8 @@ const routes = {
   update: createRoute({
     method: "put",
     path: "/maintenance/{id}",
+    operationId: "replaceMaintenanceWindow",
+    summary: "Replace a maintenance window",
     tags: tag,
     request: { params: Params, body: jsonBody(CreateWindow) },
     responses: withErrors({ 200: jsonResponse(WindowView, "The replaced window") }),
@@ -135,6 +143,8 @@ const routes = {
   remove: createRoute({
     method: "delete",
     path: "/maintenance/{id}",
+    operationId: "deleteMaintenanceWindow",
+    summary: "Delete a maintenance window",
     tags: tag,
     request: { params: Params },
     responses: withErrors({ 200: jsonResponse(WindowView, "The deleted window") }),

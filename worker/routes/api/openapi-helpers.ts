@@ -25,6 +25,7 @@ const errorResponses = {
   403: jsonResponse(ErrorSchema, "The read-only token cannot change anything"),
   404: jsonResponse(ErrorSchema, "No such resource"),
   409: jsonResponse(ErrorSchema, "Conflicts with existing data (e.g. a taken slug)"),
+  500: jsonResponse(ErrorSchema, "An internal error (logged on the server, never detailed here)"),
 } as const;
 
 export function withErrors<T extends object>(responses: T) {

@@ -25,6 +25,8 @@ settingsApi.openapi(
   createRoute({
     method: "get",
     path: "/settings/status-page",
+    operationId: "getStatusPageSettings",
+    summary: "Get the status page settings",
     tags,
     responses: withErrors({
       200: jsonResponse(StatusPageSettings, "The status page's settings (the title falls back to STATUS_PAGE_TITLE)"),
@@ -37,6 +39,8 @@ settingsApi.openapi(
   createRoute({
     method: "put",
     path: "/settings/status-page",
+    operationId: "setStatusPageSettings",
+    summary: "Set the status page settings",
     tags,
     request: { body: jsonBody(UpdateStatusPageSettings) },
     responses: withErrors({

@@ -44,6 +44,16 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
       tombstone_days: row.tombstoneDays,
       problem: row.retentionProblem,
     },
+    methods: row.methods,
+    manual_resume: row.manualResume,
+    filter_subject: row.filterSubject,
+    filter_body: row.filterBody,
+    filter_http_body: row.filterHttpBody,
+    filter_default_fail: row.filterDefaultFail,
+    start_kw: row.startKw,
+    success_kw: row.successKw,
+    failure_kw: row.failureKw,
+    push_token: row.pushToken,
     parent: parentUuid,
     rpo_s: row.rpoS,
     effective_rpo_s: effectiveRpoS(row, now),
@@ -59,8 +69,13 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     updated_at: iso(row.updatedAt),
     ping_url: `${links.baseUrl}/ping/${row.uuid}`,
     slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
+    push_url: pushUrl(links.baseUrl, row),
   };
 }
+
+/** The Uptime Kuma push URL of a check (routes/push.ts): its push token, or its uuid. */
+export const pushUrl = (baseUrl: string, row: Pick<CheckRow, "uuid" | "pushToken">) =>
+  `${baseUrl}/api/push/${row.pushToken ?? row.uuid}`;
 
 /** The badge URLs of a check (routes/badges.ts). */
 export function badgeUrls(baseUrl: string, key: string) {

@@ -52,12 +52,49 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   keep_within_s: { label: "Keep everything within", hint: `of the newest good backup (${DURATION}); empty: off` },
   min_age_days: { label: "Immutable for (days)", hint: "nothing younger is deleted, by retention or by hand" },
   tombstone_days: { label: "Restorable after deletion (days)" },
+  methods: {
+    label: "Allowed ping methods",
+    hint: "POST: GET and HEAD pings (link previewers) are kept but ignored; empty: any",
+  },
+  manual_resume: { label: "When paused, ignore pings", hint: "stay paused until resumed by hand or through the API" },
+  filter_http_body: { label: "Classify pings by keywords in their body" },
+  failure_kw: { label: "Failure keywords", hint: "comma-separated, case-sensitive; checked first" },
+  success_kw: { label: "Success keywords", hint: "comma-separated, case-sensitive" },
+  start_kw: { label: "Start keywords", hint: "comma-separated, case-sensitive" },
+  filter_default_fail: { label: "No keyword matched: count as a failure", hint: "otherwise the ping is ignored" },
+  filter_subject: {
+    label: "Email subject filter (healthchecks)",
+    hint: "kept for the healthchecks API; Lifeboat gets no email",
+  },
+  filter_body: {
+    label: "Email body filter (healthchecks)",
+    hint: "kept for the healthchecks API; Lifeboat gets no email",
+  },
+  push_token: {
+    label: "Uptime Kuma push token",
+    hint: "your Kuma monitor's token: /api/push/<token> pings this check",
+  },
 };
 
 const SECTIONS: { legend: string; fields: string[] }[] = [
   { legend: "Check", fields: ["name", "slug", "kind", "desc", "group", "tags", "public", "public_details"] },
   { legend: "Schedule", fields: ["period_s", "cron", "tz", "grace_s"] },
   { legend: "Alerting", fields: ["failure_threshold", "flap_threshold", "min_duration_s", "early_s", "parent"] },
+  {
+    legend: "Pings (healthchecks and Kuma options)",
+    fields: [
+      "methods",
+      "manual_resume",
+      "filter_http_body",
+      "failure_kw",
+      "success_kw",
+      "start_kw",
+      "filter_default_fail",
+      "filter_subject",
+      "filter_body",
+      "push_token",
+    ],
+  },
   { legend: "Backups", fields: ["rpo_s", "drill_every_s", "min_size_fraction", "expect_change"] },
   {
     legend: "Retention (backup checks)",

@@ -9,6 +9,8 @@ export type FieldInfo = {
   type: "number" | "string" | "boolean" | "enum" | "array" | "other";
   nullable: boolean;
   options?: string[];
+  /** The schema takes "" (keywords, methods): on an update an emptied field sends "" to clear it. */
+  acceptsEmpty?: boolean;
 };
 /** The key of errors that belong to no single field. */
 export const FORM_ERROR = "_form";

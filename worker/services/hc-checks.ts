@@ -1,0 +1,92 @@
+import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
+import { channels, checks, type CheckRow } from "../db/schema";
+import type { ChannelChange, ChannelRef } from "../domain/hc-compat";
+import { toHex } from "../domain/signing";
+import type { Db } from "./db";
+
+/** The channels as healthchecks' channel assignment sees them (domain/hc-compat.ts). */
+export async function channelRefs(db: Db): Promise<ChannelRef[]> {
+  return db
+    .select({
+      id: channels.id,
+      uuid: channels.uuid,
+      name: channels.name,
+      filterTags: channels.filterTags,
+      filterChecks: channels.filterChecks,
+    })
+    .from(channels)
+    .orderBy(asc(channels.id));
+}
+
+/**
+ * A channel (un)assignment as one statement on the channel's filter, run in the check's batch and
+ * only if the check's write applied. json_each keeps it a set, whatever a concurrent edit did.
+ */
+export function channelStatements(changes: ChannelChange[], slug: string, applied: SQL): SQL[] {
+  return changes.map(({ channelId, change }) =>
+    change === "add"
+      ? sql`UPDATE channels SET filter_checks = json_insert(filter_checks, '$[#]', ${slug})
+            WHERE id = ${channelId} AND ${applied}
+              AND NOT EXISTS (SELECT 1 FROM json_each(channels.filter_checks) WHERE value = ${slug})`
+      : sql`UPDATE channels SET filter_checks = (
+              SELECT json_group_array(value) FROM json_each(channels.filter_checks) WHERE value <> ${slug})
+            WHERE id = ${channelId} AND ${applied}`,
+  );
+}
+
+/** The check an upsert (`unique`) finds: the oldest whose listed fields all equal the request's. */
+export async function findUnique(
+  db: Db,
+  match: { name?: string; slug?: string; tags?: string[]; periodS?: number; graceS?: number },
+): Promise<CheckRow | undefined> {
+  const where: SQL[] = [];
+  if (match.name !== undefined) where.push(eq(checks.name, match.name));
+  if (match.slug !== undefined) where.push(eq(checks.slug, match.slug));
+  if (match.tags !== undefined) where.push(sql`${checks.tags} = ${JSON.stringify(match.tags)}`);
+  if (match.periodS !== undefined) where.push(eq(checks.periodS, match.periodS));
+  if (match.graceS !== undefined) where.push(eq(checks.graceS, match.graceS));
+  const [row] = await db
+    .select()
+    .from(checks)
+    .where(and(...where))
+    .orderBy(asc(checks.id))
+    .limit(1);
+  return row;
+}
+
+/** Whether another check than `selfId` has this slug (slugs are unique in Lifeboat). */
+export async function slugTaken(db: Db, slug: string, selfId: number | null): Promise<boolean> {
+  const where = selfId === null ? eq(checks.slug, slug) : and(eq(checks.slug, slug), ne(checks.id, selfId));
+  const [row] = await db.select({ id: checks.id }).from(checks).where(where).limit(1);
+  return row !== undefined;
+}
+
+/**
+ * healthchecks' unique_key: sha1 of the first half of the uuid's hex. It names a check to a
+ * read-only key without giving away the uuid, which is the check's ping secret.
+ */
+export async function uniqueKeyOf(uuid: string): Promise<string> {
+  const half = uuid.replaceAll("-", "").slice(0, 16);
+  return toHex(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(half)));
+}
+
+/** A check by its unique_key: derived, not stored, so every check's key is computed (few checks). */
+export async function findByUniqueKey(db: Db, uniqueKey: string): Promise<CheckRow | undefined> {
+  const rows = await db.select().from(checks).orderBy(asc(checks.id));
+  for (const row of rows) if ((await uniqueKeyOf(row.uuid)) === uniqueKey) return row;
+  return undefined;
+}
+
+/** healthchecks' list filters: a slug, and every one of the given tags. */
+export async function listHcChecks(db: Db, filter: { slug?: string; tags: string[] }): Promise<CheckRow[]> {
+  const where: SQL[] = [];
+  if (filter.slug) where.push(eq(checks.slug, filter.slug));
+  for (const tag of filter.tags) {
+    where.push(sql`EXISTS (SELECT 1 FROM json_each(${checks.tags}) WHERE value = ${tag})`);
+  }
+  return db
+    .select()
+    .from(checks)
+    .where(and(...where))
+    .orderBy(asc(checks.id));
+}
