@@ -10,8 +10,13 @@ import { call } from "./api";
  * downloads byte-identical. workerd only (reads D1 and R2 directly).
  */
 
-/** Statuses whose backups hold a reference on each distinct part they use. */
-const HOLDING = "('uploading', 'complete', 'suspicious', 'tombstoned')";
+/**
+ * The backups that hold a reference on each distinct part they use, written out here on its own
+ * (not imported) so the oracle does not share a mistake with the code: uploads, complete and
+ * suspicious backups, and tombstones of those (a failed upload gave its references back already).
+ */
+const HOLDING = `(k.status IN ('uploading', 'complete', 'suspicious')
+  OR (k.status = 'tombstoned' AND k.tombstoned_from IN ('uploading', 'complete', 'suspicious')))`;
 
 export type RefcountRow = { check_id: number; sha256: string; refs: number; live: number };
 
@@ -20,7 +25,7 @@ export async function refcounts(checkId?: number): Promise<RefcountRow[]> {
   const { results } = await env.DB.prepare(
     `SELECT b.check_id, b.sha256, b.refs,
        (SELECT count(DISTINCT k.id) FROM backup_parts p JOIN backups k ON k.id = p.backup_id
-        WHERE k.check_id = b.check_id AND p.sha256 = b.sha256 AND k.status IN ${HOLDING}) AS live
+        WHERE k.check_id = b.check_id AND p.sha256 = b.sha256 AND ${HOLDING}) AS live
      FROM blobs b WHERE ?1 IS NULL OR b.check_id = ?1 ORDER BY b.check_id, b.sha256`,
   )
     .bind(checkId ?? null)
