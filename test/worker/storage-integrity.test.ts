@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../worker/domain/signing";
 import { applyRetention } from "../../worker/services/retention";
 import { openDb } from "../../worker/services/db";
-import { call, createCheck, json } from "../helpers/api";
-import { createAgentKey, sendSigned, signedJson, type AgentKey } from "../helpers/agent";
+import { call, createCheck, fetchWorker, json } from "../helpers/api";
+import { createAgentKey, sendSigned, signedJson, signedRequest, type AgentKey } from "../helpers/agent";
 import { bytesOf, manifestOf, putPart, split, uploadBackup } from "../helpers/backups";
 import { rowsWritten, snapshotDb, total } from "../helpers/db-state";
 import {
@@ -132,6 +132,43 @@ describe("finding 1: counters move only with their status change", () => {
     const puts = await Promise.all(Array.from({ length: 6 }, () => putPart(upload, created.body.id, 0, s.chunks[0]!)));
     expect(puts.every((p) => p.status === 200 || p.status === 201)).toBe(true);
     expect((await json(call("GET", "/api/v1/storage"))).stored_bytes).toBe(before + PART);
+  });
+});
+
+describe("one unit of work per request: the nonce is written with the request's writes or not at all", () => {
+  it("the same signed /fail sent twice at once applies once; the copy writes nothing", async () => {
+    const { upload, id } = await backupCheck("uow-replay");
+    const { b2 } = await twoSharingBackups(upload, "uow-replay", 140);
+    const options = {
+      body: JSON.stringify({ log: "x" }),
+      nonce: "ab".repeat(16),
+      timestamp: Math.floor(Date.now() / 1000),
+    };
+    const before = await snapshotDb();
+    const answers = await Promise.all([
+      fetchWorker(await signedRequest(upload, `/v1/backups/${b2}/fail`, options)),
+      fetchWorker(await signedRequest(upload, `/v1/backups/${b2}/fail`, options)),
+    ]);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses[0]).toBe(200);
+    expect([401, 409]).toContain(statuses[1]);
+    const written = rowsWritten(before, await snapshotDb());
+    expect([written.nonces, written.pings]).toEqual([1, 1]);
+    expect(await refcountProblems(id)).toEqual([]);
+    // Sent again later, it is refused before the route does anything.
+    const replay = await fetchWorker(await signedRequest(upload, `/v1/backups/${b2}/fail`, options));
+    expect([replay.status, (await replay.json<any>()).error.code]).toEqual([401, "replayed_nonce"]);
+  });
+
+  it("a replayed download is refused and streams nothing; the original stored its nonce", async () => {
+    const { reader } = await backupCheck("uow-download");
+    const data = bytesOf(2 * PART, 141);
+    const { id } = await uploadBackup(reader, "uow-download", data, PART);
+    const options = { method: "GET", nonce: "cd".repeat(16), timestamp: Math.floor(Date.now() / 1000) };
+    const first = await fetchWorker(await signedRequest(reader, `/v1/backups/${id}/content`, options));
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(data);
+    const again = await fetchWorker(await signedRequest(reader, `/v1/backups/${id}/content`, options));
+    expect([again.status, (await again.json<any>()).error.code]).toEqual([401, "replayed_nonce"]);
   });
 });
 

@@ -180,9 +180,7 @@ agentBackupRoutes.get("/backups/:id/content", async (c) => {
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
   }
-  const response = await contentResponse(db, c.env.BUCKET, backup, c.req.header("Range"));
-  if (response.ok) await begin().commit();
-  return response;
+  return contentResponse(db, c.env.BUCKET, backup, c.req.header("Range"), () => begin().commit());
 });
 
 /** A backup of a check this key may touch; anything else is "not found", never "forbidden". */

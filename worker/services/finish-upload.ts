@@ -115,8 +115,8 @@ async function finish(
     if ((await unit.commit()).applied) return result;
     const failed = await unit.failedGuard();
     if (failed === "backup uploading") {
-      const [now] = await db.select({ status: backups.status }).from(backups).where(eq(backups.id, backup.id));
-      throw new AppError("conflict", `cannot ${action}: the backup is already ${now?.status ?? "gone"}`);
+      const [row] = await db.select({ status: backups.status }).from(backups).where(eq(backups.id, backup.id));
+      throw new AppError("conflict", `cannot ${action}: the backup is already ${row?.status ?? "gone"}`);
     }
     if (failed === "every part stored with its length") await assertEveryByte(db, backup);
     const reread = await db.query.checks.findFirst({ where: eq(checks.id, current.id) });

@@ -1,4 +1,4 @@
-import { desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { agentKeys, nonces, type AgentKeyRow } from "../db/schema";
 import {
@@ -90,10 +90,14 @@ export async function verifySignedRequest<P = undefined>(
     );
   }
   const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, headers.keyId)).limit(1);
-  // One D1 round trip for the key and whatever the route needs next (e.g. the check it pings).
-  const [[key], preloaded] = options.preload
-    ? ((await db.batch([keyQuery, options.preload])) as [AgentKeyRow[], P])
-    : [await keyQuery, undefined as P];
+  const nonceQuery = db
+    .select({ nonce: nonces.nonce })
+    .from(nonces)
+    .where(and(eq(nonces.keyId, headers.keyId), eq(nonces.nonce, headers.nonce)));
+  // One D1 round trip for the key, its nonce and whatever the route needs next (e.g. the check it pings).
+  const [[key], seen, preloaded] = (await db.batch(
+    options.preload ? [keyQuery, nonceQuery, options.preload] : [keyQuery, nonceQuery],
+  )) as [AgentKeyRow[], unknown[], P];
   if (!key) throw new AppError("unknown_key", `unknown key "${headers.keyId}"`);
   if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
 
@@ -118,6 +122,10 @@ export async function verifySignedRequest<P = undefined>(
     );
   }
   await authorize(key, preloaded);
+  // A replay seen already is refused before the route does anything (streams a part into R2, say).
+  // This read is only the early answer: the unit of work's nonce INSERT is what refuses a replay
+  // racing its original.
+  if (seen.length > 0) throw replayedNonce();
   return { key, nonce: { keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 } };
 }
 

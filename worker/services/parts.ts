@@ -63,9 +63,9 @@ export async function storePart(
       storedBytesChange(sql`${object.size}`),
     );
   if ((await unit.commit()).applied) return { stored: true, alreadyStored: false };
-  const [now] = await db.all<{ r2_key: string }>(sql`
+  const [storedBlob] = await db.all<{ r2_key: string }>(sql`
     SELECT r2_key FROM blobs WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND stored = 1`);
-  if (now?.r2_key === part.r2_key) return alreadyStored(begin); // a concurrent request stored it first
+  if (storedBlob?.r2_key === part.r2_key) return alreadyStored(begin); // a concurrent request stored it first
   // The part's blob was purged meanwhile (its backup failed or was abandoned): nothing refers to
   // the object just written, so it goes again, and the request is refused like any on a failed backup.
   await bucket.delete(part.r2_key);
@@ -116,9 +116,16 @@ export function parseRange(header: string | null | undefined, size: number): Byt
 
 /**
  * The artifact as one HTTP response, streamed part after part from R2 (a Range is mapped onto the
- * parts it covers). Memory stays at one chunk whatever the size.
+ * parts it covers). Memory stays at one chunk whatever the size. `beforeFirstByte` runs once the
+ * download is known to be deliverable, before anything is read from R2.
  */
-export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRow, rangeHeader: string | undefined) {
+export async function contentResponse(
+  db: Db,
+  bucket: R2Bucket,
+  backup: BackupRow,
+  rangeHeader: string | undefined,
+  beforeFirstByte: () => Promise<unknown> = async () => {},
+) {
   const range = parseRange(rangeHeader, backup.size);
   if (range === "unsatisfiable") {
     const error = new AppError("range_not_satisfiable", `the range is outside the backup's ${backup.size} bytes`);
@@ -137,6 +144,7 @@ export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRo
       : `its parts hold ${total} bytes`;
     throw new AppError("conflict", `the backup cannot be downloaded whole: ${what} (it declares ${backup.size})`);
   }
+  await beforeFirstByte(); // a signed download commits its unit (its nonce) here: a replay streams nothing
   const { start, end } = range ?? { start: 0, end: backup.size - 1 };
   const length = Math.max(0, end - start + 1);
   const { readable, writable } = new FixedLengthStream(length);

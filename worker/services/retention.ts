@@ -109,6 +109,12 @@ export async function purgeTombstones(db: Db, now: number): Promise<number> {
   return results[0]!.meta.changes ?? 0;
 }
 
+const immutable = (until: number) =>
+  new AppError(
+    "conflict",
+    `the backup is immutable until ${new Date(until).toISOString()} (its window is fixed when it is received and is never shortened)`,
+  );
+
 /**
  * The admin API's delete: the same two phases as retention, and the backup's own immutability
  * window — fixed when it was received, so a stolen admin token that lowers min_age_days first
@@ -133,12 +139,6 @@ export async function tombstoneBackup(db: Db, check: CheckRow, backup: BackupRow
   if (!row) throw new AppError("conflict", "the backup changed meanwhile; check its status");
   return row;
 }
-
-export const immutable = (until: number) =>
-  new AppError(
-    "conflict",
-    `the backup is immutable until ${new Date(until).toISOString()}: it was received with that window, which nothing shortens`,
-  );
 
 /** Brings a tombstoned backup back as it was, until it is purged. */
 export async function undeleteBackup(db: Db, backup: BackupRow): Promise<BackupRow> {
