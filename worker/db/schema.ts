@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Times are unix milliseconds (server clock) in integer columns named *_at.
 
@@ -331,6 +331,10 @@ export const backups = sqliteTable(
     keyId: text("key_id"),
     // Server time: the only time retention trusts. Client-claimed times stay in `meta`.
     receivedAt: integer("received_at").notNull(),
+    // Nothing tombstones or deletes this backup, or a part it uses, before this time: received_at
+    // plus the check's min_age_days at that moment. Fixed when received; a later policy change does
+    // not move it, and a trigger (migrations/0007) refuses any UPDATE that would make it earlier.
+    immutableUntil: integer("immutable_until").notNull(),
     completedAt: integer("completed_at"),
     // Why a complete backup is suspicious, in words ("shrank 98 %: 1.2 GB → 21 kB").
     anomaly: text("anomaly"),
@@ -366,7 +370,11 @@ export const backupParts = sqliteTable(
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.backupId, t.idx] })],
+  (t) => [
+    primaryKey({ columns: [t.backupId, t.idx] }),
+    // The purge recounts a part's live references through this before any R2 delete.
+    index("backup_parts_by_sha256").on(t.sha256, t.backupId),
+  ],
 );
 
 /**
@@ -383,6 +391,9 @@ export const blobs = sqliteTable(
     size: integer("size").notNull(),
     r2Key: text("r2_key").notNull(),
     stored: integer("stored", { mode: "boolean" }).notNull().default(false),
+    // The length R2 reported when the bytes were stored: complete and the download compare it with
+    // each part's declared size, so a backup is never `complete` without every byte it declares.
+    storedSize: integer("stored_size"),
     refs: integer("refs").notNull().default(0),
     createdAt: integer("created_at").notNull(),
   },
@@ -420,6 +431,14 @@ export const purgeQueue = sqliteTable("purge_queue", {
   size: integer("size").notNull(),
   queuedAt: integer("queued_at").notNull(),
 });
+
+/**
+ * Never holds a row. A unit of work's guard inserts one when its condition does not hold, and the
+ * CHECK fails the batch, so the whole unit rolls back (worker/services/unit-of-work.ts).
+ */
+export const unitOfWorkGuards = sqliteTable("unit_of_work_guards", { guard: text("guard").notNull() }, () => [
+  check("a_guard_did_not_hold", sql`0`),
+]);
 
 /**
  * The status page's memo of finished UTC days: a finished day's bar never changes, so it is computed

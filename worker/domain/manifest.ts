@@ -13,7 +13,8 @@ export const MAX_PARTS = 10_000;
 /**
  * What is inconsistent in a manifest, each problem naming the part it is about. Parts are numbered
  * 0…n-1 in order, every part but the last is exactly `partSize`, none is empty unless the whole
- * artifact is, and the sizes add up to `size`.
+ * artifact is, one sha256 has one size (parts are stored once per sha256: a hash declared with two
+ * sizes would let one stored byte stand for gigabytes), and the sizes add up to `size`.
  */
 export function manifestProblems(m: Manifest): string[] {
   const problems: string[] = [];
@@ -28,6 +29,15 @@ export function manifestProblems(m: Manifest): string[] {
       problems.push(`parts[${i}].size: ${part.size} is larger than part_size (${m.partSize})`);
     if (part.size === 0 && m.parts.length > 1)
       problems.push(`parts[${i}].size: only a single-part backup may be empty`);
+  });
+  const firstWithSha = new Map<string, number>();
+  m.parts.forEach((part, i) => {
+    const first = firstWithSha.get(part.sha256);
+    if (first === undefined) firstWithSha.set(part.sha256, i);
+    else if (m.parts[first]!.size !== part.size)
+      problems.push(
+        `parts[${i}].sha256: ${part.sha256} is also parts[${first}]'s, with ${m.parts[first]!.size} bytes, not ${part.size} (one sha256 has one size)`,
+      );
   });
   const total = m.parts.reduce((sum, p) => sum + p.size, 0);
   if (total !== m.size) problems.push(`size: the parts add up to ${total} bytes, not ${m.size}`);

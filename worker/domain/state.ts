@@ -20,6 +20,8 @@ export type FlipReason =
 
 /** The part of a check the state machine reads and writes. */
 export type CheckState = ScheduleFields & {
+  /** A backup check is brought up only by a good backup (`Ping.goodBackup`); absent: a heartbeat. */
+  kind?: "heartbeat" | "backup";
   status: StoredStatus;
   lastPingAt: number | null;
   lastStartAt: number | null;
@@ -44,6 +46,11 @@ export type Ping = {
   failure?: { reason: FlipReason; detail: string };
   /** A duration the client measured itself (an Uptime Kuma push's `ping`), instead of start → finish. */
   durationMs?: number | null;
+  /**
+   * Set only by completeBackup, for the success of a backup that arrived complete and not
+   * suspicious: the one success that counts on a backup check. No ping URL or signed ping can set it.
+   */
+  goodBackup?: true;
 };
 
 export type Flip = { from: StoredStatus; to: StoredStatus; reason: FlipReason; detail: string };
@@ -52,8 +59,11 @@ export type PingEffect = {
   state: CheckState;
   flip: Flip | null;
   durationMs: number | null;
-  /** Why the ping did not count as it said: a success judged a failure, or a failure under the threshold. */
-  outcome: "too_short" | "too_early" | "tolerated" | null;
+  /**
+   * Why the ping did not count as it said: a success judged a failure, a failure under the
+   * threshold, or a success on a backup check that was not a backup (kept in the log, changes nothing).
+   */
+  outcome: "too_short" | "too_early" | "tolerated" | "not_a_backup" | null;
 };
 
 /** The status a person should see now: `late` and `started` come from the clock. */
@@ -74,6 +84,11 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
   if (check.status === "paused" && check.manualResume)
     return { state: check, flip: null, durationMs: null, outcome: null };
   if (ping.kind === "start") return applyStart(check, ping, now);
+  // A backup check is green only because a good backup arrived: anyone holding its ping URL could
+  // otherwise clear an alarm (an anomaly, a failed backup) without sending a byte.
+  if (check.kind === "backup" && isSuccess(ping) && !ping.goodBackup) {
+    return { state: check, flip: null, durationMs: null, outcome: "not_a_backup" };
+  }
 
   const durationMs = runDuration(check, ping, now);
   const failure = failureOf(check, ping, durationMs, now);
@@ -152,6 +167,10 @@ function applyStart(check: CheckState, ping: Ping, now: number): PingEffect {
     state.alertAfter = Math.min(check.alertAfter ?? runDeadline, runDeadline);
   }
   return { state, flip: null, durationMs: null, outcome: null };
+}
+
+function isSuccess(ping: Ping): boolean {
+  return ping.kind === "success" || (ping.kind === "exit" && !ping.exitStatus);
 }
 
 function runDuration(check: CheckState, ping: Ping, now: number): number | null {

@@ -7,15 +7,8 @@ import { AppError } from "../errors";
 import { findCheck } from "../services/checks";
 import type { Db } from "../services/db";
 import type { PingMeta } from "../services/pings";
-import {
-  forgetNonce,
-  keyAllowsCheck,
-  touchKey,
-  verifySignedRequest,
-  type NonceRecord,
-  type Scope,
-  type VerifyOptions,
-} from "../services/keys";
+import { keyAllowsCheck, keyTouch, verifySignedRequest, type Scope, type VerifyOptions } from "../services/keys";
+import { unitOfWork, type BeginUnit } from "../services/unit-of-work";
 
 /** Signed JSON bodies are small (a ping's log, a manifest of ≤ 10,000 parts); parts stream instead. */
 export const SIGNED_BODY_LIMIT = 2_097_152;
@@ -46,22 +39,23 @@ export type AgentRequest<T> = {
   contentSha256: string;
   /** What `authorize` returned (the check or backup it loaded). */
   target: T;
-  /** The request's nonce: already stored, or (with `recordNonce: false`) for the route's own batch. */
-  nonce: NonceRecord;
-  /** Undo the nonce record when the request fails after authentication, so a refusal writes nothing. */
-  release: () => Promise<void>;
+  /**
+   * Starts the request's unit of work (services/unit-of-work.ts): its nonce and the key's last use
+   * come first, then whatever the route writes, as one batch. A route that succeeds must have
+   * committed one (a read-only route commits one with nothing else in it); a refused request never does.
+   */
+  begin: BeginUnit;
 };
 
 export type AuthOptions = VerifyOptions & { stream?: boolean };
 
 /**
- * Authenticates a signed agent request (docs/SECURITY.md). `authorize` sees the key and the
- * verified body, checks what the request may touch, and returns it; it runs before the nonce is
- * stored, so a refused request writes nothing. With `stream`, the body is left unread for the
- * route to stream into R2, whose own sha256 check enforces the signed content hash. With `preload`,
- * a read the route needs is made in the same D1 round trip as the key's, and handed to `authorize`.
- * With `recordNonce: false`, the route stores the nonce in its own write batch. The key's last use
- * is recorded (in the background, at most once a minute) only once the response is a success.
+ * Authenticates a signed agent request (docs/SECURITY.md) without writing anything. `authorize`
+ * sees the key and the verified body, checks what the request may touch, and returns it. With
+ * `stream`, the body is left unread for the route to stream into R2, whose own sha256 check enforces
+ * the signed content hash. With `preload`, a read the route needs is made in the same D1 round trip
+ * as the key's, and handed to `authorize`. The nonce and the key's last use (at most once a minute)
+ * are written by the route's unit of work (`begin`), with the request's own writes or not at all.
  */
 export async function authenticateAgent<T, P = undefined>(
   c: Context<AppEnv>,
@@ -104,15 +98,14 @@ export async function authenticateAgent<T, P = undefined>(
     options,
   );
   const { key, nonce } = verified;
-  c.set("onSuccess", () => c.executionCtx.waitUntil(touchKey(db, key, now)));
-  return {
-    key,
-    body,
-    contentSha256: parsed.data.contentSha256,
-    target,
-    nonce,
-    release: () => forgetNonce(db, key.id, nonce.nonce),
-  };
+  let committed = false;
+  const always = keyTouch(key, now);
+  const begin = () => unitOfWork(db, { nonce, always, onApplied: () => (committed = true) });
+  // A success without its nonce stored would let the same request be replayed: a bug, not a client's mistake.
+  c.set("onSuccess", () => {
+    if (!committed) throw new Error(`${c.req.method} ${url.pathname} succeeded without committing its unit of work`);
+  });
+  return { key, body, contentSha256: parsed.data.contentSha256, target, begin };
 }
 
 /**

@@ -4,12 +4,13 @@ import { validationFailed, type AppEnv } from "../app";
 import { BACKUP_SOURCES, type AgentKeyRow, type BackupRow, type CheckRow } from "../db/schema";
 import { manifestProblems, MAX_PART_SIZE, MAX_PARTS, RECOMMENDED_PART_SIZE } from "../domain/manifest";
 import { AppError, notFound } from "../errors";
-import { completeBackup, createBackup, failBackup, findBackup, listBackups, missingParts } from "../services/backups";
+import { createBackup, findBackup, listBackups, missingParts } from "../services/backups";
 import { findCheckById } from "../services/checks";
 import type { Db } from "../services/db";
 import { dispatchAlerts } from "../services/dispatch";
 import { keyAllowsCheck } from "../services/keys";
 import { lastDrillsOf, recordDrill } from "../services/drills";
+import { completeBackup, failBackup } from "../services/finish-upload";
 import { contentResponse, storePart } from "../services/parts";
 import { allowedCheck, authenticateAgent, signedPingMeta } from "./agent-auth";
 import { backupView } from "./api/views";
@@ -72,7 +73,7 @@ const BACKUP_ID = /^bk_[0-9a-f]{20}$/;
 
 agentBackupRoutes.post("/backups", async (c) => {
   const db = c.get("db");
-  const { key, target } = await authenticateAgent(c, "upload", async (key, body) => {
+  const { key, target, begin } = await authenticateAgent(c, "upload", async (key, body) => {
     const manifest = parseJson(Manifest, body!);
     const problems = manifestProblems({ size: manifest.size, partSize: manifest.part_size, parts: manifest.parts });
     if (problems.length > 0) {
@@ -84,21 +85,19 @@ agentBackupRoutes.post("/backups", async (c) => {
     return { manifest, check };
   });
   const { manifest, check } = target;
-  const created = await createBackup(
-    db,
-    check,
-    { ...manifest, partSize: manifest.part_size, keyId: key.id },
-    Date.now(),
-  );
+  const input = { ...manifest, partSize: manifest.part_size, keyId: key.id };
+  const created = await createBackup(db, check, input, Date.now(), begin);
   return c.json({ id: created.id, missing: created.missing }, 201);
 });
 
 agentBackupRoutes.get("/backups/:id", async (c) => {
   const db = c.get("db");
-  const { target: backup } = await authenticateAgent(c, ["upload", "read"], (key) =>
+  const { target: backup, begin } = await authenticateAgent(c, ["upload", "read"], (key) =>
     ownBackup(db, key, c.req.param("id")),
   );
-  return c.json({ ...backupView(backup), missing: await missingParts(db, backup) }, 200);
+  const missing = await missingParts(db, backup);
+  await begin().commit();
+  return c.json({ ...backupView(backup), missing }, 200);
 });
 
 agentBackupRoutes.put("/backups/:id/parts/:index", async (c) => {
@@ -117,7 +116,7 @@ agentBackupRoutes.put("/backups/:id/parts/:index", async (c) => {
     stream: true,
   });
   const upload = { body: c.req.raw.body, contentLength: Number(length), contentSha256: request.contentSha256 };
-  const result = await releasingOnError(request, () => storePart(db, c.env.BUCKET, request.target, index, upload));
+  const result = await storePart(db, c.env.BUCKET, request.target, index, upload, request.begin);
   return c.json({ index, stored: result.stored, already_stored: result.alreadyStored }, result.stored ? 201 : 200);
 });
 
@@ -126,9 +125,7 @@ agentBackupRoutes.post("/backups/:id/complete", async (c) => {
   const request = await authenticateAgent(c, "upload", (key) => ownBackupWithCheck(db, key, c.req.param("id")));
   const { backup, check } = request.target;
   const now = Date.now();
-  const result = await releasingOnError(request, () =>
-    completeBackup(db, check, backup, signedPingMeta(c, request.key, ""), now),
-  );
+  const result = await completeBackup(db, check, backup, signedPingMeta(c, request.key, ""), now, request.begin);
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json(backupView(result.backup), 200);
 });
@@ -141,9 +138,8 @@ agentBackupRoutes.post("/backups/:id/fail", async (c) => {
   }));
   const { backup, check, log } = request.target;
   const now = Date.now();
-  const result = await releasingOnError(request, () =>
-    failBackup(db, check, backup, log, signedPingMeta(c, request.key, log), now),
-  );
+  const meta = signedPingMeta(c, request.key, log);
+  const result = await failBackup(db, check, backup, log, meta, now, request.begin);
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ id: backup.id, status: "failed" }, 200);
 });
@@ -158,30 +154,33 @@ agentBackupRoutes.post("/backups/:id/drills", async (c) => {
   const { backup, check, report } = request.target;
   const now = Date.now();
   const drill = { ok: report.ok, durationS: report.duration_s, details: report.details, message: report.message };
-  await releasingOnError(request, () => recordDrill(db, check, backup, request.key, drill, now));
+  await recordDrill(db, check, backup, request.key, drill, now, request.begin);
   if (!report.ok) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ backup: backup.id, ok: report.ok, duration_s: report.duration_s }, 201);
 });
 
 agentBackupRoutes.get("/checks/:slug/backups", async (c) => {
   const db = c.get("db");
-  const { target: check } = await authenticateAgent(c, "read", (key) => allowedCheck(db, key, c.req.param("slug")));
+  const { target: check, begin } = await authenticateAgent(c, "read", (key) =>
+    allowedCheck(db, key, c.req.param("slug")),
+  );
   const rows = await listBackups(db, { checkId: check.id, limit: 100 });
   // The agent's `list` shows whether each backup was ever restored, from any host.
   const drills = await lastDrillsOf(
     db,
     rows.map((row) => row.id),
   );
+  await begin().commit();
   return c.json({ backups: rows.map((row) => ({ ...backupView(row), last_drill: drills.get(row.id) ?? null })) }, 200);
 });
 
 agentBackupRoutes.get("/backups/:id/content", async (c) => {
   const db = c.get("db");
-  const { target: backup } = await authenticateAgent(c, "read", (key) => ownBackup(db, key, c.req.param("id")));
+  const { target: backup, begin } = await authenticateAgent(c, "read", (key) => ownBackup(db, key, c.req.param("id")));
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
   }
-  return contentResponse(db, c.env.BUCKET, backup, c.req.header("Range"));
+  return contentResponse(db, c.env.BUCKET, backup, c.req.header("Range"), () => begin().commit());
 });
 
 /** A backup of a check this key may touch; anything else is "not found", never "forbidden". */
@@ -211,13 +210,4 @@ function parseJson<T extends z.ZodType>(schema: T, body: Uint8Array): z.infer<T>
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw validationFailed("json", parsed.error);
   return parsed.data;
-}
-
-async function releasingOnError<T>(request: { release: () => Promise<void> }, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof AppError) await request.release();
-    throw error;
-  }
 }

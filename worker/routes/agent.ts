@@ -28,14 +28,14 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
     c,
     "ping",
     (key, _body, [check]: CheckRow[]) => allowedLoadedCheck(key, slug, check),
-    { preload: checkBySlug(db, slug), recordNonce: false },
+    { preload: checkBySlug(db, slug) },
   );
-  const { key, body, target: check, nonce } = request;
+  const { key, body, target: check, begin } = request;
 
   const now = Date.now();
   const text = new TextDecoder().decode(body!.subarray(0, PING_BODY_LIMIT));
   const meta = signedPingMeta(c, key, text, body!.byteLength > PING_BODY_LIMIT);
-  const result = await recordPing(db, check, ping, meta, now, { nonce });
+  const result = await recordPing(db, check, ping, meta, now, begin);
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ ok: true, check: slug, status: result.check.status }, 200);
 });

@@ -1,12 +1,11 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
 import { backups, type BackupRow, type CheckRow } from "../db/schema";
-import { anomaliesOf } from "../domain/anomaly";
-import { formatBytes } from "../domain/bytes";
 import type { Manifest } from "../domain/manifest";
+import { immutableUntil } from "../domain/retention";
 import { toHex } from "../domain/signing";
 import { AppError, notFound } from "../errors";
-import { batch, type Db } from "./db";
-import { recordPing, type PingMeta } from "./pings";
+import type { Db, Statement } from "./db";
+import { plainUnits, type BeginUnit } from "./unit-of-work";
 
 export type NewBackup = Manifest & {
   sha256: string;
@@ -18,30 +17,73 @@ export type NewBackup = Manifest & {
   keyId: string | null;
 };
 
-/** Backups in these states still use their parts; the others gave their references back. */
-export const HOLDS_PARTS = ["uploading", "complete", "suspicious", "tombstoned"] as const;
+/**
+ * SQL: the backup `k` holds one reference on each distinct part it uses. An upload takes them when
+ * registered; a failed one gave them back when it failed, and so does not hold them when it is
+ * later tombstoned either (its parts must not be given back twice when the tombstone is purged).
+ */
+export const holdsParts = (k: SQL) =>
+  sql`(${k}.status IN ('uploading', 'complete', 'suspicious')
+       OR (${k}.status IN ('tombstoned', 'leaving') AND coalesce(${k}.tombstoned_from, '') <> 'failed'))`;
 const ids = (values: unknown[]) => JSON.stringify(values);
+const CREATE_ATTEMPTS = 4;
 
 /**
- * Registers a backup and its parts. Parts the check already has stored (same sha256) are shared,
- * not uploaded again; the answer lists the parts still to send.
+ * Registers a backup and its parts. Parts the check already has stored (same sha256, and the same
+ * size: one sha256 has one size) are shared, not uploaded again; the answer lists the parts still
+ * to send. The backup's immutability window is fixed now: received_at plus the check's
+ * min_age_days as it is at this moment. One unit of work: the nonce, the backup, its parts and the
+ * blobs' references, applied only if the check still exists and the blobs are still as read.
  */
-export async function createBackup(db: Db, check: CheckRow, input: NewBackup, now: number) {
-  const id = `bk_${toHex(crypto.getRandomValues(new Uint8Array(10)))}`;
+export async function createBackup(
+  db: Db,
+  check: CheckRow,
+  input: NewBackup,
+  now: number,
+  begin: BeginUnit = plainUnits(db),
+) {
   const sizes = new Map(input.parts.map((p) => [p.sha256, p.size]));
-  const known = await db.all<{ sha256: string; size: number; stored: number }>(sql`
-    SELECT sha256, size, stored FROM blobs
-    WHERE check_id = ${check.id} AND sha256 IN (SELECT value FROM json_each(${ids([...sizes.keys()])}))`);
-  for (const blob of known) {
-    if (blob.size !== sizes.get(blob.sha256)) {
-      throw new AppError(
-        "validation_failed",
-        `invalid json: parts: sha256 ${blob.sha256} is stored with ${blob.size} bytes, not ${sizes.get(blob.sha256)}`,
-      );
+  for (let attempt = 1; ; attempt++) {
+    const known = await db.all<{ sha256: string; size: number; stored: number }>(sql`
+      SELECT sha256, size, stored FROM blobs
+      WHERE check_id = ${check.id} AND sha256 IN (SELECT value FROM json_each(${ids([...sizes.keys()])}))`);
+    for (const blob of known) {
+      const index = input.parts.findIndex((p) => p.sha256 === blob.sha256);
+      if (blob.size !== sizes.get(blob.sha256)) throw storedWithAnotherSize(index, blob, sizes.get(blob.sha256)!);
+    }
+    const stored = known.filter((b) => b.stored).map((b) => b.sha256);
+    const id = `bk_${toHex(crypto.getRandomValues(new Uint8Array(10)))}`;
+    const unit = begin()
+      .guard("check exists", sql`EXISTS (SELECT 1 FROM checks WHERE id = ${check.id} AND kind = 'backup')`)
+      // The parts counted as stored (not to be sent) are still stored, and no part is known with
+      // another size: a purge or another upload between the read above and this batch makes us re-read.
+      .guard(
+        "blobs as read",
+        sql`(SELECT count(*) FROM blobs WHERE check_id = ${check.id} AND stored = 1
+               AND sha256 IN (SELECT value FROM json_each(${ids(stored)}))) = ${stored.length}
+            AND NOT EXISTS (SELECT 1 FROM blobs b JOIN json_each(${JSON.stringify(Object.fromEntries(sizes))}) j
+                            ON b.sha256 = j.key WHERE b.check_id = ${check.id} AND b.size <> j.value)`,
+      )
+      .write(...registration(db, id, check, input, new Set(stored), sizes, now));
+    if ((await unit.commit()).applied) {
+      return { id, missing: input.parts.filter((p) => !stored.includes(p.sha256)).map((p) => p.index) };
+    }
+    if ((await unit.failedGuard()) === "check exists") throw notFound("check");
+    if (attempt >= CREATE_ATTEMPTS) {
+      throw new AppError("conflict", "the check's stored parts changed while registering the backup; try again");
     }
   }
-  const stored = new Set(known.filter((b) => b.stored).map((b) => b.sha256));
-  const missing = input.parts.filter((p) => !stored.has(p.sha256)).map((p) => p.index);
+}
+
+function registration(
+  db: Db,
+  id: string,
+  check: CheckRow,
+  input: NewBackup,
+  stored: Set<string>,
+  sizes: Map<string, number>,
+  now: number,
+): Statement[] {
   const newBytes = [...sizes].filter(([sha]) => !stored.has(sha)).reduce((sum, [, size]) => sum + size, 0);
   // Each blob incarnation gets its own key: a purge of an old one can never hit a new upload.
   const blobRows = [...sizes].map(([sha256, size]) => ({
@@ -49,8 +91,7 @@ export async function createBackup(db: Db, check: CheckRow, input: NewBackup, no
     size,
     key: `blobs/${check.uuid}/${sha256}/${crypto.randomUUID()}`,
   }));
-
-  await batch(db, [
+  return [
     db.insert(backups).values({
       id,
       checkId: check.id,
@@ -65,6 +106,7 @@ export async function createBackup(db: Db, check: CheckRow, input: NewBackup, no
       meta: input.meta,
       keyId: input.keyId,
       receivedAt: now,
+      immutableUntil: immutableUntil(now, { minAgeDays: check.minAgeDays }),
       newBytes,
     }),
     sql`INSERT INTO backup_parts (backup_id, idx, size, sha256)
@@ -74,9 +116,15 @@ export async function createBackup(db: Db, check: CheckRow, input: NewBackup, no
         SELECT ${check.id}, json_extract(value, '$.sha256'), json_extract(value, '$.size'), json_extract(value, '$.key'), 1, ${now}
         FROM json_each(${ids(blobRows)}) WHERE true
         ON CONFLICT (check_id, sha256) DO UPDATE SET refs = refs + 1`,
-  ]);
-  return { id, missing };
+  ];
 }
+
+const storedWithAnotherSize = (index: number, blob: { sha256: string; size: number }, declared: number) =>
+  new AppError(
+    "validation_failed",
+    `invalid manifest: parts[${index}].sha256: ${blob.sha256} is stored for this check with ${blob.size} bytes, not ${declared}`,
+    [{ field: `parts[${index}].sha256`, message: `stored with ${blob.size} bytes, not ${declared}` }],
+  );
 
 /** A backup by id; deleted ones are gone for everyone, tombstoned ones exist only for the admin API. */
 export async function findBackup(db: Db, id: string, opts: { tombstoned?: boolean } = {}): Promise<BackupRow> {
@@ -93,70 +141,6 @@ export async function missingParts(db: Db, backup: BackupRow): Promise<number[]>
     WHERE p.backup_id = ${backup.id} AND coalesce(b.stored, 0) = 0
     ORDER BY p.idx`);
   return rows.map((r) => r.idx);
-}
-
-/**
- * Closes an upload: every part present (the sizes were checked against the manifest when it was
- * registered and by R2 when each part was stored), then the anomaly checks against the check's
- * recent good backups. A suspicious backup is kept, but its check goes down with the reason.
- */
-export async function completeBackup(db: Db, check: CheckRow, backup: BackupRow, ping: PingMeta, now: number) {
-  assertUploading(backup, "complete");
-  const missing = await missingParts(db, backup);
-  if (missing.length > 0) {
-    throw new AppError("conflict", `cannot complete: ${missing.length} part(s) missing: ${summarize(missing)}`, {
-      missing,
-    });
-  }
-  const previous = await db
-    .select({ size: backups.size, sha256: backups.sha256 })
-    .from(backups)
-    .where(and(eq(backups.checkId, check.id), eq(backups.status, "complete")))
-    .orderBy(desc(backups.receivedAt), desc(backups.id))
-    .limit(7);
-  const anomalies = anomaliesOf(backup, previous, {
-    minSizeFraction: check.minSizeFraction,
-    expectChange: check.expectChange,
-  });
-  const anomaly = anomalies.length > 0 ? anomalies.join("; ") : null;
-  const [updated] = await db
-    .update(backups)
-    .set({ status: anomaly ? "suspicious" : "complete", completedAt: now, anomaly })
-    .where(and(eq(backups.id, backup.id), eq(backups.status, "uploading")))
-    .returning();
-  if (!updated) throw new AppError("conflict", "the backup changed while completing; check its status");
-
-  const summary = `backup ${backup.id} complete: ${formatBytes(backup.size)} in ${backup.partCount} part(s)`;
-  const result = anomaly
-    ? await recordPing(
-        db,
-        check,
-        { kind: "fail", failure: { reason: "anomaly", detail: `suspicious backup: ${anomaly}` } },
-        { ...ping, body: `${summary}\nsuspicious: ${anomaly}` },
-        now,
-      )
-    : await recordPing(db, check, { kind: "success" }, { ...ping, body: summary }, now);
-  return { backup: updated, flip: result.flip };
-}
-
-/** The agent reports a failed run: the backup gives its parts back and the check fails with the log. */
-export async function failBackup(db: Db, check: CheckRow, backup: BackupRow, log: string, ping: PingMeta, now: number) {
-  assertUploading(backup, "fail");
-  const [updated] = await batch(db, [
-    db
-      .update(backups)
-      .set({ status: "failed", failureLog: log, completedAt: now })
-      .where(and(eq(backups.id, backup.id), eq(backups.status, "uploading"))),
-    releaseParts(backup),
-  ]);
-  if (!updated?.meta.changes) throw new AppError("conflict", "the backup changed meanwhile; check its status");
-  const firstLine =
-    log
-      .split("\n")
-      .find((line) => line.trim() !== "")
-      ?.slice(0, 200) ?? "no log";
-  const failure = { reason: "fail" as const, detail: `backup failed: ${firstLine}` };
-  return recordPing(db, check, { kind: "fail", failure }, { ...ping, body: log }, now);
 }
 
 export async function listBackups(
@@ -180,15 +164,16 @@ export async function listBackups(
 /**
  * Set-based release for many backups at once, in three statements whatever their number (D1
  * limits the queries of an invocation, and may count each statement of a batch): mark the
- * chosen backups 'leaving', take one reference per leaving backup off each part they use, and
- * give them their final status. In one batch, so 'leaving' is never seen outside it.
+ * chosen backups 'leaving', take one reference per leaving backup that still held its parts off
+ * each part they use, and give them their final status. In one batch, so 'leaving' is never seen
+ * outside it, and each reference moves exactly when its backup's status does.
  */
 export function releaseMarked(pick: SQL, finalSet: SQL) {
   return [
     sql`UPDATE backups SET status = 'leaving' WHERE id IN (${pick})`,
     sql`UPDATE blobs SET refs = refs - (
           SELECT count(DISTINCT p.backup_id) FROM backup_parts p JOIN backups b ON b.id = p.backup_id
-          WHERE b.status = 'leaving' AND b.check_id = blobs.check_id AND p.sha256 = blobs.sha256)
+          WHERE b.status = 'leaving' AND ${holdsParts(sql`b`)} AND b.check_id = blobs.check_id AND p.sha256 = blobs.sha256)
         WHERE (check_id, sha256) IN (
           SELECT b.check_id, p.sha256 FROM backups b JOIN backup_parts p ON p.backup_id = b.id WHERE b.status = 'leaving')`,
     sql`UPDATE backups SET ${finalSet} WHERE status = 'leaving'`,
@@ -201,14 +186,14 @@ export function releaseParts(backup: Pick<BackupRow, "id" | "checkId">) {
     WHERE check_id = ${backup.checkId} AND sha256 IN (SELECT DISTINCT sha256 FROM backup_parts WHERE backup_id = ${backup.id})`;
 }
 
-function assertUploading(backup: BackupRow, action: string) {
-  if (backup.status !== "uploading") {
-    throw new AppError("conflict", `cannot ${action}: the backup is already ${backup.status}`);
-  }
-}
-
-function summarize(indexes: number[]): string {
-  return indexes.length <= 10
-    ? indexes.join(", ")
-    : `${indexes.slice(0, 10).join(", ")} and ${indexes.length - 10} more`;
+/**
+ * True (SQL) when some backup still needs the blob `blob` (an alias of blobs): one that holds its
+ * parts, or one still inside its immutability window that did not fail (a failed upload never was
+ * a backup). Counted from backup_parts (backup_parts_by_sha256), not from `refs`: the purge asks
+ * this before any R2 delete.
+ */
+export function blobStillNeeded(blob: SQL, now: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM backup_parts p JOIN backups k ON k.id = p.backup_id
+    WHERE p.sha256 = ${blob}.sha256 AND k.check_id = ${blob}.check_id
+      AND (${holdsParts(sql`k`)} OR (k.status <> 'failed' AND k.immutable_until > ${now})))`;
 }

@@ -3,7 +3,9 @@ import { checks, flips, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
+import { DAY_MS } from "../domain/retention/policy";
 import { batch, isUniqueViolation, newRevision, type Db } from "./db";
+import { unitOfWork } from "./unit-of-work";
 
 export type CheckInput = {
   name: string;
@@ -144,6 +146,12 @@ export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[
     .limit(filter.limit);
 }
 
+/**
+ * Saves an edit as one unit guarded by the revision it was read with. Raising min_age_days extends
+ * the window of the backups already received, in the same unit (as S3 Object Lock lets a retention
+ * period be extended); lowering it applies only to backups received afterwards: no window is ever
+ * shortened (docs/RETENTION.md).
+ */
 export async function updateCheck(
   db: Db,
   row: CheckRow,
@@ -152,24 +160,45 @@ export async function updateCheck(
   along?: AlongWithCheck,
 ): Promise<CheckRow> {
   const next = reschedule({ ...row, ...input });
-  return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now, along));
+  const revision = newRevision();
+  const unit = unitOfWork(db)
+    .guard("check unchanged", sql`EXISTS (SELECT 1 FROM checks WHERE id = ${row.id} AND revision = ${row.revision})`)
+    .write(
+      db
+        .update(checks)
+        .set({ ...input, ...stateColumns(next), revision, updatedAt: now })
+        .where(eq(checks.id, row.id)),
+    );
+  if (input.minAgeDays > row.minAgeDays) {
+    const window = input.minAgeDays * DAY_MS;
+    unit.write(sql`UPDATE backups SET immutable_until = received_at + ${window}
+      WHERE check_id = ${row.id} AND status != 'deleted' AND immutable_until < received_at + ${window}`);
+  }
+  unit.write(...(along?.(appliedGuard(row.uuid, revision)) ?? []));
+  const result = await slugMustBeFree(input.slug, () => unit.commit());
+  if (!result.applied) throw changedMeanwhile();
+  return (await findCheckById(db, row.id))!;
 }
 
 /**
  * Pings go by foreign-key cascade; flips (no foreign key, see schema) and their outbox rows here.
- * A check that still has backups is refused: deleting a check must never be a way to lose them.
+ * A check that still has backups is refused — deleting a check must never be a way to lose them —
+ * and the refusal says until when they are immutable. One unit, guarded by there being no backups,
+ * so a backup registered meanwhile is never orphaned (createBackup is guarded by the check existing).
  */
-export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
-  const kept = await db.get<{ n: number }>(
-    sql`SELECT count(*) AS n FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
+export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<void> {
+  const unit = unitOfWork(db)
+    .guard("no backups", sql`NOT EXISTS (SELECT 1 FROM backups WHERE check_id = ${row.id} AND status != 'deleted')`)
+    .write(db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id)));
+  if ((await unit.commit()).applied) return;
+  const held = await db.get<{ n: number; until: number }>(
+    sql`SELECT count(*) AS n, max(immutable_until) AS until FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
   );
-  if (kept && kept.n > 0) {
-    throw new AppError(
-      "conflict",
-      `the check still has ${kept.n} backup(s); delete them first (DELETE /api/v1/backups/{id})`,
-    );
-  }
-  await db.batch([db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id))]);
+  const until = held && held.until > now ? `, immutable until ${new Date(held.until).toISOString()}` : "";
+  throw new AppError(
+    "conflict",
+    `the check still has ${held?.n ?? 0} backup(s)${until}; delete them first (DELETE /api/v1/backups/{id})`,
+  );
 }
 
 export async function pauseCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {
@@ -234,30 +263,17 @@ export function stateColumns(state: CheckState) {
   };
 }
 
-async function writeCheck(
-  db: Db,
-  row: CheckRow,
-  values: Partial<CheckRow>,
-  now: number,
-  along?: AlongWithCheck,
-): Promise<CheckRow> {
-  const revision = newRevision();
-  const update = db
+async function writeCheck(db: Db, row: CheckRow, values: Partial<CheckRow>, now: number): Promise<CheckRow> {
+  const [updated] = await db
     .update(checks)
-    .set({ ...values, revision, updatedAt: now })
+    .set({ ...values, revision: newRevision(), updatedAt: now })
     .where(and(eq(checks.id, row.id), eq(checks.revision, row.revision)))
     .returning();
-  const extra = along?.(appliedGuard(row.uuid, revision)) ?? [];
-  const changed = () => new AppError("conflict", "the check changed while this request ran; try again");
-  if (extra.length === 0) {
-    const [updated] = await update;
-    if (!updated) throw changed();
-    return updated;
-  }
-  const [result] = await batch(db, [update, ...extra]);
-  if (!result!.results.length) throw changed();
-  return (await findCheckById(db, row.id))!;
+  if (!updated) throw changedMeanwhile();
+  return updated;
 }
+
+const changedMeanwhile = () => new AppError("conflict", "the check changed while this request ran; try again");
 
 /** The unique indexes are the arbiter (no check-then-insert race); their errors become a clear 409. */
 async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise<T> {

@@ -70,7 +70,8 @@ export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[
     SELECT c.uuid AS checkUuid, c.name AS checkName, p.kind, p.exit_status AS exitStatus, p.outcome,
       substr(p.body, max(1, length(p.body) - ${LOG_EXCERPT_CHARS - 1})) AS excerpt, p.received_at AS receivedAt
     FROM pings p JOIN checks c ON c.id = p.check_id
-    WHERE p.kind = 'fail' OR (p.kind = 'exit' AND p.exit_status != 0) OR p.outcome IS NOT NULL
+    WHERE p.kind = 'fail' OR (p.kind = 'exit' AND p.exit_status != 0)
+      OR (p.outcome IS NOT NULL AND p.outcome != 'not_a_backup')
     ORDER BY p.id DESC LIMIT ${limit}`);
 }
 

@@ -14,7 +14,7 @@ export function newRevision(): string {
   return crypto.randomUUID();
 }
 
-type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
+export type Statement = SQL | { toSQL(): { sql: string; params: unknown[] } };
 const dialect = new SQLiteAsyncDialect();
 
 /**

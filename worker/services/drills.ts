@@ -1,7 +1,8 @@
 import { desc, eq, sql } from "drizzle-orm";
 import { drills, type AgentKeyRow, type BackupRow, type CheckRow, type DrillRow } from "../db/schema";
 import { AppError } from "../errors";
-import { batch, type Db } from "./db";
+import type { Db, Statement } from "./db";
+import { plainUnits, type BeginUnit } from "./unit-of-work";
 
 export type DrillReport = { ok: boolean; durationS: number; details: Record<string, unknown>; message: string };
 
@@ -17,12 +18,13 @@ export async function recordDrill(
   key: AgentKeyRow,
   report: DrillReport,
   now: number,
+  begin: BeginUnit = plainUnits(db),
 ) {
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be drilled`);
   }
   const durationMs = Math.round(report.durationS * 1000);
-  const statements = [
+  const statements: Statement[] = [
     sql`INSERT INTO drills (backup_id, check_id, ok, duration_ms, details, message, key_id, reported_at)
         VALUES (${backup.id}, ${check.id}, ${report.ok ? 1 : 0}, ${durationMs}, ${JSON.stringify(report.details)},
                 ${report.message}, ${key.id}, ${now})`,
@@ -32,7 +34,13 @@ export async function recordDrill(
     statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
       VALUES (${check.id}, ${check.status}, ${check.status}, 'drill_failed', ${detail}, ${now})`);
   }
-  await batch(db, statements);
+  const unit = begin()
+    .guard(
+      "backup complete",
+      sql`EXISTS (SELECT 1 FROM backups WHERE id = ${backup.id} AND status IN ('complete', 'suspicious'))`,
+    )
+    .write(...statements);
+  if (!(await unit.commit()).applied) throw new AppError("conflict", "the backup changed meanwhile; check its status");
 }
 
 export async function listDrills(db: Db, checkId: number, limit = 100): Promise<DrillRow[]> {

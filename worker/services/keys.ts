@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { agentKeys, nonces, type AgentKeyRow } from "../db/schema";
 import {
@@ -13,7 +13,7 @@ import {
   type SignedHeaders,
 } from "../domain/signing";
 import { AppError, notFound } from "../errors";
-import { isUniqueViolation, type Db } from "./db";
+import type { Db, Statement } from "./db";
 
 export type Scope = "ping" | "upload" | "read";
 
@@ -54,7 +54,7 @@ export type SignedRequest = {
   body: Uint8Array | null;
 };
 
-/** A request's nonce, to be stored with the request's own writes (see `nonceInsert`). */
+/** A request's nonce, stored by the request's unit of work (services/unit-of-work.ts) with its writes. */
 export type NonceRecord = { keyId: string; nonce: string; expiresAt: number };
 
 export type VerifyOptions = {
@@ -63,17 +63,13 @@ export type VerifyOptions = {
    * A select (rows), not a relational findFirst: drizzle cannot map a findFirst that found nothing in a batch.
    */
   preload?: BatchItem<"sqlite">;
-  /**
-   * false: the caller stores the nonce itself, in the same batch as its writes (`nonceInsert`),
-   * so the nonce and what the request wrote commit together or not at all. Default true.
-   */
-  recordNonce?: boolean;
 };
 
 /**
- * Authenticates a signed agent request. Everything that can be judged without writing is judged
- * first; the nonce is recorded last, and only for a request that is otherwise acceptable, so a
- * rejected request stores nothing. `authorize` runs the caller's scope and check rules.
+ * Authenticates a signed agent request, and writes nothing: the nonce it returns is stored by the
+ * request's unit of work, in the same batch as what the request writes, so a replay fails that
+ * batch and a refused or raced request leaves no row behind. `authorize` runs the caller's scope
+ * and check rules.
  */
 export async function verifySignedRequest<P = undefined>(
   db: Db,
@@ -94,10 +90,14 @@ export async function verifySignedRequest<P = undefined>(
     );
   }
   const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, headers.keyId)).limit(1);
-  // One D1 round trip for the key and whatever the route needs next (e.g. the check it pings).
-  const [[key], preloaded] = options.preload
-    ? ((await db.batch([keyQuery, options.preload])) as [AgentKeyRow[], P])
-    : [await keyQuery, undefined as P];
+  const nonceQuery = db
+    .select({ nonce: nonces.nonce })
+    .from(nonces)
+    .where(and(eq(nonces.keyId, headers.keyId), eq(nonces.nonce, headers.nonce)));
+  // One D1 round trip for the key, its nonce and whatever the route needs next (e.g. the check it pings).
+  const [[key], seen, preloaded] = (await db.batch(
+    options.preload ? [keyQuery, nonceQuery, options.preload] : [keyQuery, nonceQuery],
+  )) as [AgentKeyRow[], unknown[], P];
   if (!key) throw new AppError("unknown_key", `unknown key "${headers.keyId}"`);
   if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
 
@@ -122,30 +122,14 @@ export async function verifySignedRequest<P = undefined>(
     );
   }
   await authorize(key, preloaded);
-
-  const nonce = { keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 };
-  if (options.recordNonce !== false) {
-    const fresh = await db.insert(nonces).values(nonce).onConflictDoNothing().returning({ nonce: nonces.nonce });
-    if (fresh.length === 0) throw replayedNonce();
-  }
-  return { key, nonce };
+  // A replay seen already is refused before the route does anything (streams a part into R2, say).
+  // This read is only the early answer: the unit of work's nonce INSERT is what refuses a replay
+  // racing its original.
+  if (seen.length > 0) throw replayedNonce();
+  return { key, nonce: { keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 } };
 }
 
 export const replayedNonce = () => new AppError("replayed_nonce", "replayed nonce: this request was already received");
-
-/**
- * The INSERT that records a nonce inside the caller's batch. A plain INSERT: a nonce seen before
- * fails the UNIQUE key and with it the whole batch (D1 runs a batch as one transaction), so a replay
- * writes nothing. `from` makes it conditional, e.g. on the revision the same batch just wrote.
- */
-export function nonceInsert(record: NonceRecord, from: SQL = sql`FROM (SELECT 1)`): SQL {
-  return sql`INSERT INTO nonces (key_id, nonce, expires_at) SELECT ${record.keyId}, ${record.nonce}, ${record.expiresAt} ${from}`;
-}
-
-/** True when a batch failed because its nonceInsert found the nonce already stored. */
-export function isReplayedNonce(error: unknown): boolean {
-  return isUniqueViolation(error, "nonces.key_id");
-}
 
 const encoder = new TextEncoder();
 
@@ -169,15 +153,13 @@ function signingKeyOf(masterKey: string, keyId: string): Promise<CryptoKey> {
   return key;
 }
 
-/** Records when a key was last used, at most once a minute so busy agents do not cost a write each. */
-export async function touchKey(db: Db, key: AgentKeyRow, now: number): Promise<void> {
-  if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return;
-  await db.update(agentKeys).set({ lastUsedAt: now }).where(eq(agentKeys.id, key.id));
-}
-
-/** Forgets a nonce of a request that failed after authentication (a retry of it fails the same way). */
-export async function forgetNonce(db: Db, keyId: string, nonce: string): Promise<void> {
-  await db.delete(nonces).where(and(eq(nonces.keyId, keyId), eq(nonces.nonce, nonce)));
+/**
+ * The statement that records when a key was last used, for the request's unit of work: at most once
+ * a minute, so busy agents do not cost a write each.
+ */
+export function keyTouch(key: AgentKeyRow, now: number): Statement[] {
+  if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return [];
+  return [sql`UPDATE agent_keys SET last_used_at = ${now} WHERE id = ${key.id}`];
 }
 
 export async function pruneNonces(db: Db, now: number): Promise<void> {

@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import type { BackupRow } from "../db/schema";
 import { AppError } from "../errors";
 import type { Db } from "./db";
-import { addStoredBytes } from "./storage";
+import { storedBytesChange } from "./storage";
+import { plainUnits, type BeginUnit } from "./unit-of-work";
 
 type PartRow = { idx: number; size: number; sha256: string; r2_key: string; stored: number };
 
@@ -23,21 +24,63 @@ export type PartUpload = { body: ReadableStream | null; contentLength: number; c
  * Streams one part into R2. The body goes straight through with R2's own sha256 check: the Worker
  * neither buffers nor hashes it (10 ms of CPU on the Free plan would not hash 64 MiB), and a body
  * whose hash differs is refused by R2 with nothing stored. A part already stored is never written
- * again — the request is answered without reading its body.
+ * again — the request is answered without reading its body. The length R2 stored is recorded with
+ * the part (complete and the download check it), and the stored bytes counted, in one unit of work
+ * guarded by the part's not being stored yet: parts sent twice at once are counted once.
  */
-export async function storePart(db: Db, bucket: R2Bucket, backup: BackupRow, index: number, upload: PartUpload) {
+export async function storePart(
+  db: Db,
+  bucket: R2Bucket,
+  backup: BackupRow,
+  index: number,
+  upload: PartUpload,
+  begin: BeginUnit = plainUnits(db),
+) {
   if (backup.status !== "uploading")
     throw new AppError("conflict", `the backup is ${backup.status}; its parts cannot change`);
   const part = await partOf(db, backup, index);
-  if (part.stored) return { stored: false, alreadyStored: true };
+  if (part.stored) return alreadyStored(begin);
   if (upload.contentSha256 !== part.sha256) {
     throw new AppError("bad_request", `X-Lifeboat-Content-SHA256 is not the sha256 of part ${index} in the manifest`);
   }
   if (upload.contentLength !== part.size) {
     throw new AppError("bad_request", `part ${index} is ${part.size} bytes; this request has ${upload.contentLength}`);
   }
+  const object = await putChecked(bucket, part, index, upload);
+  if (object.size !== part.size) {
+    // Not recorded as stored, so the agent sends it again (and the next put replaces this object).
+    throw new AppError("bad_request", `part ${index}: R2 stored ${object.size} bytes, not ${part.size}; send it again`);
+  }
+  const unit = begin()
+    .guard(
+      "part not stored yet",
+      sql`EXISTS (SELECT 1 FROM blobs WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256}
+                  AND r2_key = ${part.r2_key} AND stored = 0)`,
+    )
+    .write(
+      sql`UPDATE blobs SET stored = 1, stored_size = ${object.size}
+          WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND r2_key = ${part.r2_key}`,
+      storedBytesChange(sql`${object.size}`),
+    );
+  if ((await unit.commit()).applied) return { stored: true, alreadyStored: false };
+  const [storedBlob] = await db.all<{ r2_key: string }>(sql`
+    SELECT r2_key FROM blobs WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND stored = 1`);
+  if (storedBlob?.r2_key === part.r2_key) return alreadyStored(begin); // a concurrent request stored it first
+  // The part's blob was purged meanwhile (its backup failed or was abandoned): nothing refers to
+  // the object just written, so it goes again, and the request is refused like any on a failed backup.
+  await bucket.delete(part.r2_key);
+  throw new AppError("conflict", "the backup stopped taking parts while this one was sent; nothing was stored");
+}
+
+/** A part stored before: the request still commits its unit (its nonce), and writes nothing else. */
+async function alreadyStored(begin: BeginUnit) {
+  await begin().commit();
+  return { stored: false, alreadyStored: true };
+}
+
+async function putChecked(bucket: R2Bucket, part: PartRow, index: number, upload: PartUpload): Promise<R2Object> {
   try {
-    await bucket.put(part.r2_key, upload.body ?? new Uint8Array(0), { sha256: part.sha256 });
+    return await bucket.put(part.r2_key, upload.body ?? new Uint8Array(0), { sha256: part.sha256 });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/sha-?256|checksum|digest|hash/i.test(message)) {
@@ -52,11 +95,6 @@ export async function storePart(db: Db, bucket: R2Bucket, backup: BackupRow, ind
     }
     throw error;
   }
-  const [marked] = await db.all<{ size: number }>(sql`
-    UPDATE blobs SET stored = 1 WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND stored = 0
-    RETURNING size`);
-  if (marked) await addStoredBytes(db, marked.size);
-  return { stored: true, alreadyStored: false };
 }
 
 export type ByteRange = { start: number; end: number }; // inclusive, like HTTP
@@ -78,18 +116,35 @@ export function parseRange(header: string | null | undefined, size: number): Byt
 
 /**
  * The artifact as one HTTP response, streamed part after part from R2 (a Range is mapped onto the
- * parts it covers). Memory stays at one chunk whatever the size.
+ * parts it covers). Memory stays at one chunk whatever the size. `beforeFirstByte` runs once the
+ * download is known to be deliverable, before anything is read from R2.
  */
-export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRow, rangeHeader: string | undefined) {
+export async function contentResponse(
+  db: Db,
+  bucket: R2Bucket,
+  backup: BackupRow,
+  rangeHeader: string | undefined,
+  beforeFirstByte: () => Promise<unknown> = async () => {},
+) {
   const range = parseRange(rangeHeader, backup.size);
   if (range === "unsatisfiable") {
     const error = new AppError("range_not_satisfiable", `the range is outside the backup's ${backup.size} bytes`);
     return Response.json(error.toBody(), { status: 416, headers: { "Content-Range": `bytes */${backup.size}` } });
   }
-  const parts = await db.all<{ idx: number; size: number; r2_key: string }>(sql`
-    SELECT p.idx, p.size, b.r2_key FROM backup_parts p
-      JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
+  const parts = await db.all<{ idx: number; size: number; r2_key: string | null; stored_size: number | null }>(sql`
+    SELECT p.idx, p.size, b.r2_key, CASE WHEN b.stored = 1 THEN b.stored_size END AS stored_size FROM backup_parts p
+      LEFT JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
     WHERE p.backup_id = ${backup.id} ORDER BY p.idx`);
+  // Never advertise a length the parts cannot deliver: refuse before the first byte instead.
+  const short = parts.find((p) => p.stored_size !== p.size);
+  const total = parts.reduce((sum, p) => sum + p.size, 0);
+  if (short || total !== backup.size) {
+    const what = short
+      ? `part ${short.idx} is not stored with its ${short.size} bytes`
+      : `its parts hold ${total} bytes`;
+    throw new AppError("conflict", `the backup cannot be downloaded whole: ${what} (it declares ${backup.size})`);
+  }
+  await beforeFirstByte(); // a signed download commits its unit (its nonce) here: a replay streams nothing
   const { start, end } = range ?? { start: 0, end: backup.size - 1 };
   const length = Math.max(0, end - start + 1);
   const { readable, writable } = new FixedLengthStream(length);
@@ -108,7 +163,7 @@ export async function contentResponse(db: Db, bucket: R2Bucket, backup: BackupRo
 
 async function pump(
   bucket: R2Bucket,
-  parts: { size: number; r2_key: string }[],
+  parts: { size: number; r2_key: string | null }[],
   start: number,
   end: number,
   writable: WritableStream,
@@ -121,7 +176,7 @@ async function pump(
       if (offset <= start || partStart > end || part.size === 0) continue;
       const from = Math.max(start, partStart) - partStart;
       const to = Math.min(end, offset - 1) - partStart;
-      const object = await bucket.get(part.r2_key, { range: { offset: from, length: to - from + 1 } });
+      const object = await bucket.get(part.r2_key!, { range: { offset: from, length: to - from + 1 } });
       if (!object) throw new Error(`part object ${part.r2_key} is missing from R2`);
       await object.body.pipeTo(writable, { preventClose: true });
     }

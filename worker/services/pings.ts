@@ -1,9 +1,9 @@
-import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { checks, pings, type CheckRow, type PingRow } from "../db/schema";
 import { applyPing, type Flip, type Ping } from "../domain/state";
 import { stateColumns } from "./checks";
-import { batch, newRevision, type Db } from "./db";
-import { isReplayedNonce, nonceInsert, replayedNonce, type NonceRecord } from "./keys";
+import { newRevision, type Db } from "./db";
+import { plainUnits, type BeginUnit, type UnitOfWork } from "./unit-of-work";
 
 export const PING_BODY_LIMIT = 100_000;
 export const PINGS_KEPT = 100;
@@ -24,11 +24,11 @@ export type PingResult = { check: CheckRow; flip: Flip | null };
 
 /**
  * Records a ping and moves the check's state. The ping row, the state change and the flip are one
- * D1 batch that applies only if the check is unchanged since it was read; a concurrent ping makes
- * us re-read and re-apply, so no ping is lost and no transition is computed from stale state.
- * A signed ping passes its `nonce`: it is stored in that same batch, so a replay (the nonce is
- * already there) fails the whole batch and writes nothing, and an accepted ping is never left
- * without its nonce. Every tenth ping of a check also prunes its old pings, in the same batch.
+ * unit of work guarded by the check's revision: it applies only if the check is unchanged since it
+ * was read; a concurrent ping makes us re-read and re-apply, so no ping is lost and no transition
+ * is computed from stale state. A signed ping's unit (`begin`) carries its nonce, so a replay writes
+ * nothing and an accepted ping is never left without its nonce. Every tenth ping of a check also
+ * prunes its old pings, in the same unit.
  */
 export async function recordPing(
   db: Db,
@@ -36,64 +36,55 @@ export async function recordPing(
   ping: Ping,
   meta: PingMeta,
   now: number,
-  options: { nonce?: NonceRecord } = {},
-): Promise<PingResult> {
-  try {
-    return await writePing(db, check, ping, meta, now, options.nonce);
-  } catch (error) {
-    if (options.nonce && isReplayedNonce(error)) throw replayedNonce();
-    throw error;
-  }
-}
-
-async function writePing(
-  db: Db,
-  check: CheckRow,
-  ping: Ping,
-  meta: PingMeta,
-  now: number,
-  nonce: NonceRecord | undefined,
+  begin: BeginUnit = plainUnits(db),
 ): Promise<PingResult> {
   let current = check;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    const effect = applyPing(current, ping, now);
-    const revision = newRevision();
-    const pingValues = pingRow(current.id, ping, meta, effect.durationMs, effect.outcome, now);
-    const values = {
-      ...stateColumns(effect.state),
-      statusReason: effect.flip ? effect.flip.reason : current.statusReason,
-      statusDetail: effect.flip ? effect.flip.detail : current.statusDetail,
-      revision,
-      updatedAt: now,
-    };
-    // Everything after the UPDATE applies only if the UPDATE did (the check now has `revision`).
-    const ifApplied = sql`FROM checks WHERE id = ${current.id} AND revision = ${revision}`;
-    const prune = (current.nPings + 1) % PRUNE_EVERY === 0;
-    // The flip, if any, is written by the flip_on_status trigger within the UPDATE.
-    const [update] = await batch(db, [
-      db
-        .update(checks)
-        .set({ ...values, nPings: sql`${checks.nPings} + 1` })
-        .where(and(eq(checks.id, current.id), eq(checks.revision, current.revision))),
-      insertPing(pingValues, ifApplied),
-      ...(nonce ? [nonceInsert(nonce, ifApplied)] : []),
-      ...(prune ? [prunePings(current.id, ifApplied)] : []),
-    ]);
-    // D1 counts the trigger's flip insert in `changes` too, so any change means the UPDATE applied.
-    if ((update!.meta.changes ?? 0) > 0) {
-      // The revision matched, so `current` was the latest row and this is exactly what was stored.
-      return { check: { ...current, ...values, nPings: current.nPings + 1 }, flip: effect.flip };
-    }
+    const unit = begin();
+    const result = addPing(unit, current, ping, meta, now);
+    if ((await unit.commit()).applied) return result;
     const reread = await db.query.checks.findFirst({ where: eq(checks.id, current.id) });
-    if (!reread) return { check: current, flip: null }; // deleted meanwhile: nothing to record against
+    if (!reread) {
+      await begin().commit(); // deleted meanwhile: nothing to record against but the request itself
+      return { check: current, flip: null };
+    }
     current = reread;
   }
   // Still contended after every attempt: keep the ping itself rather than lose it.
-  await batch(db, [
-    insertPing(pingRow(current.id, ping, meta, null, null, now)),
-    ...(nonce ? [nonceInsert(nonce)] : []),
-  ]);
+  await begin()
+    .write(insertPing(pingRow(current.id, ping, meta, null, null, now)))
+    .commit();
   return { check: current, flip: null };
+}
+
+/**
+ * Adds one ping to a unit of work: the guard that the check is still as read (its revision), the
+ * state change (the flip_on_status trigger writes the flip within it), the ping row and, every
+ * tenth ping, the pruning. Answers what the check becomes if the unit applies.
+ */
+export function addPing(unit: UnitOfWork, check: CheckRow, ping: Ping, meta: PingMeta, now: number): PingResult {
+  const effect = applyPing(check, ping, now);
+  const values = {
+    ...stateColumns(effect.state),
+    statusReason: effect.flip ? effect.flip.reason : check.statusReason,
+    statusDetail: effect.flip ? effect.flip.detail : check.statusDetail,
+    revision: newRevision(),
+    updatedAt: now,
+  };
+  unit
+    .guard(
+      "check unchanged",
+      sql`EXISTS (SELECT 1 FROM checks WHERE id = ${check.id} AND revision = ${check.revision})`,
+    )
+    .write(
+      unit.db
+        .update(checks)
+        .set({ ...values, nPings: sql`${checks.nPings} + 1` })
+        .where(and(eq(checks.id, check.id), eq(checks.revision, check.revision))),
+      insertPing(pingRow(check.id, ping, meta, effect.durationMs, effect.outcome, now)),
+    );
+  if ((check.nPings + 1) % PRUNE_EVERY === 0) unit.write(prunePings(check.id));
+  return { check: { ...check, ...values, nPings: check.nPings + 1 }, flip: effect.flip };
 }
 
 /**
@@ -175,19 +166,19 @@ function pingRow(
   };
 }
 
-function insertPing(values: Record<string, unknown>, from = sql``) {
+function insertPing(values: Record<string, unknown>) {
   const columns = sql.raw(Object.keys(values).join(", "));
   const params = sql.join(
     Object.values(values).map((v) => sql`${v}`),
     sql`, `,
   );
-  return sql`INSERT INTO pings (${columns}) SELECT ${params} ${from}`;
+  return sql`INSERT INTO pings (${columns}) VALUES (${params})`;
 }
 
-/** Keeps the check's last PINGS_KEPT pings, if `ifApplied` (a `FROM …` clause) finds a row. */
-function prunePings(checkId: number, ifApplied: SQL) {
+/** Keeps the check's last PINGS_KEPT pings. */
+function prunePings(checkId: number) {
   return sql`
     DELETE FROM pings WHERE check_id = ${checkId} AND id < (
       SELECT id FROM pings WHERE check_id = ${checkId} ORDER BY id DESC LIMIT 1 OFFSET ${PINGS_KEPT - 1}
-    ) AND EXISTS (SELECT 1 ${ifApplied})`;
+    )`;
 }

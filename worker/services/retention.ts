@@ -1,7 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import { backups, checks, type BackupRow, type CheckRow } from "../db/schema";
 import { DAY_MS } from "../domain/retention/policy";
-import { hasKeepRule, immutableUntil, planRetention, retentionHealth, type RetentionPolicy } from "../domain/retention";
+import { hasKeepRule, planRetention, retentionHealth, type RetentionPolicy } from "../domain/retention";
 import { AppError } from "../errors";
 import { releaseMarked } from "./backups";
 import { batch, type Db } from "./db";
@@ -34,8 +34,8 @@ export function policyOf(check: CheckRow): RetentionPolicy {
 }
 
 async function historyOf(db: Db, checkId: number) {
-  return db.all<{ id: string; status: BackupRow["status"]; receivedAt: number }>(sql`
-    SELECT id, status, received_at AS receivedAt FROM backups
+  return db.all<{ id: string; status: BackupRow["status"]; receivedAt: number; immutableUntil: number }>(sql`
+    SELECT id, status, received_at AS receivedAt, immutable_until AS immutableUntil FROM backups
     WHERE check_id = ${checkId} AND status IN ('complete', 'suspicious', 'failed')`);
 }
 
@@ -54,20 +54,20 @@ export async function retentionPreview(db: Db, check: CheckRow, now: number) {
 
 /**
  * Applies the plan: each backup to delete is tombstoned (hidden, restorable) by an UPDATE that
- * re-checks the guards itself — still a candidate, older than the immutability window, not the
- * newest complete backup — because the plan is a snapshot and D1 has no interactive transactions.
+ * re-checks the guards itself — still a candidate, past its own immutable_until (the window it was
+ * received with, which no later policy shortens), not the newest complete backup — because the
+ * plan is a snapshot and D1 has no interactive transactions.
  */
 export async function applyRetention(db: Db, check: CheckRow, now: number) {
-  const { enabled, policy, plan, health } = await retentionPreview(db, check, now);
+  const { enabled, plan, health } = await retentionPreview(db, check, now);
   let tombstoned = 0;
   if (enabled && plan.delete.length > 0) {
     const ids = JSON.stringify(plan.delete.map((d) => d.id));
-    const youngest = now - (policy.minAgeDays ?? 7) * DAY_MS;
     const result = await db.run(sql`
       UPDATE backups SET status = 'tombstoned', tombstoned_from = status, tombstoned_at = ${now},
         tombstone_reason = 'retention', purge_after = ${now + check.tombstoneDays * DAY_MS}
       WHERE check_id = ${check.id} AND id IN (SELECT value FROM json_each(${ids}))
-        AND status IN ('complete', 'suspicious', 'failed') AND received_at <= ${youngest}
+        AND status IN ('complete', 'suspicious', 'failed') AND immutable_until <= ${now}
         AND id != coalesce((SELECT id FROM backups WHERE check_id = ${check.id} AND status = 'complete'
                             ORDER BY received_at DESC, id DESC LIMIT 1), '')`);
     tombstoned = result.meta.changes ?? 0;
@@ -98,29 +98,33 @@ export async function retentionSweep(db: Db, now: number): Promise<number> {
   return tombstoned;
 }
 
-/** Tombstones past their time become deleted and give their parts back; the purge queue does R2. */
+/**
+ * Tombstones past their time become deleted and give their parts back; the purge queue does R2.
+ * A tombstone still inside its immutability window (there should be none) waits for it.
+ */
 export async function purgeTombstones(db: Db, now: number): Promise<number> {
   const pick = sql`SELECT id FROM backups WHERE status = 'tombstoned' AND purge_after <= ${now}
-    ORDER BY purge_after LIMIT ${PURGED_BACKUPS_PER_RUN}`;
+    AND immutable_until <= ${now} ORDER BY purge_after LIMIT ${PURGED_BACKUPS_PER_RUN}`;
   const results = await batch(db, releaseMarked(pick, sql`status = 'deleted'`));
   return results[0]!.meta.changes ?? 0;
 }
 
+const immutable = (until: number) =>
+  new AppError(
+    "conflict",
+    `the backup is immutable until ${new Date(until).toISOString()} (its window is fixed when it is received and is never shortened)`,
+  );
+
 /**
- * The admin API's delete: the same two phases as retention, and the same immutability window —
- * a stolen admin token cannot erase last week's backups either.
+ * The admin API's delete: the same two phases as retention, and the backup's own immutability
+ * window — fixed when it was received, so a stolen admin token that lowers min_age_days first
+ * cannot erase last week's backups either.
  */
 export async function tombstoneBackup(db: Db, check: CheckRow, backup: BackupRow, now: number): Promise<BackupRow> {
   if (!(CANDIDATES as readonly string[]).includes(backup.status) && backup.status !== "uploading") {
     throw new AppError("conflict", `the backup is already ${backup.status}`);
   }
-  const until = immutableUntil(backup.receivedAt, policyOf(check));
-  if (now < until) {
-    throw new AppError(
-      "conflict",
-      `the backup is immutable until ${new Date(until).toISOString()} (min_age_days ${check.minAgeDays})`,
-    );
-  }
+  if (now < backup.immutableUntil) throw immutable(backup.immutableUntil);
   const [row] = await db
     .update(backups)
     .set({
@@ -130,7 +134,7 @@ export async function tombstoneBackup(db: Db, check: CheckRow, backup: BackupRow
       tombstoneReason: "admin",
       purgeAfter: now + check.tombstoneDays * DAY_MS,
     })
-    .where(and(eq(backups.id, backup.id), eq(backups.status, backup.status)))
+    .where(and(eq(backups.id, backup.id), eq(backups.status, backup.status), lte(backups.immutableUntil, now)))
     .returning();
   if (!row) throw new AppError("conflict", "the backup changed meanwhile; check its status");
   return row;

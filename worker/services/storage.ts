@@ -1,8 +1,9 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql, type SQL } from "drizzle-orm";
 import { checks, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
+import { blobStillNeeded, releaseMarked } from "./backups";
 import { batch, newRevision, type Db } from "./db";
-import { releaseMarked } from "./backups";
+import { unitOfWork } from "./unit-of-work";
 
 // Storage bookkeeping: the running total of stored bytes, the quota and its alerts, and the
 // cleanup of abandoned uploads and unreferenced parts. Every step is bounded per sweep.
@@ -23,18 +24,19 @@ async function readNumbers(db: Db, keys: string[]): Promise<Map<string, number>>
   return new Map(rows.map((r) => [r.key, Number(r.value)]));
 }
 
-async function writeSetting(db: Db, key: string, value: string, now: number) {
-  await db
-    .insert(settings)
-    .values({ key, value, updatedAt: now })
-    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now } });
-}
+const settingWrite = (key: string, value: string, now: number) =>
+  sql`INSERT INTO settings (key, value, updated_at) VALUES (${key}, ${value}, ${now})
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
 
-/** Kept as a running total so the quota check is one row read, whatever the number of parts. */
-export async function addStoredBytes(db: Db, delta: number): Promise<void> {
-  await db.run(sql`
+/**
+ * Kept as a running total so the quota check is one row read, whatever the number of parts. A
+ * statement for a unit of work: the total moves only in the batch whose guard stored (or whose
+ * queue rows freed) exactly these bytes. `delta` is an SQL expression.
+ */
+export function storedBytesChange(delta: SQL): SQL {
+  return sql`
     INSERT INTO settings (key, value, updated_at) VALUES (${STORED_BYTES}, ${delta}, 0)
-    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ${delta}`);
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value`;
 }
 
 export async function storageTotals(db: Db) {
@@ -48,7 +50,7 @@ export async function storageTotals(db: Db) {
 
 export async function setQuota(db: Db, bytes: number | null, now: number): Promise<void> {
   if (bytes === null) await db.delete(settings).where(eq(settings.key, QUOTA_BYTES));
-  else await writeSetting(db, QUOTA_BYTES, String(bytes), now);
+  else await db.run(settingWrite(QUOTA_BYTES, String(bytes), now));
 }
 
 /** Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). */
@@ -80,17 +82,22 @@ export async function abandonStaleUploads(db: Db, now: number): Promise<number> 
 /**
  * Parts no backup uses any more leave D1 and enter the purge queue in one transaction (the two
  * statements pick the same rows), then their R2 objects are deleted in one call of ≤ 1,000 keys.
- * A crash between the steps leaves keys in the queue for the next run, never a dangling reference.
+ * A blob is picked only when its counter says no backup uses it AND a recount from backup_parts
+ * agrees (no backup holds it, none inside its immutability window uses it): the counter alone is
+ * never trusted with a delete. A crash between the steps leaves keys in the queue for the next
+ * run, never a dangling reference.
  */
 export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): Promise<number> {
-  const pick = sql`SELECT rowid FROM blobs WHERE refs <= 0 ORDER BY created_at LIMIT ${PURGED_PER_RUN}`;
+  const pick = sql`SELECT rowid FROM blobs b WHERE refs <= 0 AND NOT ${blobStillNeeded(sql`b`, now)}
+    ORDER BY created_at LIMIT ${PURGED_PER_RUN}`;
   await batch(db, [
     sql`INSERT OR IGNORE INTO purge_queue (r2_key, size, queued_at)
-        SELECT r2_key, CASE WHEN stored = 1 THEN size ELSE 0 END, ${now} FROM blobs WHERE rowid IN (${pick})`,
+        SELECT r2_key, CASE WHEN stored = 1 THEN coalesce(stored_size, size) ELSE 0 END, ${now} FROM blobs
+        WHERE rowid IN (${pick})`,
     sql`DELETE FROM blobs WHERE rowid IN (${pick})`,
   ]);
-  const queued = await db.all<{ r2_key: string; size: number }>(
-    sql`SELECT r2_key, size FROM purge_queue WHERE queued_at <= ${now} ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
+  const queued = await db.all<{ r2_key: string }>(
+    sql`SELECT r2_key FROM purge_queue WHERE queued_at <= ${now} ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
   );
   if (queued.length === 0) return 0;
   const keys = JSON.stringify(queued.map((q) => q.r2_key));
@@ -104,9 +111,12 @@ export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): 
       WHERE r2_key IN (SELECT value FROM json_each(${keys}))`);
     return 0;
   }
-  await batch(db, [sql`DELETE FROM purge_queue WHERE r2_key IN (SELECT value FROM json_each(${keys}))`]);
-  const freed = queued.reduce((sum, q) => sum + q.size, 0);
-  if (freed > 0) await addStoredBytes(db, -freed);
+  // The bytes freed are those of the queue rows this batch removes: a sweep running alongside that
+  // deleted the same keys finds no rows left and subtracts nothing.
+  const inQueue = sql`FROM purge_queue WHERE r2_key IN (SELECT value FROM json_each(${keys}))`;
+  await unitOfWork(db)
+    .write(storedBytesChange(sql`-(SELECT coalesce(sum(size), 0) ${inQueue})`), sql`DELETE ${inQueue}`)
+    .commit();
   return queued.length;
 }
 
@@ -126,17 +136,22 @@ export async function checkQuota(db: Db, now: number): Promise<void> {
       ? `storage at ${percent} % of the quota: ${formatBytes(storedBytes)} of ${formatBytes(quotaBytes!)}`
       : `storage back under 80 % of the quota (${formatBytes(storedBytes)})`;
   const status = level > 0 ? "down" : "up";
-  const statements = [
-    sql`UPDATE checks SET status = ${status}, status_reason = 'quota', status_detail = ${detail},
-          revision = ${newRevision()}, updated_at = ${now} WHERE id = ${check.id}`,
-  ];
+  // One unit, guarded by the level this run read: two sweeps that overlap alert once.
+  const unit = unitOfWork(db)
+    .guard(
+      "quota level as read",
+      sql`coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ${QUOTA_LEVEL}), 0) = ${lastLevel}`,
+    )
+    .write(
+      sql`UPDATE checks SET status = ${status}, status_reason = 'quota', status_detail = ${detail},
+            revision = ${newRevision()}, updated_at = ${now} WHERE id = ${check.id}`,
+    );
   // Already down at 80 %: the trigger records no flip for down → down, so the 95 % alert gets its own.
   if (check.status === "down" && status === "down") {
-    statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
+    unit.write(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
       VALUES (${check.id}, 'down', 'down', 'quota', ${detail}, ${now})`);
   }
-  await batch(db, statements);
-  await writeSetting(db, QUOTA_LEVEL, String(level), now);
+  await unit.write(settingWrite(QUOTA_LEVEL, String(level), now)).commit();
 }
 
 async function quotaCheck(db: Db, now: number) {

@@ -2,8 +2,12 @@ import type { BackupRow } from "../../db/schema";
 import { calendarFor, type ZoneCalendar } from "./calendar";
 import { formatSpan, PERIODS, rulesOf, type Period, type RetentionPolicy } from "./policy";
 
-/** What the planner reads of a backup: `receivedAt` is server time; client-claimed times are never read. */
-export type RetentionCandidate = Pick<BackupRow, "id" | "status" | "receivedAt">;
+/**
+ * What the planner reads of a backup: `receivedAt` is server time; client-claimed times are never
+ * read. `immutableUntil`, when known, is the window the backup was received with: it is kept until
+ * then even if the policy's min_age_days has been lowered since.
+ */
+export type RetentionCandidate = Pick<BackupRow, "id" | "status" | "receivedAt"> & { immutableUntil?: number };
 
 export type KeptBackup = { id: string; reasons: string[] };
 export type DeletedBackup = { id: string; reason: string };
@@ -53,7 +57,9 @@ export function planRetention(
     for (const backup of good) if (backup.receivedAt > since) keep(backup, label);
   }
   for (const period of PERIODS) keepNewestPerBucket(good, period, rules.perPeriod[period], calendar, keep);
-  for (const backup of candidates) if (now - backup.receivedAt < rules.minAgeMs) keep(backup, "min age");
+  for (const backup of candidates) {
+    if (now - backup.receivedAt < rules.minAgeMs || now < (backup.immutableUntil ?? 0)) keep(backup, "min age");
+  }
 
   const oldestKeptGood = [...good].reverse().find((b) => reasons.has(b.id));
   for (const backup of candidates) {

@@ -29,6 +29,10 @@ const BackupView = z
     meta: z.record(z.string(), z.unknown()),
     key_id: z.string().nullable(),
     received_at: z.string().openapi({ description: "server time: the only time retention trusts" }),
+    immutable_until: z.string().openapi({
+      description:
+        "nothing deletes or tombstones the backup, or a part it uses, before this time: received_at plus the check's min_age_days when it was received (docs/RETENTION.md)",
+    }),
     completed_at: z.string().nullable(),
     anomaly: z.string().nullable().openapi({ description: "why a suspicious backup is suspicious, in words" }),
     failure_log: z.string().nullable(),

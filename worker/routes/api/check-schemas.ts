@@ -21,12 +21,10 @@ const retentionFields = {
     .max(100 * YEAR_S)
     .nullable()
     .openapi({ description: "keep everything received within this of the newest good backup" }),
-  min_age_days: z
-    .number()
-    .int()
-    .min(0)
-    .max(3650)
-    .openapi({ description: "immutability window: nothing younger is deleted, by retention or by hand (default 7)" }),
+  min_age_days: z.number().int().min(0).max(3650).openapi({
+    description:
+      "immutability window each backup gets when it is received (default 7): nothing deletes it before then; lowering this never shortens a backup already received, raising it extends them",
+  }),
   tombstone_days: z
     .number()
     .int()

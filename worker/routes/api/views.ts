@@ -164,6 +164,7 @@ export function backupView(row: BackupRow) {
     meta: row.meta,
     key_id: row.keyId,
     received_at: iso(row.receivedAt),
+    immutable_until: iso(row.immutableUntil),
     completed_at: iso(row.completedAt),
     anomaly: row.anomaly,
     failure_log: row.failureLog,

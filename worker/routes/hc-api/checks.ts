@@ -90,7 +90,7 @@ hcChecks.delete("/api/:version/checks/:id", async (c) => {
   await authorize(c, "read-write");
   const row = await checkByUuid(c);
   const shown = await view(c, row);
-  await deleteCheck(c.get("db"), row);
+  await deleteCheck(c.get("db"), row, Date.now());
   return c.json(shown);
 });
 

@@ -50,7 +50,10 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   keep_monthly: { label: "Keep monthly", hint: COUNT },
   keep_yearly: { label: "Keep yearly", hint: COUNT },
   keep_within_s: { label: "Keep everything within", hint: `of the newest good backup (${DURATION}); empty: off` },
-  min_age_days: { label: "Immutable for (days)", hint: "nothing younger is deleted, by retention or by hand" },
+  min_age_days: {
+    label: "Immutable for (days)",
+    hint: "each backup is kept this long from when it arrives; lowering it never shortens a backup already received",
+  },
   tombstone_days: { label: "Restorable after deletion (days)" },
   methods: {
     label: "Allowed ping methods",
