@@ -3,6 +3,7 @@ import type { ChannelRow } from "../db/schema";
 import { kindOf, renderAlert } from "../domain/alerts";
 import type { Alert, AlertKind } from "../domain/alerts/alert";
 import { retryDelayMs, GIVE_UP_AFTER_MS } from "../domain/alerts/retry";
+import { egressProblem } from "../domain/egress";
 import { unseal } from "../domain/seal";
 import { brokenStatement, channelSecret, markBroken, markWorking } from "./channels";
 import { batch, type Db } from "./db";
@@ -21,7 +22,15 @@ export const DELIVERIES_PER_RUN = 15;
 const PARALLEL_SENDS = 6;
 const CLAIM_MS = 60_000;
 
-export type DeliveryContext = { db: Db; masterKey: string; publicUrl: string; mailer: Mailer; now: number };
+export type DeliveryContext = {
+  db: Db;
+  masterKey: string;
+  publicUrl: string;
+  mailer: Mailer;
+  /** ALLOW_INSECURE_CHANNELS: the egress rules (domain/egress.ts) are off. */
+  allowInsecure: boolean;
+  now: number;
+};
 
 type DueRow = {
   id: number;
@@ -150,6 +159,10 @@ async function sendOne(
     const config = await unseal(ctx.masterKey, row.channel_config);
     const signingSecret = await channelSecret(ctx.masterKey, { uuid: row.channel_uuid });
     const delivery = await renderAlert(row.channel_kind, alert, config, { signingSecret, now: ctx.now });
+    // Checked again at send time: a channel stored before these rules (or while the flag was on)
+    // must not reach an internal address either. Refused before any request is made.
+    const refused = delivery.transport === "http" ? egressProblem(delivery.url, ctx.allowInsecure) : null;
+    if (refused) return { ok: false, status: null, body: "", message: `refused: ${refused}`, permanent: true };
     return await transmit(delivery, ctx.mailer);
   } catch (error) {
     // A config that no longer parses or renders cannot succeed on retry.

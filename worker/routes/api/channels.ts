@@ -3,6 +3,8 @@ import type { Context } from "hono";
 import { createRouter, validationFailed, type AppEnv } from "../../app";
 import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
 import { kindOf, publicConfig } from "../../domain/alerts";
+import { egressProblem } from "../../domain/egress";
+import { allowsInsecureChannels } from "../../env";
 import { AppError } from "../../errors";
 import {
   channelConfig,
@@ -212,7 +214,7 @@ export async function channelUpdateInput(
   });
 }
 
-/** Validates the kind's config with the kind's own schema, and its URLs against the https rule. */
+/** Validates the kind's config with the kind's own schema, and its URLs against the egress rules. */
 export async function channelInput(c: Context<AppEnv>, body: Body): Promise<ChannelInput> {
   const kind = kindOf(body.kind);
   const parsed = kind.config.safeParse(body.config);
@@ -220,7 +222,7 @@ export async function channelInput(c: Context<AppEnv>, body: Body): Promise<Chan
   const config = parsed.data as Record<string, unknown>;
   for (const [field, value] of Object.entries(config)) {
     if (typeof value === "string" && /^https?:\/\//i.test(value)) {
-      const problem = insecureUrlProblem(value, c.env.ALLOW_INSECURE_CHANNELS === "true");
+      const problem = egressProblem(value, allowsInsecureChannels(c.env));
       if (problem)
         throw new AppError("validation_failed", `invalid json: config.${field}: ${problem}`, [
           { field: `config.${field}`, message: problem },
@@ -236,12 +238,6 @@ export async function channelInput(c: Context<AppEnv>, body: Body): Promise<Chan
     filterChecks: body.filter?.checks ?? [],
     repeatEveryS: body.repeat_every_s ?? null,
   };
-}
-
-/** Receivers must be https; plain http only where ALLOW_INSECURE_CHANNELS is set (development). */
-export function insecureUrlProblem(raw: string, allowInsecure: boolean): string | null {
-  if (raw.toLowerCase().startsWith("https://") || allowInsecure) return null;
-  return "use an https:// URL (http is allowed only with ALLOW_INSECURE_CHANNELS in development)";
 }
 
 const secretFieldsOf = (kind: ChannelRow["kind"]) => kindOf(kind).secretFields;
