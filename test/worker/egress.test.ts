@@ -184,7 +184,9 @@ describe("channel URLs with ALLOW_INSECURE_CHANNELS off", () => {
   it("a stored channel whose URL is internal is refused at send time too, without a request", async () => {
     // Stored while the flag was on (or before these rules existed).
     const inbox = "egress-stored";
-    const ch = await json(call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }));
+    const ch = await json(
+      call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }),
+    );
     const result = await json(callStrict("POST", `/api/v1/channels/${ch.uuid}/test`));
     expect(result).toMatchObject({ ok: false, status: null });
     expect(result.error).toMatch(/refused.*https/);
@@ -197,7 +199,9 @@ describe("delivery", () => {
     const inbox = "egress-redirect";
     const target = "egress-redirect-target";
     await control(inbox, { status: 302, location: `${receiver}/hook/${target}` });
-    const ch = await json(call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }));
+    const ch = await json(
+      call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }),
+    );
     const result = await json(call("POST", `/api/v1/channels/${ch.uuid}/test`));
     expect(result).toMatchObject({ ok: false, status: 302 });
     expect(result.error).toContain(`${receiver}/hook/${target}`);
@@ -210,7 +214,9 @@ describe("delivery", () => {
     const inbox = "egress-long-answer";
     const answer = `\u001b[31mboom\u0000\u0007 ${"internal stack trace line\n".repeat(400)}`;
     await control(inbox, { status: 500, body: answer });
-    const ch = await json(call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }));
+    const ch = await json(
+      call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/${inbox}` } }),
+    );
     const result = await json(call("POST", `/api/v1/channels/${ch.uuid}/test`));
     expect(result.ok).toBe(false);
     expect(result.error).toContain("HTTP 500");

@@ -39,6 +39,7 @@ export const pagerduty = defineKind({
   kind: "pagerduty",
   config,
   secretFields: ["routing_key"],
+  destinationFields: ["events_url"],
   async render(alert, config, ctx) {
     const test = alert.kind === "test";
     // A test opens an incident of its own, so it can never resolve or merge with a real one.

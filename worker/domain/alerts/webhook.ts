@@ -55,8 +55,10 @@ export async function webhookSignature(secret: string, timestamp: number, body: 
 export const webhook = defineKind({
   kind: "webhook",
   config: z.strictObject({ url: httpUrl("url") }),
-  // The URL is shown back: it is how people recognise their own receiver, and the body is signed.
-  secretFields: [],
+  // The URL is a credential like a Slack hook's: receivers often carry a token in its path or query,
+  // and whoever knows it can post. It is sealed and shown back only as the masked `target`.
+  secretFields: ["url"],
+  destinationFields: ["url"],
   async render(alert, config, ctx) {
     const body = webhookBody(alert);
     const timestamp = Math.floor(ctx.now / 1000);
