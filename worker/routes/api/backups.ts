@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter } from "../../app";
+import { createRouter, seesCapabilities } from "../../app";
 import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
 import { AppError } from "../../errors";
 import { findBackup, listBackups } from "../../services/backups";
@@ -39,7 +39,7 @@ const BackupView = z
   .openapi("Backup");
 
 const ListQuery = z.object({
-  check: z.string().min(1).max(64).optional().openapi({ description: "uuid or slug" }),
+  check: z.string().min(1).max(64).optional().openapi({ description: "uuid, slug or unique_key" }),
   status: z.enum(BACKUP_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before this time (paging)" }),
@@ -59,7 +59,8 @@ const Storage = z
     used_fraction: z.number().nullable(),
     checks: z.array(
       z.object({
-        uuid: z.string(),
+        uuid: z.string().optional().openapi({ description: "absent for the read-only token: it is a capability" }),
+        unique_key: z.string(),
         slug: z.string(),
         name: z.string(),
         stored_bytes: z.number(),
@@ -102,7 +103,7 @@ const routes = {
     request: { params: Params },
     responses: withErrors({
       200: {
-        description: "The artifact, streamed (Range supported: 206)",
+        description: "The artifact, streamed (Range supported: 206); the admin token only",
         content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
       },
     }),
@@ -161,6 +162,9 @@ backupsApi.openapi(routes.get, async (c) =>
 );
 
 backupsApi.openapi(routes.content, async (c) => {
+  // A backup is the data itself (a database dump holds every secret of the app): reading it is
+  // more than "state, history and sizes", so the read-only token may not.
+  if (!seesCapabilities(c)) throw new AppError("forbidden", "the read-only token cannot download backups");
   const backup = await findBackup(c.get("db"), c.req.valid("param").id, { tombstoned: true });
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
@@ -184,20 +188,21 @@ backupsApi.openapi(routes.undelete, async (c) => {
   );
 });
 
-backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db")), 200));
+backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db"), seesCapabilities(c)), 200));
 
 backupsApi.openapi(routes.quota, async (c) => {
   const db = c.get("db");
   await setQuota(db, c.req.valid("json").bytes, Date.now());
-  return c.json(await storageView(db), 200);
+  return c.json(await storageView(db, true), 200);
 });
 
-async function storageView(db: Parameters<typeof storageTotals>[0]) {
+/** `capable`: the admin token; the read-only token sees each check's unique_key but not its uuid. */
+async function storageView(db: Parameters<typeof storageTotals>[0], capable: boolean) {
   const [{ storedBytes, quotaBytes }, checks] = await Promise.all([storageTotals(db), usageByCheck(db)]);
   return {
     stored_bytes: storedBytes,
     quota_bytes: quotaBytes,
     used_fraction: quotaBytes ? storedBytes / quotaBytes : null,
-    checks,
+    checks: checks.map(({ uuid, ...check }) => (capable ? { uuid, ...check } : check)),
   };
 }

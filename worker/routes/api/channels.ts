@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { createRouter, validationFailed, type AppEnv } from "../../app";
+import { createRouter, seesCapabilities, validationFailed, type AppEnv } from "../../app";
 import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
 import { kindOf, publicConfig, resendNeeded } from "../../domain/alerts";
 import { egressProblem } from "../../domain/egress";
@@ -73,10 +73,9 @@ const ChannelView = z
     status: z.enum(["ok", "broken"]),
     broken_reason: z.string().nullable(),
     broken_at: z.string().nullable(),
-    signing_secret: z
-      .string()
-      .optional()
-      .openapi({ description: "webhook only: verifies X-Lifeboat-Webhook-Signature" }),
+    signing_secret: z.string().optional().openapi({
+      description: "webhook only: verifies X-Lifeboat-Webhook-Signature; absent for the read-only token",
+    }),
     created_at: z.string(),
   })
   .openapi("Channel");
@@ -186,7 +185,9 @@ channelsApi.openapi(routes.test, async (c) => {
 channelsApi.openapi(routes.deliveries, async (c) => {
   const db = c.get("db");
   const row = await getChannel(db, c.req.valid("param").id);
-  return c.json({ deliveries: (await listDeliveries(db, { channelId: row.id })).map(deliveryView) }, 200);
+  const capable = seesCapabilities(c);
+  const deliveries = (await listDeliveries(db, { channelId: row.id })).map((d) => deliveryView(d, capable));
+  return c.json({ deliveries }, 200);
 });
 
 type Body = {
@@ -274,7 +275,8 @@ async function view(c: Context<AppEnv>, row: ChannelRow) {
     status: row.status,
     broken_reason: row.brokenReason,
     broken_at: iso(row.brokenAt),
-    ...(row.kind === "webhook" ? { signing_secret: await channelSecret(masterKey, row) } : {}),
+    // The signing secret lets its holder forge alerts receivers trust: the admin token only.
+    ...(row.kind === "webhook" && seesCapabilities(c) ? { signing_secret: await channelSecret(masterKey, row) } : {}),
     created_at: iso(row.createdAt),
   };
 }

@@ -7,12 +7,18 @@ import type { DeliveryRow } from "../../services/deliveries";
 export const iso = <T extends number | null>(ms: T) =>
   (ms === null ? null : new Date(ms).toISOString()) as T extends number ? string : string | null;
 
-export type Links = { baseUrl: string; pingKey: string };
+/**
+ * `pingKey` null: the answer is for the read-only token, which gets no capability: no uuid and no
+ * ping URLs, and the parent by its unique_key (docs/SECURITY.md, "The read-only token").
+ */
+export type Links = { baseUrl: string; pingKey: string | null };
 
 /** A check as the API shows it: snake_case, ISO times, derived status and both ping URLs. */
-export function checkView(row: CheckRow, links: Links, now: number, parentUuid: string | null = null) {
+export function checkView(row: CheckRow, links: Links, now: number, parent: CheckIds | null = null) {
+  const pingKey = links.pingKey;
   return {
-    uuid: row.uuid,
+    ...(pingKey !== null ? { uuid: row.uuid } : {}),
+    unique_key: uniqueKeyOf(row),
     name: row.name,
     slug: row.slug,
     kind: row.kind,
@@ -44,7 +50,7 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
       tombstone_days: row.tombstoneDays,
       problem: row.retentionProblem,
     },
-    parent: parentUuid,
+    parent: parent && (pingKey !== null ? parent.uuid : parent.uniqueKey),
     rpo_s: row.rpoS,
     effective_rpo_s: effectiveRpoS(row, now),
     drill_every_s: row.drillEveryS,
@@ -57,10 +63,17 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     alert_after: iso(row.alertAfter),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
-    ping_url: `${links.baseUrl}/ping/${row.uuid}`,
-    slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
+    ...(pingKey !== null
+      ? { ping_url: `${links.baseUrl}/ping/${row.uuid}`, slug_ping_url: `${links.baseUrl}/ping/${pingKey}/${row.slug}` }
+      : {}),
   };
 }
+
+/** How a check may be named: the uuid (a ping capability) and the unique_key (grants nothing). */
+export type CheckIds = { uuid: string; uniqueKey: string };
+
+/** The column is filled on every insert (drizzle default or trigger); "" only if a row escaped both. */
+export const uniqueKeyOf = (row: { uniqueKey: string | null }) => row.uniqueKey ?? "";
 
 /** The badge URLs of a check (routes/badges.ts). */
 export function badgeUrls(baseUrl: string, key: string) {
@@ -104,10 +117,15 @@ export function flipView(row: FlipRow) {
   };
 }
 
-export function deliveryView(row: DeliveryRow) {
+/** `capable`: the admin token (the check's uuid is shown); the read-only token gets the unique_key only. */
+export function deliveryView(row: DeliveryRow, capable: boolean) {
   return {
     id: row.id,
-    check: { uuid: row.check_uuid, name: row.check_name },
+    check: {
+      ...(capable ? { uuid: row.check_uuid } : {}),
+      unique_key: row.check_unique_key,
+      name: row.check_name,
+    },
     channel: row.channel_uuid,
     kind: row.kind,
     status: row.status,
