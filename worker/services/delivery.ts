@@ -45,6 +45,7 @@ type DueRow = {
   check_id: number;
   check_uuid: string;
   check_name: string;
+  check_unique_key: string;
   check_slug: string;
   check_tags: string;
   check_status: string;
@@ -76,7 +77,7 @@ export async function deliverDue(
   const rows = await db.all<DueRow>(sql`
     SELECT n.id, n.idempotency_key, n.kind, n.attempts, n.created_at,
       ch.id AS channel_id, ch.uuid AS channel_uuid, ch.kind AS channel_kind, ch.config AS channel_config,
-      c.id AS check_id, c.uuid AS check_uuid, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
+      c.id AS check_id, c.uuid AS check_uuid, c.unique_key AS check_unique_key, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
       c.status AS check_status, c.last_ping_at, f.from_status, f.reason, f.detail, f.created_at AS flip_at,
       (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
         ORDER BY id DESC LIMIT 1) AS log,
@@ -122,7 +123,9 @@ export async function sendTest(ctx: DeliveryContext, channel: ChannelRow): Promi
       slug: "lifeboat-test",
       tags: [],
       status: "up",
-      url: `${ctx.publicUrl}/`,
+      // A test is about the channel: its links lead to the channels page and the channel's API document.
+      url: `${ctx.publicUrl}/admin/channels`,
+      apiUrl: `${ctx.publicUrl}/api/v1/channels/${channel.uuid}`,
     },
     previousStatus: null,
     reason: "test",
@@ -199,7 +202,8 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
       slug: row.check_slug,
       tags: JSON.parse(row.check_tags) as string[],
       status: STATE_OF[row.kind] ?? row.check_status,
-      url: checkUrl(ctx.publicUrl, row.check_uuid),
+      url: dashboardUrl(ctx.publicUrl, row.check_unique_key),
+      apiUrl: `${ctx.publicUrl}/api/v1/checks/${row.check_uuid}`,
     },
     previousStatus: row.kind === "down" || row.kind === "up" ? row.from_status : null,
     reason: row.reason,
@@ -216,17 +220,21 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
 /** The state an alert reports, whatever the check did since (a retry may go out later). */
 const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };
 
-const checkUrl = (publicUrl: string, uuid: string) => `${publicUrl}/api/v1/checks/${uuid}`;
+/** The check's dashboard page: people follow alert links in a browser, which has a login but no bearer token. */
+const dashboardUrl = (publicUrl: string, uniqueKey: string) => `${publicUrl}/admin/checks/${uniqueKey}`;
 
 /** Dependent checks that are down too: a parent's alert lists them instead of each alerting alone. */
 async function downChildren(db: Db, parentIds: number[], publicUrl: string): Promise<Map<number, Alert["children"]>> {
-  const rows = await db.all<{ parent_id: number; name: string; uuid: string }>(sql`
-    SELECT parent_id, name, uuid FROM checks
+  const rows = await db.all<{ parent_id: number; name: string; unique_key: string }>(sql`
+    SELECT parent_id, name, unique_key FROM checks
     WHERE parent_id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(parentIds)])})) AND status = 'down'
     ORDER BY name`);
   const map = new Map<number, Alert["children"]>();
   for (const row of rows) {
-    map.set(row.parent_id, [...(map.get(row.parent_id) ?? []), { name: row.name, url: checkUrl(publicUrl, row.uuid) }]);
+    map.set(row.parent_id, [
+      ...(map.get(row.parent_id) ?? []),
+      { name: row.name, url: dashboardUrl(publicUrl, row.unique_key) },
+    ]);
   }
   return map;
 }

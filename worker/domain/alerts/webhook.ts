@@ -25,11 +25,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The JSON a webhook receives. */
 export function webhookBody(alert: Alert): string {
-  const { uuid, name, slug, tags, url } = alert.check;
+  const { uuid, name, slug, tags, url, apiUrl } = alert.check;
   return JSON.stringify({
     event: EVENT[alert.kind],
     delivery_id: alert.deliveryId,
-    check: { uuid, name, slug, tags, url },
+    check: { uuid, name, slug, tags, url, api_url: apiUrl },
     status: alert.check.status,
     previous_status: alert.previousStatus,
     reason: alert.reason,
