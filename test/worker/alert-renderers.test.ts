@@ -42,6 +42,7 @@ function alertOf(overrides: Partial<Alert> = {}): Alert {
     logExcerpt: "dumping…\npg_dump: error: connection refused",
     children: [],
     flipsLastHour: null,
+    changesSinceFlapping: null,
     reminderNumber: null,
     ...overrides,
   };
@@ -235,6 +236,8 @@ describe("webhook", () => {
       log_excerpt: "dumping…\npg_dump: error: connection refused",
       children: [],
       flips_last_hour: null,
+      flapping_ended: false,
+      changes_since_flapping: null,
       reminder_number: null,
     });
     // Verified the way docs/WEBHOOKS.md tells receivers to, independently of the renderer's code.

@@ -155,7 +155,7 @@ export async function failBackup(db: Db, check: CheckRow, backup: BackupRow, log
       .split("\n")
       .find((line) => line.trim() !== "")
       ?.slice(0, 200) ?? "no log";
-  const failure = { reason: "fail" as const, detail: `backup failed: ${firstLine}` };
+  const failure = { reason: "backup_failed" as const, detail: `backup failed: ${firstLine}` };
   return recordPing(db, check, { kind: "fail", failure }, { ...ping, body: log }, now);
 }
 

@@ -3,6 +3,7 @@ import type { ChannelRow } from "../db/schema";
 import { kindOf, renderAlert } from "../domain/alerts";
 import type { Alert, AlertKind } from "../domain/alerts/alert";
 import { retryDelayMs, GIVE_UP_AFTER_MS } from "../domain/alerts/retry";
+import { FLAPPING_OVER } from "../domain/alerts/rules";
 import { egressProblem } from "../domain/egress";
 import { unseal } from "../domain/seal";
 import { brokenStatement, channelSecret, markBroken, markWorking } from "./channels";
@@ -56,6 +57,7 @@ type DueRow = {
   flip_at: number;
   log: string | null;
   flips_last_hour: number;
+  changes_since_flapping: number | null;
 };
 
 export async function deliverDue(
@@ -82,7 +84,12 @@ export async function deliverDue(
       (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
         ORDER BY id DESC LIMIT 1) AS log,
       (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
-        AND created_at <= n.created_at AND to_status IN ('up', 'down')) AS flips_last_hour
+        AND created_at <= n.created_at AND ${STATE_CHANGE}) AS flips_last_hour,
+      CASE WHEN n.idempotency_key LIKE ${`%:${FLAPPING_OVER}`} THEN (
+        SELECT count(*) FROM flips WHERE check_id = c.id AND created_at <= n.created_at AND ${STATE_CHANGE}
+          AND created_at > (SELECT max(p.created_at) FROM notifications p WHERE p.check_id = n.check_id
+            AND p.channel_id = n.channel_id AND p.kind = 'flapping' AND p.status != 'suppressed' AND p.id < n.id))
+      END AS changes_since_flapping
     FROM notifications n
       JOIN channels ch ON ch.id = n.channel_id
       JOIN flips f ON f.id = n.flip_id
@@ -135,6 +142,7 @@ export async function sendTest(ctx: DeliveryContext, channel: ChannelRow): Promi
     logExcerpt: null,
     children: [],
     flipsLastHour: null,
+    changesSinceFlapping: null,
     reminderNumber: null,
   };
   const result = await sendOne(
@@ -213,9 +221,13 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
     logExcerpt: row.log,
     children: row.kind === "down" || reminder ? children : [],
     flipsLastHour: row.kind === "flapping" ? row.flips_last_hour : null,
+    changesSinceFlapping: row.changes_since_flapping,
     reminderNumber: reminder ? Number(/:reminder:(\d+)$/.exec(row.idempotency_key)?.[1] ?? 1) : null,
   };
 }
+
+/** Flips that changed the state (the flapping count): not a down check's new reason, not a notice. */
+const STATE_CHANGE = sql.raw(`from_status <> to_status AND to_status IN ('up', 'down')`);
 
 /** The state an alert reports, whatever the check did since (a retry may go out later). */
 const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };

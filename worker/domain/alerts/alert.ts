@@ -41,6 +41,11 @@ export type Alert = {
   children: { name: string; url: string }[];
   /** For `flapping`: how many times the check changed state in the last hour. */
   flipsLastHour: number | null;
+  /**
+   * For the one down or up alert that ends a flapping episode (the summary): how many times the
+   * check changed state after the flapping alert. Null for every other alert.
+   */
+  changesSinceFlapping: number | null;
   /** For `reminder`: 1 for the first reminder, 2 for the second, … */
   reminderNumber: number | null;
 };

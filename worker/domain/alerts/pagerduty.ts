@@ -81,6 +81,9 @@ export const pagerduty = defineKind({
           ...(alert.kind === "flapping"
             ? { flapping: flappingWords(alert), flips_last_hour: alert.flipsLastHour }
             : {}),
+          ...(alert.changesSinceFlapping !== null
+            ? { flapping: flappingWords(alert), changes_since_flapping: alert.changesSinceFlapping }
+            : {}),
           ...(alert.kind === "reminder"
             ? { reminder: reminderWords(alert, ctx.now), reminder_number: alert.reminderNumber }
             : {}),

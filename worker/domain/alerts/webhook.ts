@@ -40,6 +40,8 @@ export function webhookBody(alert: Alert): string {
     log_excerpt: alert.logExcerpt === null ? null : keepTail(alert.logExcerpt, MAX_LOG),
     children: alert.children,
     flips_last_hour: alert.flipsLastHour,
+    flapping_ended: alert.changesSinceFlapping !== null,
+    changes_since_flapping: alert.changesSinceFlapping,
     reminder_number: alert.reminderNumber,
   });
 }
