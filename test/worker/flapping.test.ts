@@ -42,6 +42,25 @@ async function at<T>(time: number, action: () => Promise<T>): Promise<T> {
 
 const ping = (uuid: string, suffix = "") => call("GET", `/ping/${uuid}${suffix}`, { token: null });
 
+/** What a channel hears of flappingCheck(…, 7): six changes one by one, then the flapping alert. */
+const SEVEN_CHANGES = ["down:fail", "up:ping", "down:fail", "up:ping", "down:fail", "up:ping", "flapping:fail"];
+
+/**
+ * A daily heartbeat that came up two hours ago, then changed state `changes` times, a minute
+ * apart (failure, success, failure, …), with a webhook channel of its own. Returns the channel's
+ * inbox reader, the check and the time of the last change.
+ */
+async function flappingCheck(tag: string, changes: number) {
+  const t0 = Date.now();
+  vi.useFakeTimers({ toFake: ["Date"], now: t0 - 2 * HOUR });
+  const received = await webhook(tag);
+  const check = await createCheck({ name: tag, tags: [tag], period_s: 86_400, grace_s: 3600 });
+  await ping(check.uuid); // up, long before the flapping hour
+  let t = t0;
+  for (let i = 0; i < changes; i++) await at((t += MIN), () => ping(check.uuid, i % 2 === 0 ? "/fail" : ""));
+  return { received, check, t };
+}
+
 describe("flapping never hides a failure", () => {
   it("after the flapping alert, a failed backup, an empty backup and a failed drill each alert (the issue's story)", async () => {
     const t0 = Date.now();
@@ -94,24 +113,10 @@ describe("flapping never hides a failure", () => {
   });
 
   it("a check still down when flapping calms down alerts once, in one summary; repeats stay quiet", async () => {
-    const t0 = Date.now();
-    vi.useFakeTimers({ toFake: ["Date"], now: t0 - 2 * HOUR });
-    const received = await webhook("calm");
-    const check = await createCheck({ name: "flaky job", tags: ["calm"], period_s: 86_400, grace_s: 3600 });
-    await ping(check.uuid); // up, long before the flapping hour
-
     // Seven state changes within the hour, ending down: the seventh is the flapping alert.
-    let t = t0;
-    for (let i = 0; i < 7; i++) await at((t += MIN), () => ping(check.uuid, i % 2 === 0 ? "/fail" : ""));
-    expect((await received()).map(summary)).toEqual([
-      "down:fail",
-      "up:ping",
-      "down:fail",
-      "up:ping",
-      "down:fail",
-      "up:ping",
-      "flapping:fail",
-    ]);
+    const { received, check, t: last } = await flappingCheck("calm", 7);
+    let t = last;
+    expect((await received()).map(summary)).toEqual(SEVEN_CHANGES);
 
     // The same failure again and again while flapping: quiet (that is what flapping is for).
     for (let i = 0; i < 4; i++) await at((t += MIN), () => ping(check.uuid, i % 2 === 0 ? "" : "/fail"));
@@ -133,13 +138,7 @@ describe("flapping never hides a failure", () => {
   });
 
   it("a check that stops flapping down right at the flapping alert still alerts when flapping is over", async () => {
-    const t0 = Date.now();
-    vi.useFakeTimers({ toFake: ["Date"], now: t0 - 2 * HOUR });
-    const received = await webhook("last-word");
-    const check = await createCheck({ name: "last word", tags: ["last-word"], period_s: 86_400, grace_s: 3600 });
-    await ping(check.uuid);
-    let t = t0;
-    for (let i = 0; i < 7; i++) await at((t += MIN), () => ping(check.uuid, i % 2 === 0 ? "/fail" : ""));
+    const { received, t } = await flappingCheck("last-word", 7);
     expect((await received()).at(-1)).toMatchObject({ event: "check.flapping", status: "down" });
     // Nothing else happens: no suppressed alert exists to be caught up on, only the flapping one.
     for (let minute = 5; minute <= 120; minute += 5) await sweepAt(t + minute * MIN);
@@ -149,25 +148,10 @@ describe("flapping never hides a failure", () => {
   });
 
   it("a flapping check that settles up ends with one up summary", async () => {
-    const t0 = Date.now();
-    vi.useFakeTimers({ toFake: ["Date"], now: t0 - 2 * HOUR });
-    const received = await webhook("settle");
-    const check = await createCheck({ name: "settles", tags: ["settle"], period_s: 86_400, grace_s: 3600 });
-    await ping(check.uuid);
-    let t = t0;
-    for (let i = 0; i < 8; i++) await at((t += MIN), () => ping(check.uuid, i % 2 === 0 ? "/fail" : ""));
+    const { received, t } = await flappingCheck("settle", 8);
     for (let minute = 5; minute <= 120; minute += 5) await sweepAt(t + minute * MIN);
     const events = (await received()).map(summary);
-    expect(events).toEqual([
-      "down:fail",
-      "up:ping",
-      "down:fail",
-      "up:ping",
-      "down:fail",
-      "up:ping",
-      "flapping:fail",
-      "up:ping",
-    ]);
+    expect(events).toEqual([...SEVEN_CHANGES, "up:ping"]);
     expect((await received()).at(-1)).toMatchObject({ flapping_ended: true, changes_since_flapping: 1 });
   });
 });
