@@ -41,7 +41,7 @@ export type Quiet = {
   recentDownReasons: readonly string[];
 };
 
-/** Flip reasons for state changes the flapping count leaves out: news that changes no state. */
+/** Flip reasons of notices: news that changes no state, so the flapping count leaves them out. */
 export const NOTICE_REASONS = Object.keys(NOTICES);
 
 /** Idempotency-key suffix of the one message that ends a flapping episode (the summary). */
