@@ -103,7 +103,7 @@ const routes = {
     request: { params: Params },
     responses: withErrors({
       200: {
-        description: "The artifact, streamed (Range supported: 206); the admin token only",
+        description: "The artifact, streamed (Range supported: 206)",
         content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
       },
     }),
@@ -162,9 +162,6 @@ backupsApi.openapi(routes.get, async (c) =>
 );
 
 backupsApi.openapi(routes.content, async (c) => {
-  // A backup is the data itself (a database dump holds every secret of the app): reading it is
-  // more than "state, history and sizes", so the read-only token may not.
-  if (!seesCapabilities(c)) throw new AppError("forbidden", "the read-only token cannot download backups");
   const backup = await findBackup(c.get("db"), c.req.valid("param").id, { tombstoned: true });
   if (backup.status !== "complete" && backup.status !== "suspicious") {
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
