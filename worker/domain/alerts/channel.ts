@@ -17,7 +17,7 @@ export type ChannelKind<Name extends string = string, Config = unknown> = {
   secretFields: readonly string[];
   /**
    * Config fields that decide where requests (and so the credentials) go. Changing one needs every
-   * stored credential again in the same request (resendNeeded).
+   * stored credential again in the same request (resendProblem).
    */
   destinationFields: readonly string[];
   render(alert: Alert, config: Config, ctx: RenderContext): Promise<Delivery>;

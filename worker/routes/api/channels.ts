@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createRouter, seesCapabilities, validationFailed, type AppEnv } from "../../app";
 import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
-import { kindOf, publicConfig, resendNeeded } from "../../domain/alerts";
+import { kindOf, publicConfig, resendProblem } from "../../domain/alerts";
 import { egressProblem } from "../../domain/egress";
 import { allowsInsecureChannels } from "../../env";
 import { AppError } from "../../errors";
@@ -208,17 +208,11 @@ export async function channelUpdateInput(
   // Credentials are never shown back, so an update may leave them out to keep them, but only
   // while the channel keeps sending where it did: a stored credential never follows a new URL.
   const config = body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current;
-  const { moved, missing } = resendNeeded(row.kind, current, config, Object.keys(body.config ?? {}));
-  if (missing.length > 0) {
-    const where = moved
-      .map(({ field, to }) => (to === null ? field : `${field} (to ${JSON.stringify(to)})`))
-      .join(" and ");
-    const message = `changing ${where} moves where this channel sends: give ${missing.join(" and ")} again in the same request (a stored credential is never sent to a new destination)`;
-    throw new AppError(
-      "validation_failed",
-      `invalid json: config.${missing[0]}: ${message}`,
-      missing.map((field) => ({ field: `config.${field}`, message })),
-    );
+  const problem = resendProblem(row.kind, current, config, Object.keys(body.config ?? {}));
+  if (problem) {
+    const { fields, message } = problem;
+    const details = fields.map((field) => ({ field: `config.${field}`, message }));
+    throw new AppError("validation_failed", `invalid json: config.${fields[0]}: ${message}`, details);
   }
   return channelInput(c, {
     kind: row.kind,
