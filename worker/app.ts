@@ -1,9 +1,20 @@
 import { OpenAPIHono, type Hook, type z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import type { Db } from "./services/db";
 
-export type AppEnv = { Bindings: Env; Variables: { db: Db; baseUrl: string; onSuccess?: () => void } };
+/**
+ * `role`: which admin token authenticated an /api/v1 request (set by adminAuth). Unset counts as
+ * the reader: capabilities are shown only where the admin token is known to be present.
+ */
+export type AppEnv = {
+  Bindings: Env;
+  Variables: { db: Db; baseUrl: string; onSuccess?: () => void; role?: "admin" | "reader" };
+};
+
+/** Whether an answer may carry capabilities (ping URLs, uuids, signing secrets): the admin token only. */
+export const seesCapabilities = (c: Context<AppEnv>) => c.get("role") === "admin";
 
 /** A zod failure as one 400 that names the offending field(s). */
 export function validationFailed(target: string, error: z.ZodError, fieldPrefix = ""): AppError {

@@ -23,7 +23,7 @@ export type Env = {
   EMAIL?: SendEmail;
   /** The sender address of alert emails (a verified address on your Email Routing zone). */
   EMAIL_FROM?: string;
-  /** "true" only in development and tests: channels may post to http:// and loopback receivers. */
+  /** "true" only in development and tests: channels may post to http://, loopback and private receivers. */
   ALLOW_INSECURE_CHANNELS?: string;
   /** The public status page's title until one is set through the API (PUT /api/v1/settings/status-page). */
   STATUS_PAGE_TITLE?: string;
@@ -32,3 +32,7 @@ export type Env = {
 };
 
 export type AppBindings = { Bindings: Env };
+
+/** ALLOW_INSECURE_CHANNELS: only the exact string "true" turns the egress rules off. */
+export const allowsInsecureChannels = (env: Pick<Env, "ALLOW_INSECURE_CHANNELS">) =>
+  env.ALLOW_INSECURE_CHANNELS === "true";

@@ -32,7 +32,7 @@ const HTTP_KINDS = Object.keys(INBOX) as HttpKind[];
 
 let lifeboat: Lifeboat<true>;
 const channels = {} as Record<HttpKind | "email", { uuid: string; signing_secret?: string }>;
-let check: { uuid: string; slug: string; ping_url: string };
+let check: { uuid: string; unique_key: string; slug: string; ping_url: string };
 let checkUrl: string;
 
 beforeAll(async () => {
@@ -63,7 +63,8 @@ beforeAll(async () => {
   const made = await lifeboat.api("POST", "/api/v1/checks", { name: CHECK_NAME, period_s: 3600, grace_s: 300 });
   if (made.status !== 201) throw await lifeboat.serverError("create check", made);
   check = made.body;
-  checkUrl = `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`;
+  // Alerts link the check's dashboard page by its unique_key (issue 14.11).
+  checkUrl = `${lifeboat.dev.url}/admin/checks/${check.unique_key}`;
   // The first ping only brings the check up: no channel hears of it.
   const first = await sh(ONE_LINER, { URL: check.ping_url });
   expect(first.code, first.stderr).toBe(0);
@@ -220,7 +221,12 @@ describe("seven channel kinds on wrangler dev", () => {
     expect(http.webhook.headers["x-lifeboat-event"]).toBe("check.down");
     expect(http.webhook.json).toMatchObject({
       event: "check.down",
-      check: { uuid: check.uuid, name: CHECK_NAME, url: checkUrl },
+      check: {
+        uuid: check.uuid,
+        name: CHECK_NAME,
+        url: checkUrl,
+        api_url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`,
+      },
       status: "down",
       previous_status: "up",
       reason: "fail",

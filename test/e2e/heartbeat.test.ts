@@ -182,7 +182,9 @@ describe("the clock: cron sweep and webhooks", () => {
         uuid: check.uuid,
         name: "e2e by the clock",
         slug: check.slug,
-        url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`,
+        // Alerts link the dashboard page (issue 14.11); the API document is a field of its own.
+        url: `${lifeboat.dev.url}/admin/checks/${check.unique_key}`,
+        api_url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}`,
       },
       status: "down",
       previous_status: "up",
@@ -202,7 +204,7 @@ describe("the clock: cron sweep and webhooks", () => {
     verifyWebhook(upHook, signingSecret);
     expect(JSON.parse(upHook.body)).toMatchObject({
       event: "check.up",
-      check: { uuid: check.uuid, url: `${lifeboat.dev.url}/api/v1/checks/${check.uuid}` },
+      check: { uuid: check.uuid, url: `${lifeboat.dev.url}/admin/checks/${check.unique_key}` },
       status: "up",
       previous_status: "down",
       reason: "ping",

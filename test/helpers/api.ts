@@ -61,6 +61,7 @@ export async function tableCounts(): Promise<Record<string, number>> {
     "blobs",
     "purge_queue",
     "drills",
+    "revoked_sessions",
   ];
   const counts: Record<string, number> = {};
   for (const table of tables) {

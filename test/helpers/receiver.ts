@@ -7,7 +7,8 @@ import { answerAsService } from "./stand-ins";
  * here). Each test uses its own inbox name:
  *   POST /hook/<inbox>          records the request, answers with the inbox's configured status
  *   PUT  /_control/<inbox>      {"status": 500}, {"hang": true} or {"delay_ms": 300} changes how
- *                               the inbox answers
+ *                               the inbox answers; {"location": "…"} adds that header and
+ *                               {"body": "…"} replaces the answer's "ok"
  *   GET  /_requests/<inbox>     what the inbox received, oldest first
  *   POST /slack/…, /discord/…, /telegram/…, /ntfy/, /pagerduty/…
  *                               stand-ins that answer like those services (stand-ins.ts says which
@@ -26,7 +27,10 @@ export type Recorded = {
 
 export async function startReceiver(port = 0): Promise<{ url: string; server: Server }> {
   const inboxes = new Map<string, Recorded[]>();
-  const behaviour = new Map<string, { status?: number; hang?: boolean; delay_ms?: number }>();
+  const behaviour = new Map<
+    string,
+    { status?: number; hang?: boolean; delay_ms?: number; location?: string; body?: string }
+  >();
   const open = new Map<string, number>();
   const server = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -58,7 +62,7 @@ export async function startReceiver(port = 0): Promise<{ url: string; server: Se
       inboxes.set(inbox, list);
       if (how.delay_ms) await new Promise((resolve) => setTimeout(resolve, how.delay_ms));
       open.set(inbox, open.get(inbox)! - 1);
-      return res.writeHead(status).end("ok");
+      return res.writeHead(status, how.location ? { Location: how.location } : {}).end(how.body ?? "ok");
     }
     const request = { method: req.method ?? "", path: req.url ?? "", headers: flat(req.headers), body };
     const standIn = answerAsService(route ?? "", request, (name) => behaviour.get(name) ?? {});

@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { issueSession, SESSION_TTL_MS, type SessionSecrets } from "../../worker/domain/session";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../worker/index";
 import { ADMIN, BASE, createCheck, fetchWorker } from "../helpers/api";
-import { Browser, cookieFrom, loginResponse, snapshot } from "./admin-client";
+import { Browser, COOKIE, cookieFrom, loginResponse, snapshot } from "./admin-client";
 
 // Login, the session cookie and everything that must make it worthless: tampering, age, rotation.
 
@@ -98,6 +100,52 @@ describe("login", () => {
     expect(page.status).toBe(303);
     expect(page.headers.get("Location")).toBe("/admin/login");
     expect(page.headers.get("Set-Cookie")).toMatch(/^__Secure-lifeboat-admin=; Max-Age=0; .*Path=\/admin/);
+  });
+
+  it("logout ends the session on the server: a copy of the old cookie no longer works (issue 13.9)", async () => {
+    for (const login of [Browser.admin, Browser.reader]) {
+      const browser = await login();
+      const copy = new Browser(browser.cookie);
+      const csrf = await copy.csrf();
+      expect(await seesOverview(copy.cookie)).toBe(true);
+      expect((await browser.post("/admin/logout")).status).toBe(303);
+      expect(await seesOverview(copy.cookie)).toBe(false);
+      const before = await snapshot();
+      const refused = await copy.post("/admin/checks", { name: "after logout", kind: "heartbeat" }, { csrf });
+      expect(refused.status).toBe(401);
+      expect(await snapshot()).toEqual(before);
+      // Another session of the same token is untouched.
+      expect(await seesOverview((await login()).cookie)).toBe(true);
+    }
+  });
+
+  it("keeps a logout only as long as the session would have lived", async () => {
+    await env.DB.prepare("INSERT INTO revoked_sessions (session_id, expires_at) VALUES ('0'||hex(randomblob(15)), ?)")
+      .bind(Date.now() - 1)
+      .run();
+    const count = async () =>
+      (await env.DB.prepare("SELECT count(*) AS n, min(expires_at) AS first FROM revoked_sessions").first<any>())!;
+    expect((await (await Browser.admin()).post("/admin/logout")).status).toBe(303);
+    const { first } = await count();
+    expect(first).toBeGreaterThan(Date.now()); // the expired entry went with this logout
+    expect(first).toBeLessThanOrEqual(Date.now() + SESSION_TTL_MS);
+  });
+
+  it("ends every session when ADMIN_TOKEN or ADMIN_READ_TOKEN is rotated (the running Worker, new secrets)", async () => {
+    const admin = (await Browser.admin()).cookie;
+    const reader = (await Browser.reader()).cookie;
+    const sees = async (cookie: string | undefined, vars: Record<string, string>) => {
+      const ctx = createExecutionContext();
+      const request = new Request(`${BASE}/admin`, { headers: { Cookie: `${COOKIE}=${cookie}` }, redirect: "manual" });
+      const response = await worker.fetch(request, { ...env, ...vars }, ctx);
+      await waitOnExecutionContext(ctx);
+      return response.status === 200;
+    };
+    expect([await sees(admin, {}), await sees(reader, {})]).toEqual([true, true]);
+    const newAdmin = { ADMIN_TOKEN: "a-freshly-rotated-admin-token-0123456789" };
+    expect([await sees(admin, newAdmin), await sees(reader, newAdmin)]).toEqual([false, false]);
+    const newReader = { ADMIN_READ_TOKEN: "a-freshly-rotated-read-token-0123456789" };
+    expect([await sees(admin, newReader), await sees(reader, newReader)]).toEqual([true, false]);
   });
 });
 

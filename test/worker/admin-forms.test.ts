@@ -201,7 +201,12 @@ describe("channel forms", () => {
     expect(created.status, created.html.slice(0, 500)).toBe(303);
     const { channels } = await json(call("GET", "/api/v1/channels"));
     const channel = channels.find((c: any) => c.name === "ops hook");
-    expect(channel).toMatchObject({ kind: "webhook", config: { url } });
+    // The URL is a credential (issue 14.10): only the masked target is shown.
+    expect(channel).toMatchObject({
+      kind: "webhook",
+      config: {},
+      target: expect.stringMatching(/^webhook 127\.0\.0\.1:\d+\/…\/nnel$/),
+    });
 
     const tested = await browser.post(`/admin/channels/${channel.uuid}/test`);
     expect(tested.status).toBe(200);
@@ -210,10 +215,9 @@ describe("channel forms", () => {
     expect(received).toHaveLength(1);
 
     const edit = await browser.get(`/admin/channels/${channel.uuid}/edit`);
-    expect(inputValue(edit.html, "config.url")).toBe(url);
+    expect(inputValue(edit.html, "config.url")).toBe("");
     const edited = await browser.post(`/admin/channels/${channel.uuid}`, {
       name: "ops hook 2",
-      "config.url": url,
       "filter.tags": "prod, db",
       repeat_every_s: "1h",
     });
@@ -223,6 +227,8 @@ describe("channel forms", () => {
       filter: { tags: ["prod", "db"], checks: [] },
       repeat_every_s: 3600,
     });
+    // The URL left empty was kept: the next test still reaches the receiver.
+    expect((await browser.post(`/admin/channels/${channel.uuid}/test`)).html).toContain("Test sent to ops hook 2");
     expect((await browser.post(`/admin/channels/${channel.uuid}/delete`)).status).toBe(200);
     expect((await call("GET", `/api/v1/channels/${channel.uuid}`)).status).toBe(404);
   });

@@ -14,7 +14,8 @@ const NOW = Date.UTC(2026, 10, 23, 6, 57, 30);
 const SINCE = NOW - (3 * 60 + 12) * MIN;
 const SECRET = "whsec_test_secret";
 const ctx = { signingSecret: SECRET, now: NOW };
-const CHECK_URL = "https://lifeboat.test/api/v1/checks/0b5e6f3a-1111-4222-8333-944445555666";
+const CHECK_URL = "https://lifeboat.test/admin/checks/4d6f1c0e9b8a7f6e5d4c3b2a1f0e9d8c7b6a5f4e";
+const API_URL = "https://lifeboat.test/api/v1/checks/0b5e6f3a-1111-4222-8333-944445555666";
 
 const HOSTILE =
   "<!channel> <@U123> @everyone *bold* _x_ ```code``` <script>alert(1)</script> &amp; [link](http://evil) \u0000";
@@ -31,6 +32,7 @@ function alertOf(overrides: Partial<Alert> = {}): Alert {
       tags: ["db"],
       status: "down",
       url: CHECK_URL,
+      apiUrl: API_URL,
     },
     previousStatus: "up",
     reason: "timeout",
@@ -40,6 +42,7 @@ function alertOf(overrides: Partial<Alert> = {}): Alert {
     logExcerpt: "dumping…\npg_dump: error: connection refused",
     children: [],
     flipsLastHour: null,
+    changesSinceFlapping: null,
     reminderNumber: null,
     ...overrides,
   };
@@ -221,6 +224,7 @@ describe("webhook", () => {
         slug: "nightly-db",
         tags: ["db"],
         url: CHECK_URL,
+        api_url: API_URL,
       },
       status: "down",
       previous_status: "up",
@@ -232,6 +236,8 @@ describe("webhook", () => {
       log_excerpt: "dumping…\npg_dump: error: connection refused",
       children: [],
       flips_last_hour: null,
+      flapping_ended: false,
+      changes_since_flapping: null,
       reminder_number: null,
     });
     // Verified the way docs/WEBHOOKS.md tells receivers to, independently of the renderer's code.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  afterQuiet,
   beliefOf,
   channelCovers,
   decide,
@@ -17,8 +18,9 @@ const calm: Quiet = {
   flipsLastHour: 1,
   flapThreshold: 6,
   flappingAlerted: false,
+  recentDownReasons: [],
 };
-const down = { from: "up", to: "down" };
+const down = { from: "up", to: "down", reason: "fail" };
 const recovery = { from: "down", to: "up" };
 
 describe("which flips alert", () => {
@@ -50,7 +52,7 @@ describe("what keeps alerts quiet", () => {
   });
 
   it("flapping sends one flapping alert per hour, then stays quiet", () => {
-    const flapping = { ...calm, flipsLastHour: 7 };
+    const flapping = { ...calm, flipsLastHour: 7, recentDownReasons: ["fail"] };
     expect(decide(down, "up", flapping)).toEqual({ kind: "flapping", suppressed: null });
     expect(decide(recovery, "flapping", { ...flapping, flappingAlerted: true })).toEqual({
       kind: "up",
@@ -59,10 +61,56 @@ describe("what keeps alerts quiet", () => {
     expect(decide(down, "up", { ...calm, flipsLastHour: 6 })).toEqual({ kind: "down", suppressed: null });
   });
 
+  describe("flapping never hides a new failure (issue 13.5)", () => {
+    const flapping: Quiet = {
+      ...calm,
+      flipsLastHour: 9,
+      flappingAlerted: true,
+      recentDownReasons: ["fail", "timeout"],
+    };
+    it.each([
+      ["the same failure again", { from: "up", to: "down", reason: "fail" }, { kind: "down", suppressed: "flapping" }],
+      ["a failed backup", { from: "up", to: "down", reason: "backup_failed" }, { kind: "down", suppressed: null }],
+      ["an anomaly while down", { from: "down", to: "down", reason: "anomaly" }, { kind: "down", suppressed: null }],
+      ["a drill failure", { from: "up", to: "up", reason: "drill_failed" }, { kind: "drill", suppressed: null }],
+      ["a recovery", { from: "down", to: "up", reason: "ping" }, { kind: "up", suppressed: "flapping" }],
+    ] as const)("%s", (_, flip, expected) => {
+      expect(decide(flip, "flapping", flapping)).toEqual(expected);
+    });
+
+    it("maintenance and a down parent still keep a new failure quiet", () => {
+      const flip = { from: "up", to: "down", reason: "anomaly" };
+      expect(decide(flip, "up", { ...flapping, inMaintenance: true })).toEqual({
+        kind: "down",
+        suppressed: "maintenance",
+      });
+      expect(decide(flip, "up", { ...flapping, parentDown: true })).toEqual({
+        kind: "down",
+        suppressed: "parent_down",
+      });
+    });
+  });
+
   it("quiet ends when its cause does", () => {
     expect(isQuiet("down", { ...calm, parentDown: true })).toBe(true);
     expect(isQuiet("up", { ...calm, parentDown: true })).toBe(false);
     expect(isQuiet("down", calm)).toBe(false);
+  });
+});
+
+describe("after a flapping episode", () => {
+  it.each([
+    ["settled down, channel told flapping", "down", "flapping", "down"],
+    ["settled down, channel already told down", "down", "down", "down"],
+    ["settled up", "up", "flapping", "up"],
+    ["paused meanwhile", "paused", "flapping", null],
+  ] as const)("%s → one summary: %s", (_, actual, belief, expected) => {
+    expect(afterQuiet(actual, belief, true)).toBe(expected);
+  });
+
+  it("other quiet spells end as before", () => {
+    expect(afterQuiet("down", "down", false)).toBeNull();
+    expect(afterQuiet("up", "down", false)).toBe("up");
   });
 });
 
@@ -185,6 +233,21 @@ describe("failure_threshold", () => {
     failureThreshold: 3,
     consecutiveFailures: 0,
   };
+
+  it("a down check that fails for another reason flips down → down; the same reason again does not", () => {
+    const downForTimeout: CheckState = { ...check, status: "down", statusReason: "timeout", failureThreshold: 1 };
+    const failed = applyPing(downForTimeout, { kind: "fail" }, 60_000);
+    expect(failed.flip).toEqual({ from: "down", to: "down", reason: "fail", detail: "the job reported a failure" });
+    const anomaly = { reason: "anomaly" as const, detail: "suspicious backup: empty" };
+    expect(
+      applyPing({ ...downForTimeout, statusReason: "fail" }, { kind: "fail", failure: anomaly }, 60_000).flip,
+    ).toMatchObject({ from: "down", to: "down", reason: "anomaly" });
+    expect(applyPing({ ...downForTimeout, statusReason: "fail" }, { kind: "fail" }, 60_000).flip).toBeNull();
+    expect(applyPing({ ...downForTimeout, statusReason: "fail" }, { kind: "success" }, 60_000).flip).toMatchObject({
+      from: "down",
+      to: "up",
+    });
+  });
 
   it("goes down only on the Nth failure in a row; a success resets the count", () => {
     let state = check;

@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { sweepContext } from "../../worker/services/dispatch";
 import { runSweep } from "../../worker/services/sweep";
-import { insecureUrlProblem } from "../../worker/routes/api/channels";
 import { call, createCheck, json } from "../helpers/api";
 
 // The alerting rules end to end through the outbox, with an injected clock: the Worker's own
@@ -263,12 +262,6 @@ describe("channels", () => {
       response_status: 200,
       check: { uuid: check.uuid },
     });
-  });
-
-  it("requires https outside development (tests run with ALLOW_INSECURE_CHANNELS=true)", () => {
-    expect(insecureUrlProblem("http://example.com/hook", false)).toContain("https://");
-    expect(insecureUrlProblem("https://example.com/hook", false)).toBeNull();
-    expect(insecureUrlProblem("http://127.0.0.1:8080/hook", true)).toBeNull();
   });
 
   it.each([

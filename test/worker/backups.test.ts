@@ -315,7 +315,11 @@ describe("anomalies", () => {
       log: "pg_dump: error: connection refused\nexit 1",
     });
     expect(failed.status).toBe(200);
-    expect(await json(call("GET", "/api/v1/checks/failing"))).toMatchObject({ status: "down", status_reason: "fail" });
+    // Its own reason, not a plain /fail: flapping on failed pings must not hide it (issue 13.5).
+    expect(await json(call("GET", "/api/v1/checks/failing"))).toMatchObject({
+      status: "down",
+      status_reason: "backup_failed",
+    });
     expect((await json(call("GET", "/api/v1/checks/failing/flips"))).flips[0].detail).toBe(
       "backup failed: pg_dump: error: connection refused",
     );

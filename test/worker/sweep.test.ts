@@ -137,7 +137,13 @@ describe("webhook alerts through the outbox", () => {
         status: "down",
         previous_status: "up",
         reason: "timeout",
-        check: { uuid: check.uuid, name: "webhook target", url: `https://lifeboat.test/api/v1/checks/${check.uuid}` },
+        // Alerts link the dashboard page (issue 14.11); the API document is a field of its own.
+        check: {
+          uuid: check.uuid,
+          name: "webhook target",
+          url: `https://lifeboat.test/admin/checks/${check.unique_key}`,
+          api_url: `https://lifeboat.test/api/v1/checks/${check.uuid}`,
+        },
       });
       const timestamp = Number(down.headers["x-lifeboat-webhook-timestamp"]);
       expect(down.headers["x-lifeboat-webhook-signature"]).toBe(

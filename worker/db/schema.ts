@@ -78,6 +78,10 @@ export const checks = sqliteTable(
     // Uptime Kuma push monitors: /api/push/<push_token> also finds the check by this secret, so
     // a Kuma push URL keeps its token when only its host changes. Null: only the uuid works.
     pushToken: text("push_token").unique(),
+    // A stable id that grants nothing (healthchecks' unique_key): what the read-only token and alert
+    // links use instead of the uuid, which is a ping capability. 40 random hex; nullable in SQL only
+    // for the same reason as badge_key, and the checks_unique_key_default trigger (0008) fills it.
+    uniqueKey: text("unique_key").$defaultFn(newUniqueKey),
 
     // Stored state; `late` and `started` are derived from the clock (domain/state.ts).
     status: text("status", { enum: ["new", "up", "down", "paused"] })
@@ -115,6 +119,7 @@ export const checks = sqliteTable(
       .on(t.alertAfter)
       .where(sql`status IN ('new', 'up') AND alert_after IS NOT NULL`),
     uniqueIndex("checks_badge_key").on(t.badgeKey),
+    uniqueIndex("checks_unique_key").on(t.uniqueKey),
     // The status page reads only public checks (and their backup checks by kind) from this alone.
     index("checks_public")
       .on(t.kind, t.id)
@@ -124,7 +129,16 @@ export const checks = sqliteTable(
 
 /** A fresh badge key: 128 random bits as hex, like the migration's lower(hex(randomblob(16))). */
 export function newBadgeKey(): string {
-  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(16);
+}
+
+/** A fresh unique_key: 160 random bits as hex (the length of healthchecks' sha1), like lower(hex(randomblob(20))). */
+export function newUniqueKey(): string {
+  return randomHex(20);
+}
+
+function randomHex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** "ign": received but ignored (methods, keyword filters, manual_resume), as healthchecks records it. */
@@ -253,6 +267,10 @@ export const notifications = sqliteTable(
     index("notifications_quiet")
       .on(t.id)
       .where(sql`status = 'suppressed' AND resolved_at IS NULL`),
+    // Flapping alerts whose episode has not been summed up yet (services/outbox.ts).
+    index("notifications_flapping_open")
+      .on(t.id)
+      .where(sql`kind = 'flapping' AND resolved_at IS NULL`),
   ],
 );
 
@@ -452,6 +470,15 @@ export const statusBars = sqliteTable("status_bars", {
   // JSON: [[colour, value], …] per day; value is the worst RPO age in seconds or the uptime ratio.
   days: text("days").notNull(),
   updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Dashboard sessions ended by logout before they expire (domain/session.ts). A row lives as long as
+ * the session would have; logging out prunes the expired ones.
+ */
+export const revokedSessions = sqliteTable("revoked_sessions", {
+  sessionId: text("session_id").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
 });
 
 export type CheckRow = typeof checks.$inferSelect;

@@ -1,5 +1,6 @@
 // The admin dashboard's session and CSRF logic (docs/DASHBOARD.md). Pure: WebCrypto only, the
-// clock and the secrets passed in. Sessions are stateless: a signed cookie, nothing in D1.
+// clock and the secrets passed in. A session is a signed cookie; the only state in D1 is the list
+// of sessions ended by logout (services/sessions.ts).
 import { constantTimeEqual, hmacSha256, sha256Hex, toHex } from "./signing";
 
 /** `__Secure-`: browsers refuse the cookie unless it is Secure and set over https (or localhost). */

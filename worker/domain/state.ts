@@ -9,6 +9,7 @@ export type PingKind = "success" | "start" | "fail" | "log" | "exit" | "ign";
 export type FlipReason =
   | "ping" // a success ping brought it up
   | "fail" // /fail
+  | "backup_failed" // the agent reported that a backup run failed (POST /v1/backups/{id}/fail)
   | "exit_status" // /<non-zero exit status>
   | "too_short" // success sooner than min_duration_s after /start
   | "too_early" // success more than early_s before the expected time
@@ -36,6 +37,8 @@ export type CheckState = ScheduleFields & {
   consecutiveFailures: number;
   /** healthchecks' manual_resume: a paused check ignores pings until it is resumed. */
   manualResume?: boolean;
+  /** Why the status last changed; a down check that fails for another reason flips down → down. */
+  statusReason?: string | null;
 };
 
 export type Ping = {
@@ -209,8 +212,15 @@ function failureOf(
   return null;
 }
 
+/**
+ * The state change a transition makes, or null. A check that is down already and fails for another
+ * reason (a failed run after a timeout, an empty backup after a failed one) flips down → down: a
+ * new reason is news of its own, which alerts even while the check flaps (domain/alerts/rules.ts).
+ */
 function flipTo(check: CheckState, to: StoredStatus, reason: FlipReason, detail: string): Flip | null {
-  return check.status === to ? null : { from: check.status, to, reason, detail };
+  if (check.status !== to) return { from: check.status, to, reason, detail };
+  const newReason = check.statusReason !== undefined && check.statusReason !== reason;
+  return to === "down" && newReason ? { from: "down", to: "down", reason, detail } : null;
 }
 
 function formatSeconds(seconds: number): string {

@@ -37,6 +37,7 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (role === "reader" && !SAFE_METHODS.has(c.req.method)) {
     throw new AppError("forbidden", "the read-only token cannot change anything");
   }
+  c.set("role", role);
   if (!c.env.PUBLIC_URL) c.executionCtx.waitUntil(rememberPublicUrl(c.get("db"), c.get("baseUrl"), Date.now()));
   return next();
 });

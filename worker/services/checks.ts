@@ -117,9 +117,11 @@ export async function createCheck(db: Db, input: CheckInput, now: number, along?
 const appliedGuard = (uuid: string, revision: string) =>
   sql`EXISTS (SELECT 1 FROM checks WHERE uuid = ${uuid} AND revision = ${revision})`;
 
-/** Finds a check by uuid or slug; either may be used in API paths. */
+/** Finds a check by uuid, slug or unique_key; any of them may be used in API and dashboard paths. */
 export async function findCheck(db: Db, idOrSlug: string): Promise<CheckRow | undefined> {
-  return db.query.checks.findFirst({ where: or(eq(checks.uuid, idOrSlug), eq(checks.slug, idOrSlug)) });
+  return db.query.checks.findFirst({
+    where: or(eq(checks.uuid, idOrSlug), eq(checks.slug, idOrSlug), eq(checks.uniqueKey, idOrSlug)),
+  });
 }
 
 export async function findCheckById(db: Db, id: number): Promise<CheckRow | undefined> {
@@ -243,10 +245,14 @@ export async function resolveParent(db: Db, ref: string, child: CheckRow | null)
   return parent.id;
 }
 
-export async function uuidOfCheck(db: Db, id: number | null): Promise<string | null> {
+/** A check's uuid and unique_key (for naming a parent), or null. */
+export async function idsOfCheck(db: Db, id: number | null): Promise<{ uuid: string; uniqueKey: string } | null> {
   if (id === null) return null;
-  const row = await db.query.checks.findFirst({ where: eq(checks.id, id), columns: { uuid: true } });
-  return row?.uuid ?? null;
+  const row = await db.query.checks.findFirst({
+    where: eq(checks.id, id),
+    columns: { uuid: true, uniqueKey: true },
+  });
+  return row ? { uuid: row.uuid, uniqueKey: row.uniqueKey ?? "" } : null;
 }
 
 /** The columns the state machine owns, ready for an UPDATE. */

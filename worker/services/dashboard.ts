@@ -13,7 +13,8 @@ const LOG_EXCERPT_CHARS = 600;
 
 export type SuccessRate = { days: number; good: number; bad: number };
 export type RecentFailure = {
-  checkUuid: string;
+  /** The check's unique_key: dashboard links never carry the uuid, a ping capability. */
+  checkKey: string;
   checkName: string;
   kind: string;
   exitStatus: number | null;
@@ -22,7 +23,8 @@ export type RecentFailure = {
   receivedAt: number;
 };
 export type RestorePoints = {
-  uuid: string;
+  /** The check's unique_key, for its link. */
+  key: string;
   name: string;
   points: number;
   suspicious: number;
@@ -67,7 +69,7 @@ export async function backupSuccessRates(db: Db, now: number): Promise<SuccessRa
 /** The latest failed pings (failures, non-zero exits, too short/early) with the tail of their log. */
 export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[]> {
   return db.all<RecentFailure>(sql`
-    SELECT c.uuid AS checkUuid, c.name AS checkName, p.kind, p.exit_status AS exitStatus, p.outcome,
+    SELECT c.unique_key AS checkKey, c.name AS checkName, p.kind, p.exit_status AS exitStatus, p.outcome,
       substr(p.body, max(1, length(p.body) - ${LOG_EXCERPT_CHARS - 1})) AS excerpt, p.received_at AS receivedAt
     FROM pings p JOIN checks c ON c.id = p.check_id
     WHERE p.kind = 'fail' OR (p.kind = 'exit' AND p.exit_status != 0)
@@ -78,7 +80,7 @@ export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[
 /** Per backup check: the backups one could restore now, the newest and oldest, and the last good drill. */
 export async function restorePoints(db: Db): Promise<RestorePoints[]> {
   return db.all<RestorePoints>(sql`
-    SELECT c.uuid, c.name, count(b.id) AS points, coalesce(sum(b.status = 'suspicious'), 0) AS suspicious,
+    SELECT c.unique_key AS key, c.name, count(b.id) AS points, coalesce(sum(b.status = 'suspicious'), 0) AS suspicious,
       min(b.received_at) AS oldest, max(b.received_at) AS newest, coalesce(sum(b.size), 0) AS bytes,
       (SELECT max(reported_at) FROM drills d WHERE d.check_id = c.id AND d.ok = 1) AS lastGoodDrill
     FROM checks c LEFT JOIN backups b ON b.check_id = c.id AND b.status IN ('complete', 'suspicious')

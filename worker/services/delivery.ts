@@ -3,6 +3,8 @@ import type { ChannelRow } from "../db/schema";
 import { kindOf, renderAlert } from "../domain/alerts";
 import type { Alert, AlertKind } from "../domain/alerts/alert";
 import { retryDelayMs, GIVE_UP_AFTER_MS } from "../domain/alerts/retry";
+import { FLAPPING_OVER } from "../domain/alerts/rules";
+import { egressProblem } from "../domain/egress";
 import { unseal } from "../domain/seal";
 import { brokenStatement, channelSecret, markBroken, markWorking } from "./channels";
 import { batch, type Db } from "./db";
@@ -21,7 +23,15 @@ export const DELIVERIES_PER_RUN = 15;
 const PARALLEL_SENDS = 6;
 const CLAIM_MS = 60_000;
 
-export type DeliveryContext = { db: Db; masterKey: string; publicUrl: string; mailer: Mailer; now: number };
+export type DeliveryContext = {
+  db: Db;
+  masterKey: string;
+  publicUrl: string;
+  mailer: Mailer;
+  /** ALLOW_INSECURE_CHANNELS: the egress rules (domain/egress.ts) are off. */
+  allowInsecure: boolean;
+  now: number;
+};
 
 type DueRow = {
   id: number;
@@ -36,6 +46,7 @@ type DueRow = {
   check_id: number;
   check_uuid: string;
   check_name: string;
+  check_unique_key: string;
   check_slug: string;
   check_tags: string;
   check_status: string;
@@ -46,6 +57,7 @@ type DueRow = {
   flip_at: number;
   log: string | null;
   flips_last_hour: number;
+  changes_since_flapping: number | null;
 };
 
 export async function deliverDue(
@@ -67,12 +79,17 @@ export async function deliverDue(
   const rows = await db.all<DueRow>(sql`
     SELECT n.id, n.idempotency_key, n.kind, n.attempts, n.created_at,
       ch.id AS channel_id, ch.uuid AS channel_uuid, ch.kind AS channel_kind, ch.config AS channel_config,
-      c.id AS check_id, c.uuid AS check_uuid, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
+      c.id AS check_id, c.uuid AS check_uuid, c.unique_key AS check_unique_key, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
       c.status AS check_status, c.last_ping_at, f.from_status, f.reason, f.detail, f.created_at AS flip_at,
       (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
         ORDER BY id DESC LIMIT 1) AS log,
       (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
-        AND created_at <= n.created_at AND to_status IN ('up', 'down')) AS flips_last_hour
+        AND created_at <= n.created_at AND ${STATE_CHANGE}) AS flips_last_hour,
+      CASE WHEN n.idempotency_key LIKE ${`%:${FLAPPING_OVER}`} THEN (
+        SELECT count(*) FROM flips WHERE check_id = c.id AND created_at <= n.created_at AND ${STATE_CHANGE}
+          AND created_at > (SELECT max(p.created_at) FROM notifications p WHERE p.check_id = n.check_id
+            AND p.channel_id = n.channel_id AND p.kind = 'flapping' AND p.status != 'suppressed' AND p.id < n.id))
+      END AS changes_since_flapping
     FROM notifications n
       JOIN channels ch ON ch.id = n.channel_id
       JOIN flips f ON f.id = n.flip_id
@@ -113,7 +130,9 @@ export async function sendTest(ctx: DeliveryContext, channel: ChannelRow): Promi
       slug: "lifeboat-test",
       tags: [],
       status: "up",
-      url: `${ctx.publicUrl}/`,
+      // A test is about the channel: its links lead to the channels page and the channel's API document.
+      url: `${ctx.publicUrl}/admin/channels`,
+      apiUrl: `${ctx.publicUrl}/api/v1/channels/${channel.uuid}`,
     },
     previousStatus: null,
     reason: "test",
@@ -123,6 +142,7 @@ export async function sendTest(ctx: DeliveryContext, channel: ChannelRow): Promi
     logExcerpt: null,
     children: [],
     flipsLastHour: null,
+    changesSinceFlapping: null,
     reminderNumber: null,
   };
   const result = await sendOne(
@@ -150,6 +170,10 @@ async function sendOne(
     const config = await unseal(ctx.masterKey, row.channel_config);
     const signingSecret = await channelSecret(ctx.masterKey, { uuid: row.channel_uuid });
     const delivery = await renderAlert(row.channel_kind, alert, config, { signingSecret, now: ctx.now });
+    // Checked again at send time: a channel stored before these rules (or while the flag was on)
+    // must not reach an internal address either. Refused before any request is made.
+    const refused = delivery.transport === "http" ? egressProblem(delivery.url, ctx.allowInsecure) : null;
+    if (refused) return { ok: false, status: null, body: "", message: `refused: ${refused}`, permanent: true };
     return await transmit(delivery, ctx.mailer);
   } catch (error) {
     // A config that no longer parses or renders cannot succeed on retry.
@@ -186,7 +210,8 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
       slug: row.check_slug,
       tags: JSON.parse(row.check_tags) as string[],
       status: STATE_OF[row.kind] ?? row.check_status,
-      url: checkUrl(ctx.publicUrl, row.check_uuid),
+      url: dashboardUrl(ctx.publicUrl, row.check_unique_key),
+      apiUrl: `${ctx.publicUrl}/api/v1/checks/${row.check_uuid}`,
     },
     previousStatus: row.kind === "down" || row.kind === "up" ? row.from_status : null,
     reason: row.reason,
@@ -196,24 +221,32 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
     logExcerpt: row.log,
     children: row.kind === "down" || reminder ? children : [],
     flipsLastHour: row.kind === "flapping" ? row.flips_last_hour : null,
+    changesSinceFlapping: row.changes_since_flapping,
     reminderNumber: reminder ? Number(/:reminder:(\d+)$/.exec(row.idempotency_key)?.[1] ?? 1) : null,
   };
 }
 
+/** Flips that changed the state (the flapping count): not a down check's new reason, not a notice. */
+const STATE_CHANGE = sql.raw(`from_status <> to_status AND to_status IN ('up', 'down')`);
+
 /** The state an alert reports, whatever the check did since (a retry may go out later). */
 const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };
 
-const checkUrl = (publicUrl: string, uuid: string) => `${publicUrl}/api/v1/checks/${uuid}`;
+/** The check's dashboard page: people follow alert links in a browser, which has a login but no bearer token. */
+const dashboardUrl = (publicUrl: string, uniqueKey: string) => `${publicUrl}/admin/checks/${uniqueKey}`;
 
 /** Dependent checks that are down too: a parent's alert lists them instead of each alerting alone. */
 async function downChildren(db: Db, parentIds: number[], publicUrl: string): Promise<Map<number, Alert["children"]>> {
-  const rows = await db.all<{ parent_id: number; name: string; uuid: string }>(sql`
-    SELECT parent_id, name, uuid FROM checks
+  const rows = await db.all<{ parent_id: number; name: string; unique_key: string }>(sql`
+    SELECT parent_id, name, unique_key FROM checks
     WHERE parent_id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(parentIds)])})) AND status = 'down'
     ORDER BY name`);
   const map = new Map<number, Alert["children"]>();
   for (const row of rows) {
-    map.set(row.parent_id, [...(map.get(row.parent_id) ?? []), { name: row.name, url: checkUrl(publicUrl, row.uuid) }]);
+    map.set(row.parent_id, [
+      ...(map.get(row.parent_id) ?? []),
+      { name: row.name, url: dashboardUrl(publicUrl, row.unique_key) },
+    ]);
   }
   return map;
 }

@@ -1,4 +1,4 @@
-import type { Env } from "../env";
+import { allowsInsecureChannels, type Env } from "../env";
 import { openDb } from "./db";
 import { deliverDue, type DeliveryContext } from "./delivery";
 import { fanOutFlips } from "./outbox";
@@ -11,6 +11,7 @@ export function deliveryContext(env: Env, publicUrl: string, now: number): Deliv
     masterKey: env.LIFEBOAT_MASTER_KEY,
     publicUrl,
     mailer: { binding: env.EMAIL, from: env.EMAIL_FROM },
+    allowInsecure: allowsInsecureChannels(env),
     now,
   };
 }

@@ -80,7 +80,7 @@ export async function failBackup(
       .split("\n")
       .find((line) => line.trim() !== "")
       ?.slice(0, 200) ?? "no log";
-  const ping: Ping = { kind: "fail", failure: { reason: "fail", detail: `backup failed: ${firstLine}` } };
+  const ping: Ping = { kind: "fail", failure: { reason: "backup_failed", detail: `backup failed: ${firstLine}` } };
   return finish(db, check, backup, "fail", begin, (unit, current) => {
     unit.write(
       db

@@ -1,7 +1,6 @@
 import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import { channels, checks, type CheckRow } from "../db/schema";
 import type { ChannelChange, ChannelRef } from "../domain/hc-compat";
-import { toHex } from "../domain/signing";
 import type { Db } from "./db";
 
 /** The channels as healthchecks' channel assignment sees them (domain/hc-compat.ts). */
@@ -62,19 +61,13 @@ export async function slugTaken(db: Db, slug: string, selfId: number | null): Pr
 }
 
 /**
- * healthchecks' unique_key: sha1 of the first half of the uuid's hex. It names a check to a
- * read-only key without giving away the uuid, which is the check's ping secret.
+ * A check by its unique_key (the stored column, migration 0009): it names a check to a read-only
+ * key without giving away the uuid, which is the check's ping secret. healthchecks derives it from
+ * the uuid; clients only ever read it back, so Lifeboat's one stored key serves both APIs.
  */
-export async function uniqueKeyOf(uuid: string): Promise<string> {
-  const half = uuid.replaceAll("-", "").slice(0, 16);
-  return toHex(await crypto.subtle.digest("SHA-1", new TextEncoder().encode(half)));
-}
-
-/** A check by its unique_key: derived, not stored, so every check's key is computed (few checks). */
 export async function findByUniqueKey(db: Db, uniqueKey: string): Promise<CheckRow | undefined> {
-  const rows = await db.select().from(checks).orderBy(asc(checks.id));
-  for (const row of rows) if ((await uniqueKeyOf(row.uuid)) === uniqueKey) return row;
-  return undefined;
+  const [row] = await db.select().from(checks).where(eq(checks.uniqueKey, uniqueKey)).limit(1);
+  return row;
 }
 
 /** healthchecks' list filters: a slug, and every one of the given tags. */

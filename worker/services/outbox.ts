@@ -1,13 +1,15 @@
 import { sql } from "drizzle-orm";
 import { activeWindowFor, type MaintenanceWindow } from "../domain/maintenance";
 import {
+  afterQuiet,
   beliefOf,
+  FLAPPING_OVER,
   channelCovers,
   decide,
   isNotice,
   isQuiet,
+  NOTICE_REASONS,
   reminderDue,
-  resumeAfterQuiet,
   type Belief,
   type NotificationKind,
   type Quiet,
@@ -69,23 +71,27 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
     channelScopes(db),
     listWindows(db),
     channelKnowledge(db, checkIds),
-    recentFlipTimes(db, checkIds, since),
+    recentFlips(db, checkIds, since),
   ]);
 
   const planned: Planned[] = [];
   for (const flip of flips) {
     const check = { slug: flip.slug, tags: JSON.parse(flip.tags) as string[] };
+    const hour = (recent.get(flip.check_id) ?? []).filter(
+      (f) => f.at > flip.created_at - HOUR && f.at <= flip.created_at,
+    );
+    const flipsLastHour = stateChanges(hour);
+    const recentDownReasons = hour.filter((f) => f.id < flip.id && f.to === "down").map((f) => f.reason);
     for (const channel of scopes) {
       if (channel.createdAt > flip.created_at || !channelCovers(channel, check)) continue;
       const known = knowledge.get(pair(flip.check_id, channel.id)) ?? unknown;
       const quiet: Quiet = {
         inMaintenance: activeWindowFor(windows, check, flip.created_at) !== null,
         parentDown: flip.parent_status === "down",
-        flipsLastHour: (recent.get(flip.check_id) ?? []).filter(
-          (t) => t > flip.created_at - HOUR && t <= flip.created_at,
-        ).length,
+        flipsLastHour,
         flapThreshold: flip.flap_threshold,
         flappingAlerted: known.flappingAt !== null && flip.created_at - known.flappingAt < HOUR,
+        recentDownReasons,
       };
       const decision = decide({ from: flip.from_status, to: flip.to_status, reason: flip.reason }, known.belief, quiet);
       if (!decision) continue;
@@ -109,6 +115,9 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
 /**
  * Suppressed rows whose quiet is over (maintenance ended, parent back up, flapping calmed) bring
  * their channel up to date once: "still down" if it never heard, "up" if it heard of a problem.
+ * A flapping alert stays open until its check calms down too; then the channel gets one summary,
+ * the state the check settled in (a check still down after flapping alerts, even when the
+ * flapping alert was the last thing the channel heard).
  */
 export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number> {
   const quietRows = await db.all<{
@@ -127,33 +136,42 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     SELECT n.id, n.check_id, n.channel_id, n.kind, n.suppressed_reason, c.status, c.slug, c.tags, c.flap_threshold,
       p.status AS parent_status, (SELECT max(id) FROM flips WHERE check_id = c.id) AS latest_flip
     FROM notifications n JOIN checks c ON c.id = n.check_id LEFT JOIN checks p ON p.id = c.parent_id
-    WHERE n.status = 'suppressed' AND n.resolved_at IS NULL ORDER BY n.id LIMIT ${ROWS_PER_RUN}`);
+    WHERE n.id IN (
+      SELECT id FROM notifications WHERE status = 'suppressed' AND resolved_at IS NULL
+      UNION SELECT id FROM notifications WHERE kind = 'flapping' AND resolved_at IS NULL)
+    ORDER BY n.id LIMIT ${ROWS_PER_RUN}`);
   if (quietRows.length === 0) return 0;
 
   const checkIds = [...new Set(quietRows.map((r) => r.check_id))];
   const [windows, knowledge, recent] = await Promise.all([
     listWindows(db),
     channelKnowledge(db, checkIds),
-    recentFlipTimes(db, checkIds, now - HOUR),
+    recentFlips(db, checkIds, now - HOUR),
   ]);
   const resolved: number[] = [];
   const planned: Planned[] = [];
+  const caughtUp = new Set<string>(); // one message per (check, channel) and run, whatever ended
   for (const row of quietRows) {
     const check = { slug: row.slug, tags: JSON.parse(row.tags) as string[] };
     const quiet = {
       inMaintenance: activeWindowFor(windows, check, now) !== null,
       parentDown: row.parent_status === "down",
-      flipsLastHour: (recent.get(row.check_id) ?? []).length,
+      flipsLastHour: stateChanges(recent.get(row.check_id) ?? []),
       flapThreshold: row.flap_threshold,
     };
     if (isQuiet(row.status, quiet)) continue;
     resolved.push(row.id);
     if (isNotice(row.kind)) continue; // news of its moment, not a state to catch up on
-    const known = knowledge.get(pair(row.check_id, row.channel_id)) ?? unknown;
-    const kind = resumeAfterQuiet(row.status, known.belief);
+    const to = pair(row.check_id, row.channel_id);
+    if (caughtUp.has(to)) continue;
+    const known = knowledge.get(to) ?? unknown;
+    const endsFlapping = row.kind === "flapping";
+    const kind = afterQuiet(row.status, known.belief, endsFlapping);
     if (!kind) continue;
-    const key = `${row.latest_flip}:${row.channel_id}:resume`;
+    // The suffix tells delivery that this one sums up a flapping episode (services/delivery.ts).
+    const key = `${row.latest_flip}:${row.channel_id}:${endsFlapping ? FLAPPING_OVER : "resume"}`;
     planned.push({ key, flip: row.latest_flip, channel: row.channel_id, check: row.check_id, kind, suppressed: null });
+    caughtUp.add(to);
     learn(knowledge, row.check_id, row.channel_id, kind, now);
   }
   if (resolved.length === 0) return 0;
@@ -194,7 +212,7 @@ export async function queueReminders(db: Db, now: number, windows?: MaintenanceW
   const [active, knowledge, recent] = await Promise.all([
     windows ?? listWindows(db),
     channelKnowledge(db, checkIds),
-    recentFlipTimes(db, checkIds, now - HOUR),
+    recentFlips(db, checkIds, now - HOUR),
   ]);
 
   const planned: Planned[] = [];
@@ -205,7 +223,7 @@ export async function queueReminders(db: Db, now: number, windows?: MaintenanceW
     const quiet = {
       inMaintenance: activeWindowFor(active, check, now) !== null,
       parentDown: row.parent_status === "down",
-      flipsLastHour: (recent.get(row.check_id) ?? []).length,
+      flipsLastHour: stateChanges(recent.get(row.check_id) ?? []),
       flapThreshold: row.flap_threshold,
     };
     if (isQuiet("down", quiet)) continue;
@@ -289,13 +307,22 @@ async function channelKnowledge(db: Db, checkIds: number[]): Promise<Map<string,
   return map;
 }
 
-/** Times of up/down flips per check since `since`: the flapping count. */
-async function recentFlipTimes(db: Db, checkIds: number[], since: number): Promise<Map<number, number[]>> {
-  const rows = await db.all<{ check_id: number; created_at: number }>(sql`
-    SELECT check_id, created_at FROM flips
+type RecentFlip = { id: number; at: number; from: string; to: string; reason: string };
+
+/**
+ * The up/down flips of each check since `since` (notices left out: they change no state): what
+ * the flapping count and the "new reason" rule are computed from.
+ */
+async function recentFlips(db: Db, checkIds: number[], since: number): Promise<Map<number, RecentFlip[]>> {
+  const rows = await db.all<RecentFlip & { check_id: number }>(sql`
+    SELECT check_id, id, created_at AS at, from_status AS "from", to_status AS "to", reason FROM flips
     WHERE check_id IN (SELECT value FROM json_each(${JSON.stringify(checkIds)})) AND created_at > ${since}
-      AND to_status IN ('up', 'down')`);
-  const map = new Map<number, number[]>();
-  for (const row of rows) map.set(row.check_id, [...(map.get(row.check_id) ?? []), row.created_at]);
+      AND to_status IN ('up', 'down')
+      AND reason NOT IN (SELECT value FROM json_each(${JSON.stringify(NOTICE_REASONS)}))`);
+  const map = new Map<number, RecentFlip[]>();
+  for (const row of rows) map.set(row.check_id, [...(map.get(row.check_id) ?? []), row]);
   return map;
 }
+
+/** State changes among these flips: a down check failing for a new reason is news, not flapping. */
+const stateChanges = (flips: RecentFlip[]) => flips.filter((f) => f.from !== f.to).length;

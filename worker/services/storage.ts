@@ -57,13 +57,14 @@ export async function setQuota(db: Db, bytes: number | null, now: number): Promi
 export async function usageByCheck(db: Db) {
   return db.all<{
     uuid: string;
+    unique_key: string;
     slug: string;
     name: string;
     stored_bytes: number;
     backup_bytes: number;
     backups: number;
   }>(sql`
-    SELECT c.uuid, c.slug, c.name,
+    SELECT c.uuid, c.unique_key, c.slug, c.name,
       coalesce((SELECT sum(size) FROM blobs WHERE check_id = c.id AND stored = 1), 0) AS stored_bytes,
       coalesce((SELECT sum(size) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')), 0) AS backup_bytes,
       (SELECT count(*) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')) AS backups

@@ -2,6 +2,7 @@ import { EmailMessage } from "cloudflare:email";
 import type { Delivery } from "../domain/alerts/alert";
 import { emailRecipients } from "../domain/alerts/email";
 import { rawEmail } from "../domain/alerts/mime";
+import { oneLine } from "../domain/alerts/text";
 
 export const SEND_TIMEOUT_MS = 10_000;
 
@@ -18,11 +19,24 @@ export async function transmit(delivery: Delivery, mailer: Mailer): Promise<Tran
 
 async function post(url: string, headers: Record<string, string>, body: string): Promise<TransmitResult> {
   try {
-    const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+    // Never follow a redirect: it could lead a credential-bearing request to any host, internal
+    // ones included, past the egress rules that judged only the configured URL.
+    const response = await fetch(url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
     // The answer matters only for the error message and the failure class; keep 2 kB of it.
     const text = (await response.text()).slice(0, 2048);
+    if (response.status >= 300 && response.status < 400) {
+      const location = oneLine(response.headers.get("Location") ?? "", ANSWER_EXCERPT);
+      const message = `receiver answered HTTP ${response.status}, a redirect${location ? ` to ${location}` : ""}; redirects are not followed: configure the final URL`;
+      return { ok: false, status: response.status, body: text, message, permanent: true };
+    }
     if (response.ok) return { ok: true, status: response.status };
-    const detail = text.trim().replace(/\s+/g, " ").slice(0, 200);
+    const detail = oneLine(text, ANSWER_EXCERPT);
     return {
       ok: false,
       status: response.status,
@@ -31,10 +45,18 @@ async function post(url: string, headers: Record<string, string>, body: string):
     };
   } catch (error) {
     const timedOut = error instanceof Error && error.name === "TimeoutError";
-    const message = timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `could not connect: ${describe(error)}`;
+    // An error may quote the URL, and a URL may hold a credential (a bot token, a webhook path).
+    const reason = oneLine(describe(error).split(url).join("<the channel URL>"), ANSWER_EXCERPT);
+    const message = timedOut ? `no answer within ${SEND_TIMEOUT_MS / 1000} s` : `could not connect: ${reason}`;
     return { ok: false, status: null, body: "", message };
   }
 }
+
+/**
+ * How much of a receiver's answer (or of a redirect's Location) the test result and the delivery
+ * log repeat: one line, control characters removed (oneLine), cut to this many characters.
+ */
+export const ANSWER_EXCERPT = 200;
 
 async function mail(delivery: Extract<Delivery, { transport: "email" }>, mailer: Mailer): Promise<TransmitResult> {
   if (!mailer.binding || !mailer.from) {
@@ -49,7 +71,7 @@ async function mail(delivery: Extract<Delivery, { transport: "email" }>, mailer:
     return { ok: true, status: null };
   } catch (error) {
     // Cloudflare refuses unverified destinations for good; other errors may pass.
-    const message = `email not sent: ${describe(error)}`;
+    const message = `email not sent: ${oneLine(describe(error), ANSWER_EXCERPT)}`;
     return { ok: false, status: null, body: "", message, permanent: /verified|not allowed|destination/i.test(message) };
   }
 }

@@ -17,8 +17,13 @@ export type Alert = {
     tags: string[];
     /** The state this alert reports: "down", "up", … (the check's current state for flapping). */
     status: string;
-    /** Absolute link to the check (the dashboard later; the API document today). */
+    /**
+     * Absolute link to the check's dashboard page (/admin/checks/<unique_key>): what a person
+     * clicks. It names the check by its unique_key, so a chat that shows it learns no capability.
+     */
     url: string;
+    /** The check in the admin API (needs a bearer token): for programs; only the webhook sends it. */
+    apiUrl: string;
   };
   /** The state before the change this alert is about (null for reminders, flapping and tests). */
   previousStatus: string | null;
@@ -32,10 +37,15 @@ export type Alert = {
   lastPingAt: number | null;
   /** Tail of the last ping body (a job's output). Untrusted text: every renderer escapes and cuts it. */
   logExcerpt: string | null;
-  /** Dependent checks that are down too and were folded into this (the parent's) alert. */
+  /** Dependent checks that are down too and were folded into this (the parent's) alert, with dashboard links. */
   children: { name: string; url: string }[];
   /** For `flapping`: how many times the check changed state in the last hour. */
   flipsLastHour: number | null;
+  /**
+   * For the one down or up alert that ends a flapping episode (the summary): how many times the
+   * check changed state after the flapping alert. Null for every other alert.
+   */
+  changesSinceFlapping: number | null;
   /** For `reminder`: 1 for the first reminder, 2 for the second, … */
   reminderNumber: number | null;
 };

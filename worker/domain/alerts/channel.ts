@@ -15,6 +15,11 @@ export type ChannelKind<Name extends string = string, Config = unknown> = {
   config: z.ZodType<Config>;
   /** Config fields that are credentials: stored sealed, never shown back by the API. */
   secretFields: readonly string[];
+  /**
+   * Config fields that decide where requests (and so the credentials) go. Changing one needs every
+   * stored credential again in the same request (resendProblem).
+   */
+  destinationFields: readonly string[];
   render(alert: Alert, config: Config, ctx: RenderContext): Promise<Delivery>;
   /** Only for non-2xx answers: whether trying again later can help. */
   classify(status: number, body: string): FailureKind;

@@ -48,6 +48,7 @@ export const discord = defineKind({
   config: z.strictObject({ url: httpUrl("url") }),
   // The webhook URL carries the webhook's token: whoever has it can post.
   secretFields: ["url"],
+  destinationFields: ["url"],
   async render(alert, config, ctx) {
     // Only the name is escaped in the title and content: our own words need no escapes.
     const title = keepHead(`${stateIcon(alert.kind)} ${headline(alert, escapeDiscord)}`, MAX_TITLE);

@@ -38,6 +38,7 @@ export const email = defineKind({
   kind: "email",
   config,
   secretFields: [],
+  destinationFields: ["to"],
   async render(alert, config, ctx): Promise<EmailDelivery> {
     const rows = facts(alert, ctx.now);
     const width = Math.max(...rows.map((fact) => fact.label.length)) + 2;

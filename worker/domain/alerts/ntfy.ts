@@ -46,6 +46,7 @@ export const ntfy = defineKind({
   config,
   // On a public server anyone who knows the topic can read it: the topic is a credential too.
   secretFields: ["topic", "token"],
+  destinationFields: ["server"],
   async render(alert, config, ctx) {
     const summary = facts(alert, ctx.now)
       .map((fact) => `${fact.label}: ${fact.value}`)

@@ -39,6 +39,7 @@ export const pagerduty = defineKind({
   kind: "pagerduty",
   config,
   secretFields: ["routing_key"],
+  destinationFields: ["events_url"],
   async render(alert, config, ctx) {
     const test = alert.kind === "test";
     // A test opens an incident of its own, so it can never resolve or merge with a real one.
@@ -79,6 +80,9 @@ export const pagerduty = defineKind({
           ...(alert.children.length ? childrenDetail(alert) : {}),
           ...(alert.kind === "flapping"
             ? { flapping: flappingWords(alert), flips_last_hour: alert.flipsLastHour }
+            : {}),
+          ...(alert.changesSinceFlapping !== null
+            ? { flapping: flappingWords(alert), changes_since_flapping: alert.changesSinceFlapping }
             : {}),
           ...(alert.kind === "reminder"
             ? { reminder: reminderWords(alert, ctx.now), reminder_number: alert.reminderNumber }

@@ -37,16 +37,29 @@ export type Quiet = {
   flapThreshold: number;
   /** A flapping alert already went to this channel within the hour. */
   flappingAlerted: boolean;
+  /** Why the check went down in its other flips of the last hour: what its flapping is made of. */
+  recentDownReasons: readonly string[];
 };
+
+/** Flip reasons of notices: news that changes no state, so the flapping count leaves them out. */
+export const NOTICE_REASONS = Object.keys(NOTICES);
+
+/** Idempotency-key suffix of the one message that ends a flapping episode (the summary). */
+export const FLAPPING_OVER = "flapping-over";
+
+export const isFlapping = (quiet: Pick<Quiet, "flipsLastHour" | "flapThreshold">) =>
+  quiet.flipsLastHour > quiet.flapThreshold;
 
 /**
  * The notification one flip causes on one channel, or null for none.
- * - down → "down"; up → "up" only if the channel was told of a problem (no up-alert for a check
- *   that was never down, or whose outage was never announced).
+ * - down → "down" (down → down too: the check is down for a new reason); up → "up" only if the
+ *   channel was told of a problem (no up-alert for a check that was never down, or whose outage
+ *   was never announced).
  * - In maintenance everything is suppressed. A child's down is suppressed while its parent is
  *   down (the parent's alert lists it). More than `flapThreshold` flips in an hour send one
- *   "flapping" alert per hour and suppress the rest.
- * Suppressed rows are kept (visible in the delivery log) and re-examined by `resumeAfterQuiet`.
+ *   "flapping" alert per hour and suppress the rest, except a down for a reason the flapping was
+ *   not made of (a failed backup, an anomaly among failed pings): flapping never hides a new failure.
+ * Suppressed rows are kept (visible in the delivery log) and re-examined by `afterQuiet`.
  */
 export function decide(
   flip: { from: string; to: string; reason?: string },
@@ -63,7 +76,8 @@ export function decide(
   if (kind === "up" && belief === "up") return null;
 
   if (quiet.inMaintenance) return { kind, suppressed: "maintenance" };
-  if (quiet.flipsLastHour > quiet.flapThreshold) {
+  const newFailure = kind === "down" && !quiet.recentDownReasons.includes(flip.reason ?? "");
+  if (isFlapping(quiet) && !newFailure) {
     return quiet.flappingAlerted ? { kind, suppressed: "flapping" } : { kind: "flapping", suppressed: null };
   }
   if (kind === "down" && quiet.parentDown) return { kind, suppressed: "parent_down" };
@@ -71,8 +85,11 @@ export function decide(
 }
 
 /** Whether anything keeps this check quiet now: maintenance, a down parent, or flapping. */
-export function isQuiet(actual: string, quiet: Omit<Quiet, "flappingAlerted">): boolean {
-  return quiet.inMaintenance || (actual === "down" && quiet.parentDown) || quiet.flipsLastHour > quiet.flapThreshold;
+export function isQuiet(
+  actual: string,
+  quiet: Pick<Quiet, "inMaintenance" | "parentDown" | "flipsLastHour" | "flapThreshold">,
+): boolean {
+  return quiet.inMaintenance || (actual === "down" && quiet.parentDown) || isFlapping(quiet);
 }
 
 /**
@@ -84,6 +101,18 @@ export function resumeAfterQuiet(actual: string, belief: Belief): NotificationKi
   if (actual === "down") return belief === "down" ? null : "down";
   if (actual === "up" || actual === "new") return belief === "up" ? null : "up";
   return null; // paused: nothing to say
+}
+
+/**
+ * What a channel hears when a quiet spell ends. The end of a flapping episode the channel was
+ * told about is always one summary, the state the check settled in, even when the channel
+ * already believes it (it still needs to hear that the flapping is over); any other quiet ends
+ * as resumeAfterQuiet says.
+ */
+export function afterQuiet(actual: string, belief: Belief, endsFlapping: boolean): NotificationKind | null {
+  if (!endsFlapping) return resumeAfterQuiet(actual, belief);
+  if (actual === "down") return "down";
+  return actual === "up" || actual === "new" ? "up" : null;
 }
 
 /** A reminder is due when the channel believes "down", the check is still down, and `repeatEveryS` passed. */

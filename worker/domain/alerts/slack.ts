@@ -39,6 +39,7 @@ export const slack = defineKind({
   config: z.strictObject({ url: httpUrl("url") }),
   // A Slack incoming webhook URL is itself the credential: whoever has it can post.
   secretFields: ["url"],
+  destinationFields: ["url"],
   async render(alert, config, ctx) {
     const title = `${stateIcon(alert.kind)} ${headline(alert)}`;
     const body = facts(alert, ctx.now)

@@ -42,6 +42,7 @@ export const telegram = defineKind({
   kind: "telegram",
   config,
   secretFields: ["bot_token"],
+  destinationFields: ["api_url"],
   async render(alert, config, ctx) {
     const title = `${stateIcon(alert.kind)} <b>${escaped(headline(alert), MAX_TITLE)}</b>`;
     const lines = facts(alert, ctx.now).map(

@@ -30,6 +30,7 @@ const STATE_ICON: Record<AlertKind, string> = {
 const REASON_WORDS: Record<string, string> = {
   ping: "a success ping arrived",
   fail: "the job reported a failure",
+  backup_failed: "a backup run failed",
   exit_status: "the job exited with a non-zero status",
   too_short: "the run finished sooner than its minimum duration",
   too_early: "the ping arrived earlier than expected",
@@ -66,10 +67,12 @@ export function headline(alert: Alert, escapeName = (name: string) => name): str
 export function stateWords(alert: Alert): string {
   const now = oneLine(alert.check.status, 40);
   if (alert.kind === "flapping") return `flapping (now ${now})`;
+  if (alert.changesSinceFlapping !== null) return `${alert.kind}: no longer flapping`;
   if (alert.kind === "test") return `test alert (the check is ${now})`;
   if (alert.kind === "reminder") return "still down";
   if (alert.kind === "retention") return `short of restore points (the check is ${now})`;
   if (alert.kind === "drill") return `restore drill failed (the check is ${now})`;
+  if (alert.kind === "down" && alert.previousStatus === "down") return "still down, for a new reason";
   return alert.kind;
 }
 
@@ -109,10 +112,13 @@ export const lastPingWords = (alert: Alert, now: number) =>
 export const reminderWords = (alert: Alert, now: number) =>
   `#${alert.reminderNumber ?? 1}, down for ${durationWords(now - alert.since)}`;
 
-/** "changed state 7 times in the last hour". */
+/** "changed state 7 times in the last hour"; for the summary that ends it, the changes since the flapping alert. */
 export const flappingWords = (alert: Alert) => {
-  const flips = alert.flipsLastHour ?? 0;
-  return `changed state ${flips} ${flips === 1 ? "time" : "times"} in the last hour`;
+  const times = (n: number) => `${n} ${n === 1 ? "time" : "times"}`;
+  if (alert.changesSinceFlapping !== null) {
+    return `over: changed state ${times(alert.changesSinceFlapping)} after the flapping alert, then settled ${alert.kind}`;
+  }
+  return `changed state ${times(alert.flipsLastHour ?? 0)} in the last hour`;
 };
 
 /** The children to name, and how many more were left out. */
@@ -142,7 +148,9 @@ export function facts(alert: Alert, now: number): Fact[] {
     { label: "Reason", value: reasonWords(alert) },
     { label: "Last ping", value: lastPingWords(alert, now) },
   ];
-  if (alert.kind === "flapping") list.push({ label: "Flapping", value: flappingWords(alert) });
+  if (alert.kind === "flapping" || alert.changesSinceFlapping !== null) {
+    list.push({ label: "Flapping", value: flappingWords(alert) });
+  }
   if (alert.kind === "reminder") list.push({ label: "Reminder", value: reminderWords(alert, now) });
   const alsoDown = alsoDownWords(alert);
   if (alsoDown) list.push({ label: "Also down", value: alsoDown });

@@ -25,11 +25,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** The JSON a webhook receives. */
 export function webhookBody(alert: Alert): string {
-  const { uuid, name, slug, tags, url } = alert.check;
+  const { uuid, name, slug, tags, url, apiUrl } = alert.check;
   return JSON.stringify({
     event: EVENT[alert.kind],
     delivery_id: alert.deliveryId,
-    check: { uuid, name, slug, tags, url },
+    check: { uuid, name, slug, tags, url, api_url: apiUrl },
     status: alert.check.status,
     previous_status: alert.previousStatus,
     reason: alert.reason,
@@ -40,6 +40,8 @@ export function webhookBody(alert: Alert): string {
     log_excerpt: alert.logExcerpt === null ? null : keepTail(alert.logExcerpt, MAX_LOG),
     children: alert.children,
     flips_last_hour: alert.flipsLastHour,
+    flapping_ended: alert.changesSinceFlapping !== null,
+    changes_since_flapping: alert.changesSinceFlapping,
     reminder_number: alert.reminderNumber,
   });
 }
@@ -55,8 +57,10 @@ export async function webhookSignature(secret: string, timestamp: number, body: 
 export const webhook = defineKind({
   kind: "webhook",
   config: z.strictObject({ url: httpUrl("url") }),
-  // The URL is shown back: it is how people recognise their own receiver, and the body is signed.
-  secretFields: [],
+  // The URL is a credential like a Slack hook's: receivers often carry a token in its path or query,
+  // and whoever knows it can post. It is sealed and shown back only as the masked `target`.
+  secretFields: ["url"],
+  destinationFields: ["url"],
   async render(alert, config, ctx) {
     const body = webhookBody(alert);
     const timestamp = Math.floor(ctx.now / 1000);

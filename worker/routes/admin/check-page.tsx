@@ -28,13 +28,16 @@ checkPageRoutes.get("/checks/:id", async (c) => {
     check.kind === "backup" ? listBackups(db, { checkId: check.id, limit: 100, tombstoned: true }) : [],
     check.kind === "backup" ? retentionPreview(db, check, page.now) : null,
     check.kind === "backup" ? listDrills(db, check.id, 50) : [],
-    pingKeyOf(c.env),
+    page.role === "admin" ? pingKeyOf(c.env) : null,
   ]);
   const baseUrl = c.get("baseUrl");
   const data = {
     check,
-    pingUrl: `${baseUrl}/ping/${check.uuid}`,
-    slugPingUrl: `${baseUrl}/ping/${pingKey}/${check.slug}`,
+    // Ping URLs are capabilities: the read-only login does not see them (docs/SECURITY.md).
+    pingUrls:
+      pingKey === null
+        ? null
+        : ([`${baseUrl}/ping/${check.uuid}`, `${baseUrl}/ping/${pingKey}/${check.slug}`] as [string, string]),
     pings,
     flips,
     backups,

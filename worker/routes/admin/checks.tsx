@@ -12,7 +12,7 @@ import {
   resolveParent,
   resumeCheck,
   updateCheck,
-  uuidOfCheck,
+  idsOfCheck,
 } from "../../services/checks";
 import { CheckForm } from "../../views/admin/check-form";
 import type { FormErrors, FormValues } from "../../views/admin/fields";
@@ -110,7 +110,7 @@ function renderForm(
 /** The stored check as the API shows it (snake_case), as form values. */
 async function storedValues(c: Context<AdminEnv>, row: CheckRow): Promise<FormValues> {
   const links = { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) };
-  const view = checkView(row, links, Date.now(), await uuidOfCheck(c.get("db"), row.parentId));
+  const view = checkView(row, links, Date.now(), await idsOfCheck(c.get("db"), row.parentId));
   // A field the API's view does not show yet is read from its column, so saving never clears it.
   const flat: Record<string, unknown> = { ...view, ...view.retention };
   const column = (name: string) =>

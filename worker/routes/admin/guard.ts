@@ -11,6 +11,7 @@ import {
   type Session,
   type SessionSecrets,
 } from "../../domain/session";
+import { isRevoked } from "../../services/sessions";
 import type { PageContext } from "../../views/admin/layout";
 import { readForm } from "./forms";
 
@@ -59,12 +60,14 @@ export const sameOriginPosts = createMiddleware<AppEnv>(async (c, next) => {
 /**
  * Behind the login: a valid session cookie, and on every POST the session's CSRF token from the
  * form. Pages get to GET without one only by being redirected to the login. The read-only role
- * may look but only POST to log out.
+ * may look but only POST to log out. A session ended by logout counts as none.
  */
 export const requireSession = createMiddleware<AdminEnv>(async (c, next) => {
   const now = Date.now();
   const secrets = secretsOf(c.env);
-  const session = c.env.ADMIN_TOKEN ? await readSession(secrets, getCookie(c, SESSION_COOKIE), now) : null;
+  const signed = c.env.ADMIN_TOKEN ? await readSession(secrets, getCookie(c, SESSION_COOKIE), now) : null;
+  // The signature proves the cookie is ours; a logout may still have ended it (services/sessions.ts).
+  const session = signed && !(await isRevoked(c.get("db"), signed)) ? signed : null;
   if (!session) {
     if (c.req.method === "GET" || c.req.method === "HEAD") return c.redirect("/admin/login", 303);
     return c.text("not logged in (or the session expired): log in again at /admin/login", 401);

@@ -11,6 +11,7 @@ import {
   type Role,
 } from "../../domain/session";
 import { constantTimeEqual } from "../../domain/signing";
+import { revokeSession } from "../../services/sessions";
 import { LoginPage } from "../../views/admin/login";
 import { secretsOf, type AdminEnv } from "./guard";
 import { readForm } from "./forms";
@@ -58,10 +59,14 @@ async function roleOf(env: AppEnv["Bindings"], token: string): Promise<Role | nu
   return isAdmin ? "admin" : isReader ? "read" : null;
 }
 
-/** Logging out forgets the cookie; the session itself is stateless (rotate ADMIN_TOKEN to end all). */
+/**
+ * Logging out ends the session on the server (a copy of the cookie is worthless from now on) and
+ * clears the cookie. Rotating ADMIN_TOKEN ends every session at once (domain/session.ts).
+ */
 export const logoutRoutes = new Hono<AdminEnv>();
 
-logoutRoutes.post("/logout", (c) => {
+logoutRoutes.post("/logout", async (c) => {
+  await revokeSession(c.get("db"), c.get("session"), Date.now());
   deleteCookie(c, SESSION_COOKIE, { path: "/admin", secure: true, httpOnly: true, sameSite: "Strict" });
   return c.redirect("/admin/login", 303);
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter } from "../../app";
+import { createRouter, seesCapabilities } from "../../app";
 import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
 import { AppError } from "../../errors";
 import { findBackup, listBackups } from "../../services/backups";
@@ -43,7 +43,7 @@ const BackupView = z
   .openapi("Backup");
 
 const ListQuery = z.object({
-  check: z.string().min(1).max(64).optional().openapi({ description: "uuid or slug" }),
+  check: z.string().min(1).max(64).optional().openapi({ description: "uuid, slug or unique_key" }),
   status: z.enum(BACKUP_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before this time (paging)" }),
@@ -63,7 +63,8 @@ const Storage = z
     used_fraction: z.number().nullable(),
     checks: z.array(
       z.object({
-        uuid: z.string(),
+        uuid: z.string().optional().openapi({ description: "absent for the read-only token: it is a capability" }),
+        unique_key: z.string(),
         slug: z.string(),
         name: z.string(),
         stored_bytes: z.number(),
@@ -207,20 +208,21 @@ backupsApi.openapi(routes.undelete, async (c) => {
   );
 });
 
-backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db")), 200));
+backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db"), seesCapabilities(c)), 200));
 
 backupsApi.openapi(routes.quota, async (c) => {
   const db = c.get("db");
   await setQuota(db, c.req.valid("json").bytes, Date.now());
-  return c.json(await storageView(db), 200);
+  return c.json(await storageView(db, true), 200);
 });
 
-async function storageView(db: Parameters<typeof storageTotals>[0]) {
+/** `capable`: the admin token; the read-only token sees each check's unique_key but not its uuid. */
+async function storageView(db: Parameters<typeof storageTotals>[0], capable: boolean) {
   const [{ storedBytes, quotaBytes }, checks] = await Promise.all([storageTotals(db), usageByCheck(db)]);
   return {
     stored_bytes: storedBytes,
     quota_bytes: quotaBytes,
     used_fraction: quotaBytes ? storedBytes / quotaBytes : null,
-    checks,
+    checks: checks.map(({ uuid, ...check }) => (capable ? { uuid, ...check } : check)),
   };
 }

@@ -1,8 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { createRouter, validationFailed, type AppEnv } from "../../app";
+import { createRouter, seesCapabilities, validationFailed, type AppEnv } from "../../app";
 import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
-import { kindOf, publicConfig } from "../../domain/alerts";
+import { kindOf, publicConfig, resendProblem } from "../../domain/alerts";
+import { egressProblem } from "../../domain/egress";
+import { allowsInsecureChannels } from "../../env";
 import { AppError } from "../../errors";
 import {
   channelConfig,
@@ -71,10 +73,9 @@ const ChannelView = z
     status: z.enum(["ok", "broken"]),
     broken_reason: z.string().nullable(),
     broken_at: z.string().nullable(),
-    signing_secret: z
-      .string()
-      .optional()
-      .openapi({ description: "webhook only: verifies X-Lifeboat-Webhook-Signature" }),
+    signing_secret: z.string().optional().openapi({
+      description: "webhook only: verifies X-Lifeboat-Webhook-Signature; absent for the read-only token",
+    }),
     created_at: z.string(),
   })
   .openapi("Channel");
@@ -198,7 +199,9 @@ channelsApi.openapi(routes.test, async (c) => {
 channelsApi.openapi(routes.deliveries, async (c) => {
   const db = c.get("db");
   const row = await getChannel(db, c.req.valid("param").id);
-  return c.json({ deliveries: (await listDeliveries(db, { channelId: row.id })).map(deliveryView) }, 200);
+  const capable = seesCapabilities(c);
+  const deliveries = (await listDeliveries(db, { channelId: row.id })).map((d) => deliveryView(d, capable));
+  return c.json({ deliveries }, 200);
 });
 
 type Body = {
@@ -216,17 +219,25 @@ export async function channelUpdateInput(
   body: z.output<typeof UpdateChannel>,
 ): Promise<ChannelInput> {
   const current = await channelConfig(c.env.LIFEBOAT_MASTER_KEY, row);
+  // Credentials are never shown back, so an update may leave them out to keep them, but only
+  // while the channel keeps sending where it did: a stored credential never follows a new URL.
+  const config = body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current;
+  const problem = resendProblem(row.kind, current, config, Object.keys(body.config ?? {}));
+  if (problem) {
+    const { fields, message } = problem;
+    const details = fields.map((field) => ({ field: `config.${field}`, message }));
+    throw new AppError("validation_failed", `invalid json: config.${fields[0]}: ${message}`, details);
+  }
   return channelInput(c, {
     kind: row.kind,
     name: body.name ?? row.name,
-    // Credentials are never shown back, so an update may leave them out to keep them.
-    config: body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current,
+    config,
     filter: body.filter ?? { tags: row.filterTags, checks: row.filterChecks },
     repeat_every_s: body.repeat_every_s !== undefined ? body.repeat_every_s : row.repeatEveryS,
   });
 }
 
-/** Validates the kind's config with the kind's own schema, and its URLs against the https rule. */
+/** Validates the kind's config with the kind's own schema, and its URLs against the egress rules. */
 export async function channelInput(c: Context<AppEnv>, body: Body): Promise<ChannelInput> {
   const kind = kindOf(body.kind);
   const parsed = kind.config.safeParse(body.config);
@@ -234,7 +245,7 @@ export async function channelInput(c: Context<AppEnv>, body: Body): Promise<Chan
   const config = parsed.data as Record<string, unknown>;
   for (const [field, value] of Object.entries(config)) {
     if (typeof value === "string" && /^https?:\/\//i.test(value)) {
-      const problem = insecureUrlProblem(value, c.env.ALLOW_INSECURE_CHANNELS === "true");
+      const problem = egressProblem(value, allowsInsecureChannels(c.env));
       if (problem)
         throw new AppError("validation_failed", `invalid json: config.${field}: ${problem}`, [
           { field: `config.${field}`, message: problem },
@@ -250,12 +261,6 @@ export async function channelInput(c: Context<AppEnv>, body: Body): Promise<Chan
     filterChecks: body.filter?.checks ?? [],
     repeatEveryS: body.repeat_every_s ?? null,
   };
-}
-
-/** Receivers must be https; plain http only where ALLOW_INSECURE_CHANNELS is set (development). */
-export function insecureUrlProblem(raw: string, allowInsecure: boolean): string | null {
-  if (raw.toLowerCase().startsWith("https://") || allowInsecure) return null;
-  return "use an https:// URL (http is allowed only with ALLOW_INSECURE_CHANNELS in development)";
 }
 
 const secretFieldsOf = (kind: ChannelRow["kind"]) => kindOf(kind).secretFields;
@@ -278,7 +283,8 @@ async function view(c: Context<AppEnv>, row: ChannelRow) {
     status: row.status,
     broken_reason: row.brokenReason,
     broken_at: iso(row.brokenAt),
-    ...(row.kind === "webhook" ? { signing_secret: await channelSecret(masterKey, row) } : {}),
+    // The signing secret lets its holder forge alerts receivers trust: the admin token only.
+    ...(row.kind === "webhook" && seesCapabilities(c) ? { signing_secret: await channelSecret(masterKey, row) } : {}),
     created_at: iso(row.createdAt),
   };
 }

@@ -146,7 +146,7 @@ export const CheckParams = z.object({
     .string()
     .min(1)
     .max(64)
-    .openapi({ param: { name: "id", in: "path" }, description: "uuid or slug" }),
+    .openapi({ param: { name: "id", in: "path" }, description: "uuid, slug or unique_key" }),
 });
 
 export const ListChecksQuery = z.object({
@@ -159,9 +159,19 @@ export const ListChecksQuery = z.object({
 
 const Iso = z.string().nullable().openapi({ example: "2026-11-23T03:00:12.000Z" });
 
+/** Left out of answers to the read-only token: they are capabilities (docs/SECURITY.md). */
+const ADMIN_ONLY = "absent for the read-only token: it is a capability";
+
 export const CheckView = z
   .object({
-    uuid: z.string().uuid(),
+    uuid: z
+      .string()
+      .uuid()
+      .optional()
+      .openapi({ description: `the ping capability; ${ADMIN_ONLY}` }),
+    unique_key: z.string().openapi({
+      description: "a stable id that grants nothing (healthchecks' unique_key): usable wherever a check id is",
+    }),
     name: z.string(),
     slug: z.string(),
     kind: z.enum(["heartbeat", "backup"]),
@@ -205,8 +215,11 @@ export const CheckView = z
     start_kw: z.string(),
     success_kw: z.string(),
     failure_kw: z.string(),
-    push_token: z.string().nullable(),
-    parent: z.string().nullable().openapi({ description: "uuid of the parent check" }),
+    push_token: z.string().nullable().optional().openapi({ description: `pings the check; ${ADMIN_ONLY}` }),
+    parent: z
+      .string()
+      .nullable()
+      .openapi({ description: "the parent check: its uuid, or its unique_key for the read-only token" }),
     rpo_s: z.number().nullable().openapi({ description: "the configured RPO; null: derived from the schedule" }),
     effective_rpo_s: z
       .number()
@@ -223,7 +236,8 @@ export const CheckView = z
         drill_json: z.string().url(),
       })
       .openapi({
-        description: "badge URLs (shields.io style SVG and endpoint JSON); the key in them is the only secret",
+        description:
+          "badge URLs (shields.io style SVG and endpoint JSON): read-only, each shows one value; the key in them is the only secret",
       }),
     n_pings: z.number(),
     last_ping_at: Iso,
@@ -232,9 +246,17 @@ export const CheckView = z
     alert_after: Iso,
     created_at: z.string(),
     updated_at: z.string(),
-    ping_url: z.string().url(),
-    slug_ping_url: z.string().url(),
-    push_url: z.string().url().openapi({ description: "Uptime Kuma push URL (?status=up|down&msg=…&ping=…)" }),
+    ping_url: z.string().url().optional().openapi({ description: ADMIN_ONLY }),
+    slug_ping_url: z
+      .string()
+      .url()
+      .optional()
+      .openapi({ description: `carries the ping key; ${ADMIN_ONLY}` }),
+    push_url: z
+      .string()
+      .url()
+      .optional()
+      .openapi({ description: `Uptime Kuma push URL (?status=up|down&msg=…&ping=…); ${ADMIN_ONLY}` }),
   })
   .openapi("Check");
 

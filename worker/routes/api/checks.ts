@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, type AppEnv } from "../../app";
+import { createRouter, seesCapabilities, type AppEnv } from "../../app";
 import type { CheckRow } from "../../db/schema";
 import { pingKeyOf } from "../../domain/signing";
 import type { Context } from "hono";
@@ -12,7 +12,7 @@ import {
   resumeCheck,
   updateCheck,
   resolveParent,
-  uuidOfCheck,
+  idsOfCheck,
 } from "../../services/checks";
 import { listFlips } from "../../services/flips";
 import { rotateBadgeKey } from "../../services/status-badges";
@@ -139,8 +139,8 @@ const routes = {
 };
 
 async function view(c: Context<AppEnv>, row: CheckRow) {
-  const links = { baseUrl: c.get("baseUrl"), pingKey: await pingKeyOf(c.env) };
-  return checkView(row, links, Date.now(), await uuidOfCheck(c.get("db"), row.parentId));
+  const links = { baseUrl: c.get("baseUrl"), pingKey: seesCapabilities(c) ? await pingKeyOf(c.env) : null };
+  return checkView(row, links, Date.now(), await idsOfCheck(c.get("db"), row.parentId));
 }
 
 checksApi.openapi(routes.list, async (c) => {
@@ -221,7 +221,9 @@ checksApi.openapi(routes.pings, async (c) => {
 checksApi.openapi(routes.deliveries, async (c) => {
   const db = c.get("db");
   const row = await getCheck(db, c.req.valid("param").id);
-  return c.json({ deliveries: (await listDeliveries(db, { checkId: row.id })).map(deliveryView) }, 200);
+  const capable = seesCapabilities(c);
+  const deliveries = (await listDeliveries(db, { checkId: row.id })).map((d) => deliveryView(d, capable));
+  return c.json({ deliveries }, 200);
 });
 
 checksApi.openapi(routes.flips, async (c) => {

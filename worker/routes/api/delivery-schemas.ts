@@ -4,7 +4,11 @@ import { z } from "@hono/zod-openapi";
 export const DeliveryView = z
   .object({
     id: z.number(),
-    check: z.object({ uuid: z.string(), name: z.string() }),
+    check: z.object({
+      uuid: z.string().optional().openapi({ description: "absent for the read-only token: it is a capability" }),
+      unique_key: z.string(),
+      name: z.string(),
+    }),
     channel: z.string(),
     kind: z.enum(["down", "up", "reminder", "flapping", "retention", "drill"]),
     status: z.enum(["pending", "sent", "failed", "suppressed"]),

@@ -7,12 +7,18 @@ import type { DeliveryRow } from "../../services/deliveries";
 export const iso = <T extends number | null>(ms: T) =>
   (ms === null ? null : new Date(ms).toISOString()) as T extends number ? string : string | null;
 
-export type Links = { baseUrl: string; pingKey: string };
+/**
+ * `pingKey` null: the answer is for the read-only token, which gets no capability: no uuid and no
+ * ping URLs, and the parent by its unique_key (docs/SECURITY.md, "The read-only token").
+ */
+export type Links = { baseUrl: string; pingKey: string | null };
 
 /** A check as the API shows it: snake_case, ISO times, derived status and both ping URLs. */
-export function checkView(row: CheckRow, links: Links, now: number, parentUuid: string | null = null) {
+export function checkView(row: CheckRow, links: Links, now: number, parent: CheckIds | null = null) {
+  const pingKey = links.pingKey;
   return {
-    uuid: row.uuid,
+    ...(pingKey !== null ? { uuid: row.uuid } : {}),
+    unique_key: uniqueKeyOf(row),
     name: row.name,
     slug: row.slug,
     kind: row.kind,
@@ -53,8 +59,9 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     start_kw: row.startKw,
     success_kw: row.successKw,
     failure_kw: row.failureKw,
-    push_token: row.pushToken,
-    parent: parentUuid,
+    // A push token pings the check, like its uuid: only the admin token sees it.
+    ...(pingKey !== null ? { push_token: row.pushToken } : {}),
+    parent: parent && (pingKey !== null ? parent.uuid : parent.uniqueKey),
     rpo_s: row.rpoS,
     effective_rpo_s: effectiveRpoS(row, now),
     drill_every_s: row.drillEveryS,
@@ -67,15 +74,25 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     alert_after: iso(row.alertAfter),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
-    ping_url: `${links.baseUrl}/ping/${row.uuid}`,
-    slug_ping_url: `${links.baseUrl}/ping/${links.pingKey}/${row.slug}`,
-    push_url: pushUrl(links.baseUrl, row),
+    ...(pingKey !== null
+      ? {
+          ping_url: `${links.baseUrl}/ping/${row.uuid}`,
+          slug_ping_url: `${links.baseUrl}/ping/${pingKey}/${row.slug}`,
+          push_url: pushUrl(links.baseUrl, row),
+        }
+      : {}),
   };
 }
 
 /** The Uptime Kuma push URL of a check (routes/push.ts): its push token, or its uuid. */
 export const pushUrl = (baseUrl: string, row: Pick<CheckRow, "uuid" | "pushToken">) =>
   `${baseUrl}/api/push/${row.pushToken ?? row.uuid}`;
+
+/** How a check may be named: the uuid (a ping capability) and the unique_key (grants nothing). */
+export type CheckIds = { uuid: string; uniqueKey: string };
+
+/** The column is filled on every insert (drizzle default or trigger); "" only if a row escaped both. */
+export const uniqueKeyOf = (row: { uniqueKey: string | null }) => row.uniqueKey ?? "";
 
 /** The badge URLs of a check (routes/badges.ts). */
 export function badgeUrls(baseUrl: string, key: string) {
@@ -119,10 +136,15 @@ export function flipView(row: FlipRow) {
   };
 }
 
-export function deliveryView(row: DeliveryRow) {
+/** `capable`: the admin token (the check's uuid is shown); the read-only token gets the unique_key only. */
+export function deliveryView(row: DeliveryRow, capable: boolean) {
   return {
     id: row.id,
-    check: { uuid: row.check_uuid, name: row.check_name },
+    check: {
+      ...(capable ? { uuid: row.check_uuid } : {}),
+      unique_key: row.check_unique_key,
+      name: row.check_name,
+    },
     channel: row.channel_uuid,
     kind: row.kind,
     status: row.status,

@@ -1,6 +1,6 @@
 import type { CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { assignedChannels, hcIso, hcNextPing, hcStatus, type ChannelRef, type HcVersion } from "../../domain/hc-compat";
-import { uniqueKeyOf } from "../../services/hc-checks";
+import { uniqueKeyOf } from "../api/views";
 import { badgeUrls } from "../api/views";
 
 export type HcViewContext = {
@@ -45,7 +45,7 @@ export async function hcCheckView(row: CheckRow, ctx: HcViewContext) {
     ...(row.lastDurationMs ? { last_duration: Math.floor(row.lastDurationMs / 1000) } : {}),
   };
   const schedule = row.cron ? { schedule: row.cron, tz: row.tz } : { timeout: row.periodS ?? 86_400 };
-  if (ctx.readonly) return { ...common, unique_key: await uniqueKeyOf(row.uuid), ...schedule };
+  if (ctx.readonly) return { ...common, unique_key: uniqueKeyOf(row), ...schedule };
   const updateUrl = `${ctx.baseUrl}/api/v${ctx.v}/checks/${row.uuid}`;
   return {
     ...common,

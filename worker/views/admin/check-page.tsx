@@ -10,8 +10,8 @@ import { failureLabel, StatusText, Time } from "./overview";
 
 export type CheckPageData = {
   check: CheckRow;
-  pingUrl: string;
-  slugPingUrl: string;
+  /** The uuid and slug ping URLs; null for the read-only login. */
+  pingUrls: [string, string] | null;
   pings: PingLine[];
   flips: FlipRow[];
   backups: BackupRow[];
@@ -44,12 +44,16 @@ export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: st
         <dd>
           <Time at={check.lastPingAt} now={now} />
         </dd>
-        <dt>Ping URLs</dt>
-        <dd>
-          <code>{data.pingUrl}</code>
-          <br />
-          <code>{data.slugPingUrl}</code>
-        </dd>
+        {data.pingUrls && (
+          <>
+            <dt>Ping URLs</dt>
+            <dd>
+              <code>{data.pingUrls[0]}</code>
+              <br />
+              <code>{data.pingUrls[1]}</code>
+            </dd>
+          </>
+        )}
         {check.desc && (
           <>
             <dt>Description</dt>

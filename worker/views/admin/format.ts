@@ -46,3 +46,11 @@ export function percent(good: number, bad: number): string {
   const total = good + bad;
   return total === 0 ? "—" : `${Math.round((good / total) * 1000) / 10} %`;
 }
+
+/**
+ * A check's dashboard page, by its unique_key: links never carry the uuid (a ping capability) into
+ * pages the read-only login sees. The slug stands in for a row that has no key (inserted around
+ * drizzle and its trigger).
+ */
+export const checkHref = (check: { uniqueKey: string | null; slug?: string } | string) =>
+  `/admin/checks/${typeof check === "string" ? check : (check.uniqueKey ?? check.slug ?? "")}`;

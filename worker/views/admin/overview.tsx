@@ -2,7 +2,7 @@ import type { FC } from "hono/jsx";
 import type { CheckRow } from "../../db/schema";
 import { currentStatus, type Status } from "../../domain/state";
 import type { overview } from "../../services/dashboard";
-import { formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
+import { checkHref, formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
 import { Layout, type PageContext } from "./layout";
 
 type Overview = Awaited<ReturnType<typeof overview>>;
@@ -96,7 +96,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
               {data.points.map((p) => (
                 <tr>
                   <td>
-                    <a href={`/admin/checks/${p.uuid}`}>{p.name}</a>
+                    <a href={checkHref(p.key)}>{p.name}</a>
                   </td>
                   <td class="num">
                     {p.points}
@@ -127,7 +127,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
           data.failures.map((f) => (
             <article>
               <h3>
-                <a href={`/admin/checks/${f.checkUuid}`}>{f.checkName}</a> <span class="bad">{failureLabel(f)}</span>{" "}
+                <a href={checkHref(f.checkKey)}>{f.checkName}</a> <span class="bad">{failureLabel(f)}</span>{" "}
                 <Time at={f.receivedAt} now={now} />
               </h3>
               {f.excerpt ? <pre>{f.excerpt}</pre> : <p class="muted">no log</p>}
@@ -172,7 +172,7 @@ const ChecksTable: FC<{ checks: CheckRow[]; now: number; canEdit: boolean }> = (
         {checks.map((check) => (
           <tr>
             <td>
-              <a href={`/admin/checks/${check.uuid}`}>{check.name}</a>
+              <a href={checkHref(check)}>{check.name}</a>
               {check.group && <span class="muted"> · {check.group}</span>}
             </td>
             <td>{check.kind}</td>

@@ -17,6 +17,7 @@ const REASONS: Record<string, string> = {
   timeout: "did not report in time",
   run_timeout: "started but did not finish in time",
   fail: "reported a failure",
+  backup_failed: "a backup run failed",
   exit_status: "exited with an error",
   too_short: "finished suspiciously fast",
   too_early: "ran earlier than expected",
