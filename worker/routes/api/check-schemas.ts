@@ -215,7 +215,11 @@ export const CheckView = z
     start_kw: z.string(),
     success_kw: z.string(),
     failure_kw: z.string(),
-    push_token: z.string().nullable().optional().openapi({ description: `pings the check; ${ADMIN_ONLY}` }),
+    push_token: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: `pings the check; ${ADMIN_ONLY}` }),
     parent: z
       .string()
       .nullable()
