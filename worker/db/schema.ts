@@ -127,6 +127,10 @@ export const pings = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     keyId: text("key_id"),
+    // The backup whose completion or failure this ping reports: the dashboard's success rate counts
+    // that run from `backups` (kept for good) and only the pings without one (a run that failed
+    // before it registered a backup, a `lifeboat run` job) from here.
+    backupId: text("backup_id"),
     receivedAt: integer("received_at").notNull(),
   },
   (t) => [index("pings_by_check").on(t.checkId, t.id)],

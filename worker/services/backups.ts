@@ -132,10 +132,10 @@ export async function completeBackup(db: Db, check: CheckRow, backup: BackupRow,
         db,
         check,
         { kind: "fail", failure: { reason: "anomaly", detail: `suspicious backup: ${anomaly}` } },
-        { ...ping, body: `${summary}\nsuspicious: ${anomaly}` },
+        { ...ping, body: `${summary}\nsuspicious: ${anomaly}`, backupId: backup.id },
         now,
       )
-    : await recordPing(db, check, { kind: "success" }, { ...ping, body: summary }, now);
+    : await recordPing(db, check, { kind: "success" }, { ...ping, body: summary, backupId: backup.id }, now);
   return { backup: updated, flip: result.flip };
 }
 
@@ -156,7 +156,7 @@ export async function failBackup(db: Db, check: CheckRow, backup: BackupRow, log
       .find((line) => line.trim() !== "")
       ?.slice(0, 200) ?? "no log";
   const failure = { reason: "fail" as const, detail: `backup failed: ${firstLine}` };
-  return recordPing(db, check, { kind: "fail", failure }, { ...ping, body: log }, now);
+  return recordPing(db, check, { kind: "fail", failure }, { ...ping, body: log, backupId: backup.id }, now);
 }
 
 export async function listBackups(

@@ -39,6 +39,9 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
 
       <section aria-labelledby="h-rates">
         <h2 id="h-rates">Backup success rate</h2>
+        <p class="muted">
+          Runs of backup checks: registered backups, and failures reported before any backup was registered.
+        </p>
         <table>
           <thead>
             <tr>
