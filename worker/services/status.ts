@@ -9,7 +9,7 @@ import { displayState, overallBanner, type Banner, type DisplayState } from "../
 import type { Db } from "./db";
 import { decodeBars, fillBars, storedDay, timelineFor, type Stored } from "./status-bars";
 import * as q from "./status-queries";
-import { statusNow, windowOf } from "./status-rows";
+import { pendingChange, statusNow, windowOf } from "./status-rows";
 
 export type { StatusMaintenance };
 import { pageSettingsOf, type PageSettings } from "./status-settings";
@@ -74,6 +74,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     id: c.id,
     kind: c.kind,
     status: c.status,
+    pending: pendingChange(c, now),
     createdAt: c.created_at,
     rpoS: effectiveRpoS({ periodS: c.period_s, cron: c.cron, tz: c.tz, graceS: c.grace_s, rpoS: c.rpo_s }, now),
   }));
@@ -82,7 +83,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
 
   const statusChecks = checks.map((c, i): StatusCheck => {
     const life = lives[i]!;
-    const timeline = timelineFor(c, changes);
+    const timeline = timelineFor(life, changes);
     const own = points.filter((p) => p.check_id === c.id);
     const history = restoreHistory(
       own.map((p) => ({ takenAt: p.taken_at, availableAt: p.available_at })),
@@ -115,8 +116,8 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     };
   });
 
-  const incidents = checks.flatMap((c) =>
-    incidentsOf(timelineFor(c, changes), since).map((incident) => ({
+  const incidents = checks.flatMap((c, i) =>
+    incidentsOf(timelineFor(lives[i]!, changes), since).map((incident) => ({
       ...incident,
       id: `${c.id}-${incident.start}`,
       check: c.name,

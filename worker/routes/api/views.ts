@@ -1,5 +1,5 @@
 import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
-import { currentStatus } from "../../domain/state";
+import { currentReason, currentStatus } from "../../domain/state";
 import { effectiveRpoS } from "../../domain/status/rpo";
 import type { DeliveryRow } from "../../services/deliveries";
 
@@ -17,7 +17,7 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
     slug: row.slug,
     kind: row.kind,
     status: currentStatus(row, now),
-    status_reason: row.statusReason,
+    status_reason: currentReason(row, now).reason,
     period_s: row.cron ? null : row.periodS,
     cron: row.cron,
     tz: row.tz,

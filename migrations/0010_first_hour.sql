@@ -1,0 +1,16 @@
+-- Issue 14 (8): which backup a ping reports, so the dashboard counts each backup run once.
+ALTER TABLE `pings` ADD `backup_id` text;--> statement-breakpoint
+-- Issue 14 (9): a timeout's flip is dated at the deadline the check missed, not at the sweep that
+-- noticed: currentStatus shows the check down from that deadline on, and the status page's open
+-- incident (domain/state.ts pendingTimeout) starts there before and after the sweep alike.
+-- Otherwise the same trigger as 0001.
+DROP TRIGGER IF EXISTS `flip_on_status`;--> statement-breakpoint
+CREATE TRIGGER `flip_on_status` AFTER UPDATE OF `status` ON `checks`
+WHEN OLD.`status` <> NEW.`status`
+BEGIN
+  INSERT INTO `flips` (`check_id`, `from_status`, `to_status`, `reason`, `detail`, `created_at`)
+  VALUES (NEW.`id`, OLD.`status`, NEW.`status`, coalesce(NEW.`status_reason`, ''), coalesce(NEW.`status_detail`, ''),
+    CASE WHEN NEW.`status` = 'down' AND NEW.`status_reason` IN ('timeout', 'run_timeout')
+              AND OLD.`alert_after` IS NOT NULL AND OLD.`alert_after` < NEW.`updated_at`
+         THEN OLD.`alert_after` ELSE NEW.`updated_at` END);
+END;
