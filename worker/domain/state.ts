@@ -163,12 +163,11 @@ export function reschedule(check: CheckState): CheckState {
 
 function applyStart(check: CheckState, ping: Ping, now: number): PingEffect {
   const state: CheckState = { ...check, lastStartAt: now, lastStartRid: ping.rid ?? null };
-  // A running job that does not finish within the grace time is down. Paused and down checks
-  // stay as they are: only a finishing ping changes their state.
-  if (check.status === "new" || check.status === "up") {
-    const runDeadline = now + check.graceS * 1000;
-    state.alertAfter = Math.min(check.alertAfter ?? runDeadline, runDeadline);
-  }
+  // A running job that does not finish within the grace time is down. That run deadline replaces
+  // the schedule's, even a nearer one: currentStatus shows the run `started` until start + grace,
+  // and the sweep must not mark down what the clock still shows running (as in healthchecks).
+  // Paused and down checks stay as they are: only a finishing ping changes their state.
+  if (check.status === "new" || check.status === "up") state.alertAfter = now + check.graceS * 1000;
   return { state, flip: null, durationMs: null, outcome: null };
 }
 
