@@ -1,6 +1,15 @@
 // Retention for backup checks: a pure planner (which backups to keep, which to delete, and why)
 // and a health report (does what exists give the restore points the policy promises).
 // The sweep and the API call these with a check's backups, its policy, its zone and the clock.
+export {
+  defaultKeepRules,
+  defaultKeepRulesFor,
+  describeRetention,
+  isDefaultRetention,
+  KEEP_FIELDS,
+  sameKeepRules,
+  type KeepRules,
+} from "./defaults";
 export { retentionHealth, type HeldRule, type RetentionHealth } from "./health";
 export {
   newestFirst,

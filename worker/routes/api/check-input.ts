@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { validationFailed } from "../../app";
 import type { CheckRow } from "../../db/schema";
+import { defaultKeepRulesFor, sameKeepRules } from "../../domain/retention";
 import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
 import { CreateCheck, UpdateCheck } from "./check-schemas";
 
@@ -10,7 +11,7 @@ type Body = z.infer<typeof UpdateCheck>;
  * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
  * switches the schedule to cron and setting `period_s` switches it back. The dashboard's forms use it too.
  */
-export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
+export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow, now = Date.now()): CheckInput {
   const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
   const d = CHECK_DEFAULTS;
   const input: CheckInput = {
@@ -48,7 +49,29 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });
   if (!merged.success) throw validationFailed("json", merged.error);
-  return input;
+  return takesDefaultRetention(body, input, existing, now) ? { ...input, ...defaultKeepRulesFor(input, now) } : input;
+}
+
+const KEEP_BODY_FIELDS = [
+  "keep_last",
+  "keep_hourly",
+  "keep_daily",
+  "keep_weekly",
+  "keep_monthly",
+  "keep_yearly",
+  "keep_within_s",
+] as const;
+
+/**
+ * A backup check gets the default keep rules when the request names none and nobody chose any:
+ * it is new, it was a heartbeat check until now, or it still has the default of its old schedule
+ * (which then follows the new one). A check with rules someone set, or with none from before the
+ * defaults existed (retention off), keeps what it has.
+ */
+function takesDefaultRetention(body: Body, input: CheckInput, existing: CheckRow | undefined, now: number): boolean {
+  if (input.kind !== "backup" || KEEP_BODY_FIELDS.some((field) => body[field] !== undefined)) return false;
+  if (!existing || existing.kind !== "backup") return true;
+  return sameKeepRules(existing, defaultKeepRulesFor(existing, now));
 }
 
 /** A nullable field: the body's value when sent (null included), else the stored one, else the default. */

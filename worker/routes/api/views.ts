@@ -1,4 +1,5 @@
 import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
+import { describeRetention, isDefaultRetention } from "../../domain/retention";
 import { currentReason, currentStatus } from "../../domain/state";
 import { effectiveRpoS } from "../../domain/status/rpo";
 import type { DeliveryRow } from "../../services/deliveries";
@@ -43,6 +44,8 @@ export function checkView(row: CheckRow, links: Links, now: number, parentUuid: 
       min_age_days: row.minAgeDays,
       tombstone_days: row.tombstoneDays,
       problem: row.retentionProblem,
+      summary: describeRetention(row),
+      default: isDefaultRetention(row, now),
     },
     parent: parentUuid,
     rpo_s: row.rpoS,
