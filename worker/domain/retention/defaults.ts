@@ -1,38 +1,9 @@
 import { scheduleOf, type ScheduleFields } from "../schedule";
 import { scheduleIntervalS } from "../status/rpo";
-import { DEFAULT_MIN_AGE_DAYS, formatSpan, type RetentionPolicy } from "./policy";
-
-/** The keep rules of a policy (the guards, min_age_days and tombstone_days, have defaults of their own). */
-export type KeepRules = {
-  keepLast: number | null;
-  keepHourly: number | null;
-  keepDaily: number | null;
-  keepWeekly: number | null;
-  keepMonthly: number | null;
-  keepYearly: number | null;
-  keepWithinS: number | null;
-};
-
-export const KEEP_FIELDS = [
-  "keepLast",
-  "keepHourly",
-  "keepDaily",
-  "keepWeekly",
-  "keepMonthly",
-  "keepYearly",
-  "keepWithinS",
-] as const satisfies readonly (keyof KeepRules)[];
+import { DEFAULT_MIN_AGE_DAYS, formatSpan, KEEP_FIELDS, type KeepRules, type RetentionPolicy } from "./policy";
 
 const DAY_S = 86_400;
-const NONE: KeepRules = {
-  keepLast: null,
-  keepHourly: null,
-  keepDaily: null,
-  keepWeekly: null,
-  keepMonthly: null,
-  keepYearly: null,
-  keepWithinS: null,
-};
+const NONE = Object.fromEntries(KEEP_FIELDS.map((field) => [field, null])) as KeepRules;
 
 /**
  * The keep rules a new backup check gets when it names none: the classic 7 daily, 4 weekly and 6

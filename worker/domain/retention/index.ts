@@ -6,9 +6,7 @@ export {
   defaultKeepRulesFor,
   describeRetention,
   isDefaultRetention,
-  KEEP_FIELDS,
   sameKeepRules,
-  type KeepRules,
 } from "./defaults";
 export { retentionHealth, type HeldRule, type RetentionHealth } from "./health";
 export {
@@ -23,6 +21,9 @@ export {
   DEFAULT_MIN_AGE_DAYS,
   hasKeepRule,
   immutableUntil,
+  KEEP_FIELDS,
+  snakeCase,
+  type KeepRules,
   retentionPolicyProblem,
   type Period,
   type RetentionPolicy,

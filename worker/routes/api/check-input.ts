@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { validationFailed } from "../../app";
 import type { CheckRow } from "../../db/schema";
-import { defaultKeepRulesFor, sameKeepRules } from "../../domain/retention";
+import { defaultKeepRulesFor, KEEP_FIELDS, sameKeepRules, snakeCase } from "../../domain/retention";
 import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
 import { CreateCheck, UpdateCheck } from "./check-schemas";
 
@@ -52,15 +52,7 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
   return takesDefaultRetention(body, input, existing, now) ? { ...input, ...defaultKeepRulesFor(input, now) } : input;
 }
 
-const KEEP_BODY_FIELDS = [
-  "keep_last",
-  "keep_hourly",
-  "keep_daily",
-  "keep_weekly",
-  "keep_monthly",
-  "keep_yearly",
-  "keep_within_s",
-] as const;
+const KEEP_BODY_FIELDS = KEEP_FIELDS.map(snakeCase) as (keyof Body)[];
 
 /**
  * A backup check gets the default keep rules when the request names none and nobody chose any:
