@@ -14,3 +14,25 @@ BEGIN
               AND OLD.`alert_after` IS NOT NULL AND OLD.`alert_after` < NEW.`updated_at`
          THEN OLD.`alert_after` ELSE NEW.`updated_at` END);
 END;
+--> statement-breakpoint
+-- Issue 21: the sweep's own heartbeat (one row) and its last runs (a fixed ring of 10 slots).
+CREATE TABLE `sweep_runs` (
+	`slot` integer PRIMARY KEY NOT NULL,
+	`started_at` integer NOT NULL,
+	`finished_at` integer,
+	`duration_ms` integer,
+	`error` text
+);
+--> statement-breakpoint
+CREATE TABLE `sweep_state` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`installed_at` integer NOT NULL,
+	`last_started_at` integer,
+	`last_ok_at` integer,
+	`last_error_at` integer,
+	`last_error` text
+);
+--> statement-breakpoint
+-- Monitoring counts from here until the first sweep: a cron that never fires after this deploy
+-- shows as "monitoring delayed" three minutes later instead of never.
+INSERT INTO `sweep_state` (`id`, `installed_at`) VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000);

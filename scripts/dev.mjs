@@ -90,8 +90,29 @@ Try it:
   curl -s "${url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*"      # run the sweep now
   API: ${url}/api/openapi.json (docs/API.md)
 
+The sweep runs every minute, as Cloudflare's cron does in production.
 Requests are logged below; Ctrl-C stops Lifeboat.
 `;
+}
+
+// wrangler dev never fires cron triggers by itself. Without a sweep nothing goes down, no alert is
+// sent, and the status page soon says "Monitoring delayed" — so run it minutely, on the minute.
+const SWEEP_MARK = "from=npm-start";
+
+function sweepEveryMinute(url) {
+  const run = () =>
+    fetch(`${url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&${SWEEP_MARK}`).then(
+      (response) => response.body?.cancel(),
+      () => undefined, // stopping: the next run or the exit will tell
+    );
+  run();
+  setTimeout(
+    () => {
+      run();
+      setInterval(run, 60_000).unref();
+    },
+    60_000 - (Date.now() % 60_000),
+  ).unref();
 }
 
 async function main() {
@@ -109,12 +130,14 @@ async function main() {
   let held = "";
   const pass = (stream) => (chunk) => {
     const text = String(chunk);
-    if (ready) return stream.write(text);
+    // Our own minutely sweep requests are not news; a sweep's errors and the user's requests are.
+    if (ready) return stream.write(text.replace(new RegExp(`^.*${SWEEP_MARK}.*\n?`, "gm"), ""));
     held += text;
     for (const line of text.split("\n")) if (/error|✘|\[wrangler:(warn|error)\]/i.test(line)) stream.write(`${line}\n`);
     if (/Ready on/.test(held)) {
       ready = true;
       console.log(banner(url, readVar("ADMIN_TOKEN")));
+      if (process.env.LIFEBOAT_SWEEP !== "off") sweepEveryMinute(url);
     }
   };
   dev.stdout.on("data", pass(process.stdout));

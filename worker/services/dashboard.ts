@@ -1,8 +1,10 @@
 import { asc, sql } from "drizzle-orm";
 import { checks, type CheckRow } from "../db/schema";
+import { monitoringOf } from "../domain/monitoring";
 import { currentStatus, type Status } from "../domain/state";
 import type { Db } from "./db";
 import { storageTotals } from "./storage";
+import { readHeartbeat, recentSweeps } from "./sweep-runs";
 
 // Read models of the admin dashboard: a handful of aggregate queries, so the overview costs a few
 // D1 calls whatever the number of checks (the Free plan allows 50 per request).
@@ -99,14 +101,17 @@ export async function restorePoints(db: Db): Promise<RestorePoints[]> {
 }
 
 export async function overview(db: Db, now: number) {
-  const [rows, rates, failures, storage, points] = await Promise.all([
+  const [rows, rates, failures, storage, points, heartbeat, sweeps] = await Promise.all([
     allChecks(db),
     backupSuccessRates(db, now),
     recentFailures(db),
     storageTotals(db),
     restorePoints(db),
+    readHeartbeat(db),
+    recentSweeps(db),
   ]);
-  return { checks: rows, counts: countByStatus(rows, now), rates, failures, storage, points };
+  const monitoring = heartbeat ? monitoringOf(heartbeat, now) : null;
+  return { checks: rows, counts: countByStatus(rows, now), rates, failures, storage, points, monitoring, sweeps };
 }
 
 export type PingLine = {

@@ -4,6 +4,7 @@ import { currentStatus, type Status } from "../../domain/state";
 import type { overview } from "../../services/dashboard";
 import { formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
 import { Layout, type PageContext } from "./layout";
+import { MonitoringBanner, SweepsSection } from "./sweeps";
 
 type Overview = Awaited<ReturnType<typeof overview>>;
 
@@ -24,6 +25,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
   const { now } = page;
   return (
     <Layout title="Overview" page={page} current="/admin">
+      <MonitoringBanner monitoring={data.monitoring} />
       <section aria-labelledby="h-states">
         <h2 id="h-states">Checks by state</h2>
         <ul class="cards">
@@ -121,6 +123,8 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
           </table>
         )}
       </section>
+
+      <SweepsSection monitoring={data.monitoring} sweeps={data.sweeps} now={now} />
 
       <section aria-labelledby="h-failures">
         <h2 id="h-failures">Recent failures</h2>
