@@ -27,6 +27,12 @@ export type Env = {
   ALLOW_INSECURE_CHANNELS?: string;
   /** The public status page's title until one is set through the API (PUT /api/v1/settings/status-page). */
   STATUS_PAGE_TITLE?: string;
+  /**
+   * Optional: a healthchecks-compatible ping URL (healthchecks.io, a check on another Lifeboat)
+   * pinged after every good sweep and at its /fail after a failed one. A secret: set it with
+   * `wrangler secret put SELF_PING_URL`.
+   */
+  SELF_PING_URL?: string;
   /** Seconds the public pages are cached (Cache-Control and the server's own memo); "0" turns caching off. Default 30. */
   STATUS_CACHE_S?: string;
 };

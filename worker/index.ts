@@ -10,6 +10,7 @@ import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
 import { agentFileRoutes } from "./routes/agent-files";
 import { badgeRoutes } from "./routes/badges";
+import { healthRoutes } from "./routes/health";
 import { adminApi, openApiDocument } from "./routes/api";
 import { metricsRoutes } from "./routes/metrics";
 import { hcApi } from "./routes/hc-api";
@@ -20,7 +21,7 @@ import { statusRoutes } from "./routes/status";
 import { openDb } from "./services/db";
 import { sweepContext } from "./services/dispatch";
 import { publicUrlOf } from "./services/settings";
-import { runSweep } from "./services/sweep";
+import { runWatchedSweep } from "./services/sweep-runs";
 
 const app = new Hono<AppEnv>();
 
@@ -38,6 +39,7 @@ app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
 app.route("/", agentFileRoutes);
 app.route("/metrics", metricsRoutes);
+app.route("/health", healthRoutes);
 app.route("/admin", adminRoutes);
 app.get("/api/openapi.json", (c) => c.json(openApiDocument(c.get("baseUrl"))));
 app.route("/badge", badgeRoutes);
@@ -61,8 +63,11 @@ app.onError((error, c) => {
 export default {
   fetch: app.fetch,
   async scheduled(controller: ScheduledController, env: Env) {
-    const publicUrl = await publicUrlOf(openDb(env.DB), env.PUBLIC_URL);
-    const report = await runSweep(sweepContext(env, publicUrl, controller.scheduledTime));
+    // Even with D1 unreachable the watched sweep must run far enough to send its /fail self-ping.
+    const publicUrl = await publicUrlOf(openDb(env.DB), env.PUBLIC_URL).catch(() => env.PUBLIC_URL ?? "");
+    const report = await runWatchedSweep(sweepContext(env, publicUrl, controller.scheduledTime), {
+      selfPingUrl: env.SELF_PING_URL,
+    });
     const busy = report.timedOut || report.sent || report.failed || report.abandonedUploads || report.purgedObjects;
     if (busy) console.log("sweep", JSON.stringify(report));
   },

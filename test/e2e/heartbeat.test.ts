@@ -189,7 +189,8 @@ describe("the clock: cron sweep and webhooks", () => {
       status: "down",
       previous_status: "up",
       reason: "timeout",
-      since: new Date(sweepAt).toISOString(),
+      // Down since the deadline it missed, not since the sweep that noticed (issue 14, item 9).
+      since: new Date(alertAfter).toISOString(),
     });
 
     // A rerun of the same minute sends nothing twice.

@@ -69,10 +69,11 @@ describe("overview and check pages", () => {
     const html = page.html;
     expect(html).toContain('<strong>1</strong><span class="state state-down">down</span>');
     expect(html).toContain('<strong>1</strong><span class="state state-new">new</span>');
-    // 7 days: 1 good, 1 failed. 30 days: 2 good, 2 bad (failed + suspicious). 90 days: 3 good, 2 bad.
-    expect(html).toMatch(/last 7 days<\/th><td class="num">50 %<\/td><td class="num">1<\/td><td class="num">1<\/td>/);
-    expect(html).toMatch(/last 30 days<\/th><td class="num">50 %<\/td><td class="num">2<\/td><td class="num">2<\/td>/);
-    expect(html).toMatch(/last 90 days<\/th><td class="num">60 %<\/td><td class="num">3<\/td><td class="num">2<\/td>/);
+    // 7 days: 1 good, 2 bad (the failed backup, and the /fail ping's run, which registered none).
+    // 30 days: 2 good, 3 bad (+ suspicious). 90 days: 3 good, 3 bad.
+    expect(html).toMatch(/last 7 days<\/th><td class="num">33.3 %<\/td><td class="num">1<\/td><td class="num">2<\/td>/);
+    expect(html).toMatch(/last 30 days<\/th><td class="num">40 %<\/td><td class="num">2<\/td><td class="num">3<\/td>/);
+    expect(html).toMatch(/last 90 days<\/th><td class="num">50 %<\/td><td class="num">3<\/td><td class="num">3<\/td>/);
     expect(html).toContain("3.1 MB of 10 MB used (31 %)");
     expect(html).toMatch(/<meter[^>]*max="10000000"[^>]*value="3100500"/);
     // Restore points: 3 complete + 1 suspicious; newest 2 d, oldest 60 d; the drill a day ago.

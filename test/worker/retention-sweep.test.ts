@@ -90,7 +90,8 @@ describe("retention from the sweep", () => {
   });
 
   it("a check without keep rules keeps everything", async () => {
-    await createCheck({ name: "keep all", slug: "keep-all", kind: "backup", min_age_days: 0 });
+    // keep_last 0: retention off on purpose (without any keep field a new check gets the default policy).
+    await createCheck({ name: "keep all", slug: "keep-all", kind: "backup", keep_last: 0, min_age_days: 0 });
     const { ids } = await seed("keep-all", [10, 100, 1000]);
     await sweepAt(Date.now());
     expect(await Promise.all(ids.map(statusOf))).toEqual(["complete", "complete", "complete"]);

@@ -479,6 +479,13 @@ describe("retention health", () => {
     expect(health.ok).toBe(false);
     expect(health.problems).toEqual(["no good backup exists"]);
   });
+
+  it("is silent about a check still waiting for its first backup (issue 14: default policies)", () => {
+    expect(retentionHealth([], { keepDaily: 7, keepWeekly: 4, keepMonthly: 6 }, "UTC", now)).toMatchObject({
+      ok: true,
+      problems: [],
+    });
+  });
 });
 
 it("plans 10,000 backups quickly (the time is printed, not asserted)", () => {

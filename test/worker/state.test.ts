@@ -1,8 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nextExpectedAt } from "../../worker/domain/schedule";
 import {
   applyPing,
+  applyTimeout,
   currentStatus,
+  pendingTimeout,
   pause,
   reschedule,
   resume,
@@ -234,5 +237,47 @@ describe("pause and resume", () => {
     const up = run(check(), [[T0, success]]).state;
     const edited = reschedule({ ...up, periodS: 7200 });
     expect(edited.nextDueAt).toBe(T0 + 2 * HOUR);
+  });
+});
+
+describe("the clock and the sweep agree (issue 14, item 9)", () => {
+  it("keeps a run started just before the deadline `started` until its own grace ends, for the sweep too", () => {
+    const { state } = run(check({ status: "up", lastPingAt: T0 - HOUR, nextDueAt: T0, alertAfter: T0 + 10 * MIN }), [
+      [T0 + 8 * MIN, { kind: "start" }],
+    ]);
+    expect(currentStatus(state, T0 + 11 * MIN)).toBe("started");
+    expect(applyTimeout(state, T0 + 11 * MIN)).toBeNull();
+    expect(currentStatus(state, T0 + 18 * MIN)).toBe("down");
+    expect(applyTimeout(state, T0 + 18 * MIN)?.flip.reason).toBe("run_timeout");
+  });
+
+  it("reads down by the clock exactly when the sweep would mark it down, for the reason it would record", () => {
+    const ping = fc.oneof(
+      fc.constant<Ping>({ kind: "start" }),
+      fc.constant<Ping>({ kind: "success" }),
+      fc.constant<Ping>({ kind: "fail" }),
+      fc.constant<Ping>({ kind: "log" }),
+      fc.integer({ min: 0, max: 3 }).map((exitStatus): Ping => ({ kind: "exit", exitStatus })),
+    );
+    const steps = fc.array(fc.tuple(fc.integer({ min: 0, max: 3 * HOUR }), ping), { maxLength: 8 });
+    const fields = fc.record({
+      periodS: fc.constantFrom(600, 3600),
+      graceS: fc.constantFrom(60, 600, 1800),
+      failureThreshold: fc.constantFrom(1, 2),
+      minDurationS: fc.constantFrom(null, 30),
+    });
+    fc.assert(
+      fc.property(fields, steps, fc.integer({ min: 0, max: 4 * HOUR }), (overrides, gaps, later) => {
+        let at = T0;
+        const timed = gaps.map(([gap, p]): [number, Ping] => [(at += gap), p]);
+        const { state } = run(check(overrides), timed);
+        const now = at + later;
+        const timeout = applyTimeout(state, now);
+        const downByClock = currentStatus(state, now) === "down" && state.status !== "down";
+        expect(downByClock).toBe(timeout !== null);
+        expect(pendingTimeout(state, now)?.reason ?? null).toBe(timeout?.flip.reason ?? null);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

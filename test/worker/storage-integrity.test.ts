@@ -172,6 +172,8 @@ describe("one unit of work per request: the nonce is written with the request's 
   });
 });
 
+const NO_KEEP_RULES = { keep_hourly: null, keep_daily: null, keep_weekly: null, keep_monthly: null, keep_yearly: null };
+
 describe("finding 2: immutable until the window it was received with", () => {
   it("admin PATCH min_age_days 0 / tombstone_days 0 then DELETE a minutes-old backup: refused, bytes kept", async () => {
     const { upload } = await backupCheck("f2-admin", { min_age_days: 7 });
@@ -212,7 +214,8 @@ describe("finding 2: immutable until the window it was received with", () => {
       kept.push({ data, id: (await uploadBackup(upload, "f2-retention", data, PART)).id });
     }
     await call("PATCH", "/api/v1/checks/f2-retention", {
-      body: { keep_last: 1, min_age_days: 0, tombstone_days: 0 },
+      // Every other rule off too (a new backup check has default keep rules), so only the window protects.
+      body: { ...NO_KEEP_RULES, keep_last: 1, min_age_days: 0, tombstone_days: 0 },
     });
     const db = openDb(env.DB);
     const check = (await db.query.checks.findFirst({ where: (c, { eq }) => eq(c.id, checkId) }))!;

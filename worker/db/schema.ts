@@ -164,6 +164,10 @@ export const pings = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     keyId: text("key_id"),
+    // The backup whose completion or failure this ping reports: the dashboard's success rate counts
+    // that run from `backups` (kept for good) and only the pings without one (a run that failed
+    // before it registered a backup, a `lifeboat run` job) from here.
+    backupId: text("backup_id"),
     receivedAt: integer("received_at").notNull(),
   },
   (t) => [index("pings_by_check").on(t.checkId, t.id)],
@@ -481,6 +485,33 @@ export const revokedSessions = sqliteTable("revoked_sessions", {
   expiresAt: integer("expires_at").notNull(),
 });
 
+/**
+ * Who watches the watchman (docs/STATUS_PAGE.md, /health): the minutely sweep's own heartbeat. One
+ * row (id 1), written at the start and the end of every sweep; the migration creates it with
+ * `installed_at`, so a cron that never fires after a deploy shows as monitoring delayed since then.
+ */
+export const sweepState = sqliteTable("sweep_state", {
+  id: integer("id").primaryKey(),
+  installedAt: integer("installed_at").notNull(),
+  lastStartedAt: integer("last_started_at"),
+  // The end of the last sweep that finished without an error: what "monitoring is current" means.
+  lastOkAt: integer("last_ok_at"),
+  lastErrorAt: integer("last_error_at"),
+  lastError: text("last_error"),
+});
+
+/**
+ * The last sweeps for the dashboard, a fixed ring: slot = the run's minute modulo the ring size,
+ * so the table never grows. A run that started and has no `finished_at` was cut off (CPU limit).
+ */
+export const sweepRuns = sqliteTable("sweep_runs", {
+  slot: integer("slot").primaryKey(),
+  startedAt: integer("started_at").notNull(),
+  finishedAt: integer("finished_at"),
+  durationMs: integer("duration_ms"),
+  error: text("error"),
+});
+
 export type CheckRow = typeof checks.$inferSelect;
 export type BackupRow = typeof backups.$inferSelect;
 export type DrillRow = typeof drills.$inferSelect;
@@ -491,3 +522,5 @@ export type ChannelRow = typeof channels.$inferSelect;
 export type AgentKeyRow = typeof agentKeys.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
 export type MaintenanceRow = typeof maintenanceWindows.$inferSelect;
+export type SweepStateRow = typeof sweepState.$inferSelect;
+export type SweepRunRow = typeof sweepRuns.$inferSelect;

@@ -1,3 +1,4 @@
+import type { Monitoring } from "./monitoring";
 import { seconds, type Family, type Labels } from "./prometheus";
 
 /**
@@ -25,6 +26,8 @@ export type MetricsInput = {
   checks: CheckSnapshot[];
   channels: { name: string; kind: string; status: string; failed: number; pending: number }[];
   storage: { storedBytes: number; quotaBytes: number | null };
+  /** The sweep's heartbeat verdict; null without the heartbeat row. */
+  sweep: Monitoring | null;
 };
 
 const STATES = ["new", "up", "down", "paused"] as const;
@@ -139,5 +142,20 @@ export function metricFamilies(input: MetricsInput, now: number): Family[] {
     "1 if the channel was marked broken (its endpoint answered gone or refused the credentials).",
     input.channels.map((ch) => ({ labels: channelLabels(ch), value: ch.status === "broken" ? 1 : 0 })),
   );
+  const sweep = input.sweep;
+  gauge(
+    "lifeboat_sweep_age_seconds",
+    "Time since the last sweep that finished without an error (since installation before the first). Alert above 180.",
+    [{ value: sweep?.ageS ?? null }],
+  );
+  gauge("lifeboat_sweep_last_success_timestamp_seconds", "When the last good sweep finished (unix seconds).", [
+    { value: seconds(sweep?.lastOkAt) },
+  ]);
+  gauge("lifeboat_sweep_delayed", "1 while no good sweep finished for more than 3 minutes, else 0.", [
+    { value: sweep ? (sweep.delayed ? 1 : 0) : null },
+  ]);
+  gauge("lifeboat_sweep_last_failed", "1 if the latest sweep failed or was cut off, else 0.", [
+    { value: sweep ? (sweep.lastError !== null ? 1 : 0) : null },
+  ]);
   return families;
 }

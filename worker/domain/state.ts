@@ -133,15 +133,42 @@ function deadlines(check: CheckState, now: number): Pick<CheckState, "nextDueAt"
   return { nextDueAt, alertAfter: nextDueAt + schedule.graceS * 1000 };
 }
 
+/** The words of the sweep's two reasons (services/sweep.ts writes them in its set-based UPDATE). */
+export const TIMEOUT_DETAIL = {
+  timeout: "no ping before the deadline",
+  run_timeout: "started but never finished within the grace time",
+} as const;
+
 /** The sweep's transition: alert_after passed with nothing arriving. */
 export function applyTimeout(check: CheckState, now: number): { state: CheckState; flip: Flip } | null {
   if (check.status !== "new" && check.status !== "up") return null;
   if (check.alertAfter === null || now < check.alertAfter) return null;
-  const running = check.lastStartAt !== null;
-  const reason: FlipReason = running ? "run_timeout" : "timeout";
-  const detail = running ? "started but never finished within the grace time" : "no ping before the deadline";
+  const reason = check.lastStartAt !== null ? "run_timeout" : "timeout";
   const state: CheckState = { ...check, status: "down", alertAfter: null, lastStartAt: null, lastStartRid: null };
-  return { state, flip: { from: check.status, to: "down", reason, detail } };
+  return { state, flip: { from: check.status, to: "down", reason, detail: TIMEOUT_DETAIL[reason] } };
+}
+
+/**
+ * The flip the sweep has yet to record for a check that is down by the clock (currentStatus says
+ * down, the stored status does not): what it will say, dated at the missed deadline as the
+ * flip_on_status trigger dates a timeout. Reading it, the API and the pages say the same before the
+ * sweep runs as after it, whether the sweep is a second or an hour late.
+ */
+export function pendingTimeout(check: CheckState, now: number): (Flip & { at: number }) | null {
+  if (check.status === "down" || currentStatus(check, now) !== "down") return null;
+  const timeout = applyTimeout(check, now);
+  return timeout ? { ...timeout.flip, at: check.alertAfter! } : null;
+}
+
+/** Why a check is in the state currentStatus reports, in a word and in words. */
+export function currentReason(
+  check: CheckState & { statusReason: string | null; statusDetail: string | null },
+  now: number,
+): { reason: string | null; detail: string | null } {
+  const pending = pendingTimeout(check, now);
+  return pending
+    ? { reason: pending.reason, detail: pending.detail }
+    : { reason: check.statusReason, detail: check.statusDetail };
 }
 
 export function pause(check: CheckState): CheckState {
@@ -163,12 +190,11 @@ export function reschedule(check: CheckState): CheckState {
 
 function applyStart(check: CheckState, ping: Ping, now: number): PingEffect {
   const state: CheckState = { ...check, lastStartAt: now, lastStartRid: ping.rid ?? null };
-  // A running job that does not finish within the grace time is down. Paused and down checks
-  // stay as they are: only a finishing ping changes their state.
-  if (check.status === "new" || check.status === "up") {
-    const runDeadline = now + check.graceS * 1000;
-    state.alertAfter = Math.min(check.alertAfter ?? runDeadline, runDeadline);
-  }
+  // A running job that does not finish within the grace time is down. That run deadline replaces
+  // the schedule's, even a nearer one: currentStatus shows the run `started` until start + grace,
+  // and the sweep must not mark down what the clock still shows running (as in healthchecks).
+  // Paused and down checks stay as they are: only a finishing ping changes their state.
+  if (check.status === "new" || check.status === "up") state.alertAfter = now + check.graceS * 1000;
   return { state, flip: null, durationMs: null, outcome: null };
 }
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { metricFamilies } from "../domain/metrics";
+import { monitoringOf } from "../domain/monitoring";
 import { effectiveRpoS } from "../domain/status/rpo";
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
 import { bearerRole } from "../middleware/admin-auth";
@@ -14,7 +15,7 @@ export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/", async (c) => {
   await bearerRole(c.env, c.req.header("Authorization"));
-  const { checkRows, channelRows, storage } = await readMetrics(c.get("db"));
+  const { checkRows, channelRows, storage, heartbeat } = await readMetrics(c.get("db"));
   const now = Date.now();
   // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
   const checks = checkRows.map((row) => ({
@@ -27,6 +28,7 @@ metricsRoutes.get("/", async (c) => {
           )
         : null,
   }));
-  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage }, now));
+  const sweep = heartbeat ? monitoringOf(heartbeat, now) : null;
+  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage, sweep }, now));
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
 });

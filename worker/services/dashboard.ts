@@ -1,8 +1,10 @@
 import { asc, sql } from "drizzle-orm";
 import { checks, type CheckRow } from "../db/schema";
+import { monitoringOf } from "../domain/monitoring";
 import { currentStatus, type Status } from "../domain/state";
 import type { Db } from "./db";
 import { storageTotals } from "./storage";
+import { readHeartbeat, recentSweeps } from "./sweep-runs";
 
 // Read models of the admin dashboard: a handful of aggregate queries, so the overview costs a few
 // D1 calls whatever the number of checks (the Free plan allows 50 per request).
@@ -45,20 +47,34 @@ export function countByStatus(rows: CheckRow[], now: number): Record<Status, num
 }
 
 /**
- * Finished backups received in each window: good = complete, bad = failed or suspicious. A
- * tombstoned backup counts as what it was; deleted ones (purged by retention) no longer say.
+ * Backup runs in each window, as the runbook's "success rate ≥ 95 %" means it: every registered
+ * backup (good = complete; bad = failed or suspicious; tombstoned and deleted ones count as what
+ * they were), plus the result pings of backup checks that reported no backup — a pg_dump that failed
+ * before anything was uploaded, a `lifeboat run` job (good = success or exit 0; bad = fail, a
+ * non-zero exit, too short or too early). A completion or failure ping that names its backup is that
+ * backup's echo and is not counted again. Pings are kept 100 per check, so the second part reaches
+ * back as far as those do; registered backups are kept for good.
  */
 export async function backupSuccessRates(db: Db, now: number): Promise<SuccessRate[]> {
   const [d7, d30, d90] = RATE_WINDOWS_DAYS.map((days) => now - days * DAY_MS) as [number, number, number];
   const row = await db.get<Record<string, number | null>>(sql`
-    WITH o AS (
-      SELECT received_at AS at, CASE WHEN status = 'tombstoned' THEN tombstoned_from ELSE status END AS s
-      FROM backups WHERE received_at >= ${d90} AND received_at <= ${now} AND status NOT IN ('uploading', 'deleted'))
+    WITH runs AS (
+      SELECT received_at AS at,
+        CASE WHEN status IN ('tombstoned', 'deleted') THEN tombstoned_from ELSE status END IN ('complete') AS good,
+        CASE WHEN status IN ('tombstoned', 'deleted') THEN tombstoned_from ELSE status END IN ('failed', 'suspicious') AS bad
+      FROM backups WHERE received_at >= ${d90} AND received_at <= ${now}
+      UNION ALL
+      SELECT p.received_at,
+        (p.kind = 'success' AND p.outcome IS NULL) OR (p.kind = 'exit' AND p.exit_status = 0),
+        NOT ((p.kind = 'success' AND p.outcome IS NULL) OR (p.kind = 'exit' AND p.exit_status = 0))
+      FROM pings p JOIN checks c ON c.id = p.check_id
+      WHERE c.kind = 'backup' AND p.backup_id IS NULL AND p.kind IN ('success', 'fail', 'exit')
+        AND p.received_at >= ${d90} AND p.received_at <= ${now})
     SELECT
-      sum(at >= ${d7} AND s = 'complete') AS good7, sum(at >= ${d7} AND s IN ('failed', 'suspicious')) AS bad7,
-      sum(at >= ${d30} AND s = 'complete') AS good30, sum(at >= ${d30} AND s IN ('failed', 'suspicious')) AS bad30,
-      sum(s = 'complete') AS good90, sum(s IN ('failed', 'suspicious')) AS bad90
-    FROM o`);
+      sum(at >= ${d7} AND good) AS good7, sum(at >= ${d7} AND bad) AS bad7,
+      sum(at >= ${d30} AND good) AS good30, sum(at >= ${d30} AND bad) AS bad30,
+      sum(good) AS good90, sum(bad) AS bad90
+    FROM runs`);
   return RATE_WINDOWS_DAYS.map((days) => ({
     days,
     good: row?.[`good${days}`] ?? 0,
@@ -88,14 +104,17 @@ export async function restorePoints(db: Db): Promise<RestorePoints[]> {
 }
 
 export async function overview(db: Db, now: number) {
-  const [rows, rates, failures, storage, points] = await Promise.all([
+  const [rows, rates, failures, storage, points, heartbeat, sweeps] = await Promise.all([
     allChecks(db),
     backupSuccessRates(db, now),
     recentFailures(db),
     storageTotals(db),
     restorePoints(db),
+    readHeartbeat(db),
+    recentSweeps(db),
   ]);
-  return { checks: rows, counts: countByStatus(rows, now), rates, failures, storage, points };
+  const monitoring = heartbeat ? monitoringOf(heartbeat, now) : null;
+  return { checks: rows, counts: countByStatus(rows, now), rates, failures, storage, points, monitoring, sweeps };
 }
 
 export type PingLine = {

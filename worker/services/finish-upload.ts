@@ -59,7 +59,7 @@ export async function completeBackup(
         .set({ status, completedAt: now, anomaly })
         .where(and(eq(backups.id, backup.id), eq(backups.status, "uploading"))),
     );
-    return addPing(unit, current, ping, { ...meta, body }, now);
+    return addPing(unit, current, ping, { ...meta, body, backupId: backup.id }, now);
   });
   return { backup: { ...backup, status, completedAt: now, anomaly } as BackupRow, flip: result.flip };
 }
@@ -89,7 +89,7 @@ export async function failBackup(
         .where(and(eq(backups.id, backup.id), eq(backups.status, "uploading"))),
       releaseParts(backup),
     );
-    return addPing(unit, current, ping, { ...meta, body: log }, now);
+    return addPing(unit, current, ping, { ...meta, body: log, backupId: backup.id }, now);
   });
 }
 

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { CheckSnapshot, MetricsInput } from "../domain/metrics";
 import type { Db } from "./db";
 import { storageTotals } from "./storage";
+import { readHeartbeat } from "./sweep-runs";
 
 /** A check's snapshot (domain/metrics.ts) with the schedule its effective RPO is derived from. */
 export type CheckMetricsRow = Omit<CheckSnapshot, "rpo_s"> & {
@@ -15,12 +16,12 @@ export type CheckMetricsRow = Omit<CheckSnapshot, "rpo_s"> & {
 export type ChannelMetricsRow = MetricsInput["channels"][number];
 
 /**
- * What /metrics reports, read in three D1 queries whatever the number of checks: one row per check
+ * What /metrics reports, read in four D1 queries whatever the number of checks: one row per check
  * (its newest good backup and newest drill found through their (check_id, time) indexes, a few rows
- * each), one row per channel, and the storage totals.
+ * each), one row per channel, the storage totals and the sweep's heartbeat.
  */
 export async function readMetrics(db: Db) {
-  const [checkRows, channelRows, storage] = await Promise.all([
+  const [checkRows, channelRows, storage, heartbeat] = await Promise.all([
     db.all<CheckMetricsRow>(sql`
       SELECT c.slug, c.name, c.kind, c.group_name, c.status, c.last_ping_at,
         c.period_s, c.cron, c.tz, c.grace_s, c.rpo_s,
@@ -35,8 +36,9 @@ export async function readMetrics(db: Db) {
         (SELECT count(*) FROM notifications n WHERE n.channel_id = ch.id AND n.status = 'pending') AS pending
       FROM channels ch ORDER BY ch.id`),
     storageTotals(db),
+    readHeartbeat(db),
   ]);
-  return { checkRows, channelRows, storage };
+  return { checkRows, channelRows, storage, heartbeat };
 }
 
 export type MetricsSnapshot = Awaited<ReturnType<typeof readMetrics>>;

@@ -18,6 +18,8 @@ export type PingMeta = {
   ip: string | null;
   userAgent: string | null;
   keyId: string | null;
+  /** Set when the ping reports a backup's completion or failure (services/backups.ts). */
+  backupId?: string;
 };
 
 export type PingResult = { check: CheckRow; flip: Flip | null };
@@ -162,6 +164,7 @@ function pingRow(
     ip: meta.ip,
     user_agent: meta.userAgent,
     key_id: meta.keyId,
+    backup_id: meta.backupId ?? null,
     received_at: now,
   };
 }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { covers, occurrenceAt } from "../domain/maintenance";
+import { monitoringOf } from "../domain/monitoring";
 import { currentStatus } from "../domain/state";
 import type { BadgeFacts } from "../domain/status/badge-values";
 import { effectiveRpoS } from "../domain/status/rpo";
@@ -7,12 +8,13 @@ import { checks, newBadgeKey, type CheckRow } from "../db/schema";
 import { eq } from "drizzle-orm";
 import type { Db } from "./db";
 import { listWindows } from "./maintenance";
+import { readHeartbeat } from "./sweep-runs";
 import { lastSuccess, newestGood } from "./status-queries";
 
 /**
  * What a badge may show, found by its key alone; undefined for an unknown key (the route answers
  * that exactly like any unknown path). Three indexed reads: the check, its newest good backup, its
- * latest drill; the maintenance table is an operator's short list.
+ * latest drill; the maintenance table is an operator's short list; the sweep's heartbeat row.
  */
 export async function badgeFacts(db: Db, key: string, now: number): Promise<BadgeFacts | undefined> {
   const check = await db.query.checks.findFirst({
@@ -20,12 +22,13 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
     extras: { lastSuccessAt: sql<number | null>`${lastSuccess(sql`${checks.id}`)}`.as("last_success_at") },
   });
   if (!check) return undefined;
-  const [newest, drill, windows] = await Promise.all([
+  const [newest, drill, windows, heartbeat] = await Promise.all([
     check.kind === "backup" ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
     db.get<{ at: number; ok: number } | undefined>(
       sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} ORDER BY reported_at DESC LIMIT 1`,
     ),
     listWindows(db),
+    readHeartbeat(db),
   ]);
   return {
     name: check.name,
@@ -38,6 +41,7 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
     newestGoodAt: check.kind === "backup" ? (newest?.taken_at ?? null) : check.lastSuccessAt,
     drillEveryS: check.drillEveryS,
     lastDrill: drill ? { at: drill.at, ok: drill.ok === 1 } : null,
+    monitoringDelayed: heartbeat ? monitoringOf(heartbeat, now).delayed : false,
   };
 }
 

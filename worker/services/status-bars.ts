@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { dayBar, type CheckLife, type Colour, type DayBar } from "../domain/status/bars";
 import { BAR_DAYS, dayOf, dayStart } from "../domain/status/days";
 import { restoreHistory } from "../domain/status/rpo";
-import { timelineOf, type Timeline } from "../domain/status/timeline";
+import { timelineOf, type StatusChange, type Timeline } from "../domain/status/timeline";
 import type { StoredStatus } from "../domain/state";
 import type { Db } from "./db";
 import { changesSince, idList, pointsSince, readAll, type ChangeRecord, type PointRecord } from "./status-queries";
@@ -17,7 +17,7 @@ import { changesSince, idList, pointsSince, readAll, type ChangeRecord, type Poi
 export const MAX_FILL_CHECK_DAYS = 180;
 
 export type Stored = { lastDay: number; days: DayBar[] };
-export type FillCheck = CheckLife & { id: number; status: StoredStatus };
+export type FillCheck = CheckLife & { id: number; status: StoredStatus; pending: StatusChange | null };
 
 const CODE: Record<Colour, string> = { green: "g", amber: "a", red: "r", grey: "n", unknown: "u" };
 const COLOUR = Object.fromEntries(Object.entries(CODE).map(([colour, code]) => [code, colour])) as Record<
@@ -101,13 +101,17 @@ export async function fillBars(
   return next;
 }
 
-/** A check's timeline from the change rows of a read (changesSince). */
-export function timelineFor(check: { id: number; status: StoredStatus }, rows: ChangeRecord[]): Timeline {
+/**
+ * A check's timeline from the change rows of a read (changesSince), plus the down change the sweep
+ * has yet to record (status-rows.ts pendingChange), so a check down by the clock is down on the
+ * page's bars and incidents exactly as it will be once the sweep wrote its flip.
+ */
+export function timelineFor(
+  check: { id: number; status: StoredStatus; pending: StatusChange | null },
+  rows: ChangeRecord[],
+): Timeline {
   const own = rows.filter((r) => r.check_id === check.id);
   const before = own.find((r) => r.before === 1) ?? null;
-  return timelineOf(
-    before,
-    own.filter((r) => r.before === 0),
-    check.status,
-  );
+  const inWindow: StatusChange[] = own.filter((r) => r.before === 0);
+  return timelineOf(before, check.pending ? [...inWindow, check.pending] : inWindow, check.status);
 }

@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import type { SweepHeartbeat } from "../domain/monitoring";
 import type { StoredStatus } from "../domain/state";
 import type { StatusChange } from "../domain/status/timeline";
 import type { Db } from "./db";
@@ -113,6 +114,12 @@ export type WindowRecord = {
   created_at: number;
 };
 export const allWindows = sql`SELECT * FROM maintenance_windows ORDER BY id`;
+
+export type HeartbeatRecord = SweepHeartbeat;
+/** The sweep's heartbeat (services/sweep-runs.ts readHeartbeat), read within the page's batch. */
+export const sweepHeartbeat = sql`
+  SELECT installed_at AS installedAt, last_started_at AS lastStartedAt, last_ok_at AS lastOkAt,
+         last_error_at AS lastErrorAt, last_error AS lastError FROM sweep_state WHERE id = 1`;
 
 export const STATUS_PAGE_SETTING = "status_page";
 export const statusSetting = sql`SELECT value FROM settings WHERE key = ${STATUS_PAGE_SETTING}`;

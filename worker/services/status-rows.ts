@@ -1,12 +1,25 @@
 import type { MaintenanceWindow } from "../domain/maintenance";
-import { currentStatus, type Status } from "../domain/state";
+import { currentStatus, pendingTimeout, type CheckState, type Status } from "../domain/state";
+import type { StatusChange } from "../domain/status/timeline";
 import type { CheckRecord, WindowRecord } from "./status-queries";
 
 // The status page's raw rows (snake_case, JSON as text) as the domain's shapes.
 
 /** The derived status (late, started) from the columns the page reads. */
 export function statusNow(c: CheckRecord, now: number): Status {
-  const state = {
+  return currentStatus(stateOf(c), now);
+}
+
+/** The down change the sweep has yet to record, if the clock already says down (domain/state.ts). */
+export function pendingChange(c: CheckRecord, now: number): StatusChange | null {
+  const pending = pendingTimeout(stateOf(c), now);
+  return (
+    pending && { at: pending.at, from: pending.from, to: pending.to, reason: pending.reason, detail: pending.detail }
+  );
+}
+
+function stateOf(c: CheckRecord): CheckState {
+  return {
     periodS: c.period_s,
     cron: c.cron,
     tz: c.tz,
@@ -15,7 +28,7 @@ export function statusNow(c: CheckRecord, now: number): Status {
     lastStartAt: c.last_start_at,
     nextDueAt: c.next_due_at,
     alertAfter: c.alert_after,
-    // Not read by currentStatus.
+    // Read by neither currentStatus nor pendingTimeout.
     lastPingAt: null,
     lastStartRid: null,
     lastDurationMs: null,
@@ -24,7 +37,6 @@ export function statusNow(c: CheckRecord, now: number): Status {
     failureThreshold: 1,
     consecutiveFailures: 0,
   };
-  return currentStatus(state, now);
 }
 
 export function windowOf(row: WindowRecord): MaintenanceWindow & { createdAt: number } {

@@ -5,11 +5,18 @@ import { BAR_DAYS, DAY_MS, dayOf } from "../domain/status/days";
 import { dayBar, type DayBar } from "../domain/status/bars";
 import { INCIDENT_DAYS, incidentsOf, type Incident } from "../domain/status/incidents";
 import { effectiveRpoS, restoreHistory, rpoRag } from "../domain/status/rpo";
-import { displayState, overallBanner, type Banner, type DisplayState } from "../domain/status/state-words";
+import { monitoringOf, type Monitoring } from "../domain/monitoring";
+import {
+  displayState,
+  overallBanner,
+  withMonitoring,
+  type Banner,
+  type DisplayState,
+} from "../domain/status/state-words";
 import type { Db } from "./db";
 import { decodeBars, fillBars, storedDay, timelineFor, type Stored } from "./status-bars";
 import * as q from "./status-queries";
-import { statusNow, windowOf } from "./status-rows";
+import { pendingChange, statusNow, windowOf } from "./status-rows";
 
 export type { StatusMaintenance };
 import { pageSettingsOf, type PageSettings } from "./status-settings";
@@ -18,6 +25,8 @@ import { pageSettingsOf, type PageSettings } from "./status-settings";
 export type StatusSnapshot = PageSettings & {
   now: number;
   banner: Banner;
+  /** Whether the sweep keeps up (null: no heartbeat row, a database without migration 0010). */
+  monitoring: Monitoring | null;
   groups: { name: string; checks: StatusCheck[] }[];
   incidents: StatusIncident[];
   maintenance: StatusMaintenance[];
@@ -50,7 +59,7 @@ export type StatusIncident = Incident & { id: string; check: string; group: stri
 export async function loadStatus(db: Db, envTitle: string | undefined, now: number): Promise<StatusSnapshot> {
   const today = dayOf(now);
   const since = now - INCIDENT_DAYS * DAY_MS;
-  const [settings, checks, bars, changes, points, drills, windows] = await q.readAll<
+  const [settings, checks, bars, changes, points, drills, windows, heartbeat] = await q.readAll<
     [
       { value: string }[],
       q.CheckRecord[],
@@ -59,6 +68,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
       q.PointRecord[],
       q.DrillRecord[],
       q.WindowRecord[],
+      q.HeartbeatRecord[],
     ]
   >(db, [
     q.statusSetting,
@@ -68,12 +78,15 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     q.pointsSince(q.PUBLIC_BACKUP_IDS, today * DAY_MS),
     q.latestDrills,
     q.allWindows,
+    q.sweepHeartbeat,
   ]);
+  const monitoring = heartbeat[0] ? monitoringOf(heartbeat[0], now) : null;
 
   const lives = checks.map((c) => ({
     id: c.id,
     kind: c.kind,
     status: c.status,
+    pending: pendingChange(c, now),
     createdAt: c.created_at,
     rpoS: effectiveRpoS({ periodS: c.period_s, cron: c.cron, tz: c.tz, graceS: c.grace_s, rpoS: c.rpo_s }, now),
   }));
@@ -82,7 +95,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
 
   const statusChecks = checks.map((c, i): StatusCheck => {
     const life = lives[i]!;
-    const timeline = timelineFor(c, changes);
+    const timeline = timelineFor(life, changes);
     const own = points.filter((p) => p.check_id === c.id);
     const history = restoreHistory(
       own.map((p) => ({ takenAt: p.taken_at, availableAt: p.available_at })),
@@ -115,8 +128,8 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     };
   });
 
-  const incidents = checks.flatMap((c) =>
-    incidentsOf(timelineFor(c, changes), since).map((incident) => ({
+  const incidents = checks.flatMap((c, i) =>
+    incidentsOf(timelineFor(lives[i]!, changes), since).map((incident) => ({
       ...incident,
       id: `${c.id}-${incident.start}`,
       check: c.name,
@@ -132,10 +145,14 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
   return {
     ...pageSettingsOf(settings[0]?.value, envTitle),
     now,
-    banner: overallBanner(
-      statusChecks.map((c) => c.state),
-      shownWindows.some((w) => w.active),
+    banner: withMonitoring(
+      overallBanner(
+        statusChecks.map((c) => c.state),
+        shownWindows.some((w) => w.active),
+      ),
+      monitoring,
     ),
+    monitoring,
     groups: groupsOf(statusChecks),
     incidents: incidents.sort((a, b) => b.start - a.start),
     maintenance: shownWindows,

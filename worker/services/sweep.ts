@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { TIMEOUT_DETAIL } from "../domain/state";
 import type { Db } from "./db";
 import { pruneDue, pruneHistory } from "./history";
 import { pruneNonces } from "./keys";
@@ -28,14 +29,16 @@ export type SweepReport = {
  * so the work is O(due) whatever the number of checks; the flip_on_status trigger records each
  * flip in the same statement. A rerun or an overlapping run finds nothing left: a down check no
  * longer matches `status IN ('new', 'up')`, and a ping that arrived meanwhile moved alert_after.
- * A check that was started and never finished timed out its run, not its schedule.
+ * A check that was started and never finished timed out its run, not its schedule. The trigger
+ * dates a timeout's flip at the deadline it missed, not at this run (migrations/0010), so a late
+ * sweep records what currentStatus and pendingTimeout already showed.
  */
 export async function markOverdue(db: Db, now: number): Promise<{ timedOut: number; rowsRead: number }> {
   const result = await db.run(sql`
     UPDATE checks SET status = 'down',
       status_reason = CASE WHEN last_start_at IS NOT NULL THEN 'run_timeout' ELSE 'timeout' END,
-      status_detail = CASE WHEN last_start_at IS NOT NULL THEN 'started but never finished within the grace time'
-                           ELSE 'no ping before the deadline' END,
+      status_detail = CASE WHEN last_start_at IS NOT NULL THEN ${TIMEOUT_DETAIL.run_timeout}
+                           ELSE ${TIMEOUT_DETAIL.timeout} END,
       alert_after = NULL, last_start_at = NULL, last_start_rid = NULL,
       revision = lower(hex(randomblob(16))), updated_at = ${now}
     WHERE status IN ('new', 'up') AND alert_after IS NOT NULL AND alert_after <= ${now}`);

@@ -24,6 +24,7 @@ const UNIT: Record<Period, string> = { hourly: "hour", daily: "day", weekly: "we
  * and never reaching back before the first good backup: a young check is not short of anything.
  * Each day of the window without a good backup is a missing restore point. keep_last is always
  * held: retention never deletes one of the last N, so fewer only means the check is young.
+ * A history without any good backup is a problem, unless it is empty.
  */
 export function retentionHealth(
   backups: readonly RetentionCandidate[],
@@ -36,7 +37,9 @@ export function retentionHealth(
   const good = backups.filter((b) => b.status === "complete" && b.receivedAt <= now);
   const problems: string[] = [];
   const held: HeldRule[] = [];
-  if (good.length === 0) problems.push("no good backup exists");
+  // A check still waiting for its first backup lacks nothing retention keeps: its own state
+  // (new, then down when the backup is overdue) says so. Only a history of bad backups is a problem.
+  if (good.length === 0 && backups.some((b) => b.receivedAt <= now)) problems.push("no good backup exists");
 
   if (rules.last > 0) {
     const have = Math.min(good.length, rules.last);

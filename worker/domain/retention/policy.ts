@@ -34,7 +34,8 @@ export type Rules = {
   minAgeMs: number;
 };
 
-const FIELDS = [
+/** The keep rules, without the guard (minAgeDays): the fields whose absence means "retention off". */
+export const KEEP_FIELDS = [
   "keepLast",
   "keepHourly",
   "keepDaily",
@@ -42,10 +43,15 @@ const FIELDS = [
   "keepMonthly",
   "keepYearly",
   "keepWithinS",
-  "minAgeDays",
 ] as const satisfies readonly (keyof RetentionPolicy)[];
+export type KeepField = (typeof KEEP_FIELDS)[number];
+/** The keep rules of a check, each a count (or a span) or null for off. */
+export type KeepRules = Required<Pick<RetentionPolicy, KeepField>>;
 
-const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+const FIELDS = [...KEEP_FIELDS, "minAgeDays"] as const;
+
+/** "keepWithinS" → "keep_within_s": the API's name of a field. */
+export const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
 /** Why the policy cannot be applied, in words, or null when it is valid. */
 export function retentionPolicyProblem(policy: RetentionPolicy): string | null {

@@ -17,6 +17,8 @@ export type BadgeFacts = {
   newestGoodAt: number | null;
   drillEveryS: number | null;
   lastDrill: { at: number; ok: boolean } | null;
+  /** The sweep is behind (domain/monitoring.ts): the state badge cannot vouch for "operational". */
+  monitoringDelayed: boolean;
 };
 
 export const BADGE_KINDS = ["state", "rpo", "drill"] as const;
@@ -39,10 +41,12 @@ export function badgeOf(kind: BadgeKind, facts: BadgeFacts, now: number, label?:
   if (kind === "state") {
     const rpo = facts.kind === "backup" ? rpoRag(now - (facts.newestGoodAt ?? facts.createdAt), facts.rpoS) : null;
     const state = displayState(facts.status, { kind: facts.kind, maintenance: facts.maintenance, rpo });
+    // While the sweep is behind nothing marks a silent check down: say so, and do not show green.
+    const delayed = facts.monitoringDelayed;
     return {
       label: label ?? (facts.public ? facts.name : "status"),
-      message: state.words.toLowerCase(),
-      color: LEVEL_COLOUR[state.level],
+      message: delayed ? `${state.words.toLowerCase()}, monitoring delayed` : state.words.toLowerCase(),
+      color: delayed && state.level === "ok" ? LEVEL_COLOUR.warn : LEVEL_COLOUR[state.level],
     };
   }
   if (kind === "rpo") {

@@ -17,6 +17,11 @@ export function dayLabel(day: number): string {
   return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]}`;
 }
 
+/** "2 Nov 03:00 UTC": the page states every time in UTC, the calendar its bars use. */
+export function timeLabel(ms: number): string {
+  return `${dayLabel(dayOf(ms))} ${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
 /** "2026-11-03". */
 export const isoDay = (day: number) => new Date(dayStart(day)).toISOString().slice(0, 10);
 

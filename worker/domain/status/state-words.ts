@@ -1,4 +1,6 @@
+import type { Monitoring } from "../monitoring";
 import type { Status } from "../state";
+import { timeLabel } from "./days";
 import type { Rag } from "./rpo";
 
 /** How serious a state is; the page's colours and the banner follow it. */
@@ -62,4 +64,15 @@ export function overallBanner(states: readonly DisplayState[], maintenanceActive
   if (maintenanceActive || states.some((s) => s.level === "maint"))
     return { level: "maint", words: "Maintenance in progress" };
   return { level: "ok", words: "All systems operational" };
+}
+
+/**
+ * When the sweep is behind, the page cannot vouch for "operational": nothing marks a silent check
+ * down and no alert goes out. The banner says so instead (issue 21), or adds it to a failure count.
+ */
+export function withMonitoring(banner: Banner, monitoring: Monitoring | null): Banner {
+  if (!monitoring?.delayed) return banner;
+  const delayed = `Monitoring delayed since ${timeLabel(monitoring.since)}`;
+  if (banner.level === "bad") return { level: "bad", words: `${banner.words} · ${delayed}` };
+  return { level: "warn", words: `${delayed}: states may be out of date` };
 }

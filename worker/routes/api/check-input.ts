@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { CheckRow } from "../../db/schema";
+import { defaultKeepRulesFor, KEEP_FIELDS, sameKeepRules, snakeCase } from "../../domain/retention";
 import { cronProblem } from "../../domain/schedule";
 import { AppError } from "../../errors";
 import { CHECK_DEFAULTS, type CheckInput } from "../../services/checks";
@@ -11,7 +12,7 @@ type Body = z.infer<typeof UpdateCheck>;
  * API fields → a complete check. On update the body is laid over the stored check; setting `cron`
  * switches the schedule to cron and setting `period_s` switches it back. The dashboard's forms use it too.
  */
-export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow): CheckInput {
+export function toCheckInput(body: Body, parentId: number | null, existing?: CheckRow, now = Date.now()): CheckInput {
   const cron = body.period_s !== undefined ? null : (body.cron ?? existing?.cron ?? null);
   const d = CHECK_DEFAULTS;
   const input: CheckInput = {
@@ -60,7 +61,21 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
   const problem = input.cron ? cronProblem(input.cron, input.tz) : null;
   if (problem)
     throw new AppError("validation_failed", `invalid json: cron: ${problem}`, [{ field: "cron", message: problem }]);
-  return input;
+  return takesDefaultRetention(body, input, existing, now) ? { ...input, ...defaultKeepRulesFor(input, now) } : input;
+}
+
+const KEEP_BODY_FIELDS = KEEP_FIELDS.map(snakeCase) as (keyof Body)[];
+
+/**
+ * A backup check gets the default keep rules when the request names none and nobody chose any:
+ * it is new, it was a heartbeat check until now, or it still has the default of its old schedule
+ * (which then follows the new one). A check with rules someone set, or with none from before the
+ * defaults existed (retention off), keeps what it has.
+ */
+function takesDefaultRetention(body: Body, input: CheckInput, existing: CheckRow | undefined, now: number): boolean {
+  if (input.kind !== "backup" || KEEP_BODY_FIELDS.some((field) => body[field] !== undefined)) return false;
+  if (!existing || existing.kind !== "backup") return true;
+  return sameKeepRules(existing, defaultKeepRulesFor(existing, now));
 }
 
 /** A nullable field: the body's value when sent (null included), else the stored one, else the default. */

@@ -205,6 +205,14 @@ export const CheckView = z
         .string()
         .nullable()
         .openapi({ description: "what the stored history lacks against the policy, in words" }),
+      summary: z.string().openapi({
+        description: "the policy in words",
+        example: "keeps 7 daily, 4 weekly and 6 monthly backups; nothing younger than 7 days is deleted",
+      }),
+      default: z.boolean().openapi({
+        description:
+          "true while a backup check has the keep rules Lifeboat chose for its schedule (they follow a schedule change)",
+      }),
     }),
     methods: z.enum(["", "POST"]),
     manual_resume: z.boolean(),

@@ -1,5 +1,6 @@
 import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../db/schema";
-import { currentStatus } from "../../domain/state";
+import { describeRetention, isDefaultRetention } from "../../domain/retention";
+import { currentReason, currentStatus } from "../../domain/state";
 import { effectiveRpoS } from "../../domain/status/rpo";
 import type { DeliveryRow } from "../../services/deliveries";
 
@@ -23,7 +24,7 @@ export function checkView(row: CheckRow, links: Links, now: number, parent: Chec
     slug: row.slug,
     kind: row.kind,
     status: currentStatus(row, now),
-    status_reason: row.statusReason,
+    status_reason: currentReason(row, now).reason,
     period_s: row.cron ? null : row.periodS,
     cron: row.cron,
     tz: row.tz,
@@ -49,6 +50,8 @@ export function checkView(row: CheckRow, links: Links, now: number, parent: Chec
       min_age_days: row.minAgeDays,
       tombstone_days: row.tombstoneDays,
       problem: row.retentionProblem,
+      summary: describeRetention(row),
+      default: isDefaultRetention(row, now),
     },
     methods: row.methods,
     manual_resume: row.manualResume,

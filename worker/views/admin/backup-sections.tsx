@@ -1,4 +1,5 @@
 import type { FC } from "hono/jsx";
+import { describeRetention, isDefaultRetention } from "../../domain/retention";
 import type { CheckPageData } from "./check-page";
 import { formatBytes, preciseDuration, timestamp } from "./format";
 import { Time } from "./overview";
@@ -58,7 +59,7 @@ export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data,
 
     <section aria-labelledby="h-retention">
       <h2 id="h-retention">Retention preview</h2>
-      <RetentionPreview data={data} />
+      <RetentionPreview data={data} now={now} />
     </section>
 
     <section aria-labelledby="h-drills">
@@ -99,13 +100,16 @@ export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data,
   </>
 );
 
-const RetentionPreview: FC<{ data: CheckPageData }> = ({ data }) => {
+const RetentionPreview: FC<{ data: CheckPageData; now: number }> = ({ data, now }) => {
   const preview = data.retention;
   if (!preview) return null;
   const at = (id: string) => timestamp(preview.receivedAt.get(id) ?? null);
   return (
     <>
-      {!preview.enabled && <p>Retention is off (no keep rule): every backup is kept.</p>}
+      <p>
+        Policy: {describeRetention(data.check)}
+        {isDefaultRetention(data.check, now) ? " (the default for this schedule)." : "."}
+      </p>
       {preview.health.problems.length > 0 && (
         <ul class="bad">
           {preview.health.problems.map((problem) => (

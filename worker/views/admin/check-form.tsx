@@ -79,7 +79,12 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   },
 };
 
-const SECTIONS: { legend: string; fields: string[] }[] = [
+/** Said above the retention fields of the new-check form (routes/api/check-input.ts applies it). */
+export const DEFAULT_RETENTION_NOTE =
+  "New backup checks keep 7 daily, 4 weekly and 6 monthly backups (fewer calendar rules, plus the last 7, " +
+  "for a job that runs less than daily) while every keep field is empty; 0 in one turns retention off.";
+
+const SECTIONS: { legend: string; fields: string[]; note?: string }[] = [
   { legend: "Check", fields: ["name", "slug", "kind", "desc", "group", "tags", "public", "public_details"] },
   { legend: "Schedule", fields: ["period_s", "cron", "tz", "grace_s"] },
   { legend: "Alerting", fields: ["failure_threshold", "flap_threshold", "min_duration_s", "early_s", "parent"] },
@@ -101,6 +106,7 @@ const SECTIONS: { legend: string; fields: string[] }[] = [
   { legend: "Backups", fields: ["rpo_s", "drill_every_s", "min_size_fraction", "expect_change"] },
   {
     legend: "Retention (backup checks)",
+    note: DEFAULT_RETENTION_NOTE,
     fields: [
       "keep_last",
       "keep_hourly",
@@ -131,19 +137,25 @@ type CheckFormProps = {
 export const CheckForm: FC<CheckFormProps> = (p) => {
   const byName = new Map(p.fields.map((f) => [f.name, f]));
   const known = new Set(SECTIONS.flatMap((s) => s.fields));
+  const creating = p.action === "/admin/checks";
   const sections = [
-    ...SECTIONS.map((s) => ({ legend: s.legend, fields: s.fields.flatMap((n) => byName.get(n) ?? []) })),
-    { legend: "More", fields: p.fields.filter((f) => !known.has(f.name)) },
+    ...SECTIONS.map((s) => ({
+      legend: s.legend,
+      note: creating ? s.note : undefined,
+      fields: s.fields.flatMap((n) => byName.get(n) ?? []),
+    })),
+    { legend: "More", note: undefined, fields: p.fields.filter((f) => !known.has(f.name)) },
   ].filter((s) => s.fields.length > 0);
   const labels = Object.fromEntries(p.fields.map((f) => [f.name, labelOf(f.name)]));
   return (
-    <Layout title={p.title} page={p.page} current={p.action === "/admin/checks" ? "/admin/checks/new" : undefined}>
+    <Layout title={p.title} page={p.page} current={creating ? "/admin/checks/new" : undefined}>
       <ErrorSummary errors={p.errors} labels={labels} />
       <form method="post" action={p.action} class="stack" novalidate>
         <CsrfField token={p.page.csrf} />
         {sections.map((section) => (
           <fieldset>
             <legend>{section.legend}</legend>
+            {section.note && <p class="muted">{section.note}</p>}
             {section.fields.map((field) => (
               <Field field={field} value={p.values[field.name]} error={p.errors[field.name]} />
             ))}

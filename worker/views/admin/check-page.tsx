@@ -1,6 +1,6 @@
 import type { FC } from "hono/jsx";
 import type { BackupRow, CheckRow, DrillRow, FlipRow } from "../../db/schema";
-import { currentStatus } from "../../domain/state";
+import { currentReason, currentStatus } from "../../domain/state";
 import type { PingLine } from "../../services/dashboard";
 import type { retentionPreview } from "../../services/retention";
 import { BackupSections } from "./backup-sections";
@@ -22,6 +22,7 @@ export type CheckPageData = {
 export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: string }> = ({ page, data, notice }) => {
   const { check, now } = { check: data.check, now: page.now };
   const status = currentStatus(check, now);
+  const { detail } = currentReason(check, now);
   return (
     <Layout title={check.name} page={page}>
       {notice && (
@@ -33,7 +34,7 @@ export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: st
         <dt>State</dt>
         <dd>
           <StatusText status={status} />
-          {check.statusDetail && <span class="muted"> — {check.statusDetail}</span>}
+          {detail && <span class="muted"> — {detail}</span>}
         </dd>
         <dt>Kind and schedule</dt>
         <dd>

@@ -4,6 +4,7 @@ import { currentStatus, type Status } from "../../domain/state";
 import type { overview } from "../../services/dashboard";
 import { checkHref, formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
 import { Layout, type PageContext } from "./layout";
+import { MonitoringBanner, SweepsSection } from "./sweeps";
 
 type Overview = Awaited<ReturnType<typeof overview>>;
 
@@ -24,6 +25,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
   const { now } = page;
   return (
     <Layout title="Overview" page={page} current="/admin">
+      <MonitoringBanner monitoring={data.monitoring} />
       <section aria-labelledby="h-states">
         <h2 id="h-states">Checks by state</h2>
         <ul class="cards">
@@ -39,6 +41,9 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
 
       <section aria-labelledby="h-rates">
         <h2 id="h-rates">Backup success rate</h2>
+        <p class="muted">
+          Runs of backup checks: registered backups, and failures reported before any backup was registered.
+        </p>
         <table>
           <thead>
             <tr>
@@ -118,6 +123,8 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
           </table>
         )}
       </section>
+
+      <SweepsSection monitoring={data.monitoring} sweeps={data.sweeps} now={now} />
 
       <section aria-labelledby="h-failures">
         <h2 id="h-failures">Recent failures</h2>

@@ -1,9 +1,6 @@
-import { dayLabel, dayOf } from "../../domain/status/days";
+import { dayOf, timeLabel } from "../../domain/status/days";
 
-/** "2 Nov 03:00 UTC": the page states every time in UTC, the calendar its bars use. */
-export function timeLabel(ms: number): string {
-  return `${dayLabel(dayOf(ms))} ${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
+export { timeLabel };
 
 /** "2 Nov 03:00 – 06:12 UTC", or across days "2 Nov 23:00 UTC – 3 Nov 01:10 UTC". */
 export function spanLabel(start: number, end: number): string {

@@ -12,6 +12,13 @@ export function statusJson(s: StatusSnapshot) {
     description: s.description,
     updated_at: iso(s.now),
     status: { level: s.banner.level, description: s.banner.words },
+    // Whether the minutely sweep keeps up: while it is delayed, states may be stale and no alert goes out.
+    monitoring: s.monitoring && {
+      delayed: s.monitoring.delayed,
+      since: iso(s.monitoring.since),
+      last_sweep_at: iso(s.monitoring.lastOkAt),
+      sweep_age_s: s.monitoring.ageS,
+    },
     groups: s.groups.map((group) => ({ name: group.name, checks: group.checks.map(checkJson) })),
     incidents: s.incidents.map((incident) => ({
       id: incident.id,
