@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { validationFailed, type AppEnv } from "../app";
 import { BACKUP_SOURCES, type AgentKeyRow, type BackupRow, type CheckRow } from "../db/schema";
+import { signatureProblems } from "../domain/backup-signature";
 import { manifestProblems, MAX_PART_SIZE, MAX_PARTS, RECOMMENDED_PART_SIZE } from "../domain/manifest";
 import { AppError, notFound } from "../errors";
 import { completeBackup, createBackup, failBackup, findBackup, listBackups, missingParts } from "../services/backups";
@@ -23,6 +24,22 @@ import { backupView } from "./api/views";
 export const agentBackupRoutes = new Hono<AppEnv>();
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex characters");
+const Base64 = (bytes: number) =>
+  z
+    .string()
+    .length(Math.ceil(bytes / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]+=*$/, "base64");
+/** The host's signature over what it backed up (domain/backup-signature.ts); optional for older agents. */
+const Signature = z
+  .object({
+    statement: z
+      .string()
+      .max(1000)
+      .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, "one line of printable ASCII words"),
+    value: Base64(64).describe("the Ed25519 signature of the statement, base64"),
+    public_key: Base64(44).describe("the signer's Ed25519 public key: SPKI DER, base64"),
+  })
+  .strict();
 const Manifest = z
   .object({
     check: z.string().regex(/^[a-z0-9_-]{1,64}$/, "a check slug"),
@@ -48,6 +65,7 @@ const Manifest = z
       .record(z.string(), z.unknown())
       .default({})
       .refine((meta) => JSON.stringify(meta).length <= 8192, "meta is at most 8 kB of JSON"),
+    signature: Signature.optional(),
   })
   .strict();
 
@@ -75,6 +93,11 @@ agentBackupRoutes.post("/backups", async (c) => {
   const { key, target } = await authenticateAgent(c, "upload", async (key, body) => {
     const manifest = parseJson(Manifest, body!);
     const problems = manifestProblems({ size: manifest.size, partSize: manifest.part_size, parts: manifest.parts });
+    if (manifest.signature) {
+      const { check, sha256, size, compression, encryption, source } = manifest;
+      const facts = { check, sha256, size, compression, encryption, source };
+      problems.push(...(await signatureProblems(manifest.signature, facts)));
+    }
     if (problems.length > 0) {
       throw new AppError("validation_failed", `invalid manifest: ${problems.join("; ")}`, problems);
     }

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { backups, type BackupRow, type CheckRow } from "../db/schema";
+import { backups, type BackupRow, type BackupSignature, type CheckRow } from "../db/schema";
 import { anomaliesOf } from "../domain/anomaly";
 import { formatBytes } from "../domain/bytes";
 import type { Manifest } from "../domain/manifest";
@@ -16,6 +16,7 @@ export type NewBackup = Manifest & {
   host: string;
   meta: Record<string, unknown>;
   keyId: string | null;
+  signature?: BackupSignature;
 };
 
 /** Backups in these states still use their parts; the others gave their references back. */
@@ -64,6 +65,7 @@ export async function createBackup(db: Db, check: CheckRow, input: NewBackup, no
       host: input.host,
       meta: input.meta,
       keyId: input.keyId,
+      signature: input.signature ?? null,
       receivedAt: now,
       newBytes,
     }),
