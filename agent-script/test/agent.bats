@@ -5,7 +5,8 @@ load helpers/common
 setup_file() {
   start_server
   start_postgres 0
-  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup alla:backup allb:backup allc:backup tty:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup alla:backup allb:backup allc:backup tty:backup \
+    sus:backup cp:backup sym:backup dockdb:backup keepdb:backup
 }
 
 teardown_file() {
@@ -234,4 +235,143 @@ STUB
   run $LIFEBOAT backup tty
   [ "$status" -eq 0 ]
   [ -z "$output" ]
+}
+
+@test "a backup the server flags suspicious exits 7, and guard then refuses to run the command" {
+  head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=sus\nCOMPRESSION=none\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/sus.conf"
+  run $LIFEBOAT backup sus
+  [ "$status" -eq 0 ]
+  # The data shrinks to 100 bytes: stored, but flagged (under half the recent median).
+  head -c 100 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  run $LIFEBOAT backup sus
+  [ "$status" -eq 7 ]
+  [[ "$output" == *"was stored but flagged suspicious: shrank"* ]]
+  run $LIFEBOAT guard --job sus -- touch "$BATS_TEST_TMPDIR/ran"
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"the backup of sus was stored but flagged suspicious: touch was not run"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "replacing the agent in place (cp) while a backup runs changes nothing in the running copy" {
+  cp "$AGENT_DIR/lifeboat" "$BATS_TEST_TMPDIR/lifeboat"
+  head -c 1500000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=cp\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/cp.conf"
+  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
+  printf '#!/bin/sh\nsleep 0.3\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
+  PATH="$stub:$PATH" ${LIFEBOAT_TEST_SHELL:-dash} "$BATS_TEST_TMPDIR/lifeboat" backup cp 2>"$BATS_TEST_TMPDIR/err" &
+  pid=$!
+  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/cp.upload" ] && break; sleep 0.1; done
+  [ -s "$LIFEBOAT_STATE_DIR/cp.upload" ]
+  # An "upgrade" written over the same file (same inode), with more bytes after where the running
+  # shell has read to: a shell that reads its script as it goes would run them once main returns.
+  { cat "$AGENT_DIR/lifeboat"; printf '\ntouch %s\n' "$BATS_TEST_TMPDIR/PWNED"; } >"$BATS_TEST_TMPDIR/new"
+  cp "$BATS_TEST_TMPDIR/new" "$BATS_TEST_TMPDIR/lifeboat"
+  wait "$pid"
+  [ ! -s "$BATS_TEST_TMPDIR/err" ]
+  [ ! -e "$BATS_TEST_TMPDIR/PWNED" ]
+  [ "$(admin GET "/api/v1/backups?check=cp" | grep -o '"status":"complete"' | wc -l)" -eq 1 ]
+}
+
+@test "an inherited SECRET, IPAD or OPAD never reaches a child's environment" {
+  SECRET=inherited IPAD=x OPAD=y run $LIFEBOAT run cron -- sh -c "env >'$BATS_TEST_TMPDIR/env'"
+  [ "$status" -eq 0 ]
+  ! grep -qi "$(cat "$LIFEBOAT_CONFIG_DIR/secret")" "$BATS_TEST_TMPDIR/env"
+  ! grep -q '^SECRET=\|^IPAD=\|^OPAD=' "$BATS_TEST_TMPDIR/env"
+  # Nor does an inherited job setting pose as one (CHECK is the job's name here, sym).
+  echo data >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/sym.conf"
+  JOB_CHECK=cron run $LIFEBOAT backup sym
+  [ "$status" -eq 0 ]
+  admin GET "/api/v1/backups?check=sym" | grep -q '"status":"complete"'
+}
+
+@test "state and temp dirs: symlinks and other users' dirs are refused; a symlink in the state dir is replaced, not followed" {
+  head -c 1000 /dev/urandom >"$BATS_TEST_TMPDIR/f"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=sym\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/sym.conf"
+  mkdir "$BATS_TEST_TMPDIR/elsewhere"
+  ln -s "$BATS_TEST_TMPDIR/elsewhere" "$BATS_TEST_TMPDIR/state-link"
+  LIFEBOAT_STATE_DIR="$BATS_TEST_TMPDIR/state-link" run $LIFEBOAT backup sym
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"is a symlink or not a directory: refused"* ]]
+  mkdir "$BATS_TEST_TMPDIR/theirs"; chown nobody "$BATS_TEST_TMPDIR/theirs"
+  LIFEBOAT_STATE_DIR="$BATS_TEST_TMPDIR/theirs" run $LIFEBOAT backup sym
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"belongs to another user"* ]]
+  mkdir -m 777 "$BATS_TEST_TMPDIR/open"
+  LIFEBOAT_STATE_DIR="$BATS_TEST_TMPDIR/open" run $LIFEBOAT backup sym
+  [ "$status" -eq 2 ]
+  LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/open" run $LIFEBOAT backup sym
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"writable by others but not sticky: refused"* ]]
+  LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/state-link" run $LIFEBOAT backup sym
+  [ "$status" -eq 2 ]
+  [ -z "$(ls "$BATS_TEST_TMPDIR/elsewhere")" ]
+  # A symlink planted where the upload state goes: the failed upload replaces it, the target stays.
+  echo precious >"$BATS_TEST_TMPDIR/victim"
+  ln -sf "$BATS_TEST_TMPDIR/victim" "$LIFEBOAT_STATE_DIR/sym.upload"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && exit 56; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
+  PATH="$stub:$PATH" run $LIFEBOAT backup sym
+  [ "$status" -eq 4 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/victim")" = precious ]
+  [ ! -L "$LIFEBOAT_STATE_DIR/sym.upload" ]
+  grep -q ' bk_' "$LIFEBOAT_STATE_DIR/sym.upload"
+}
+
+@test "postgres: restore --into-db refuses a database with tables unless --replace, and a failed restore says what is left" {
+  createdb keep
+  psql -q -d keep -c "CREATE TABLE invoice_no (n int); INSERT INTO invoice_no SELECT generate_series(1, 50);"
+  printf 'SOURCE=postgres\nDATABASE=keep\nCHECK=keepdb\n' >"$LIFEBOAT_CONFIG_DIR/jobs/keepdb.conf"
+  run $LIFEBOAT backup keepdb
+  [ "$status" -eq 0 ]
+  psql -q -d keep -c "INSERT INTO invoice_no VALUES (51); CREATE TABLE extra (x int);"
+  run $LIFEBOAT restore keepdb --latest --into-db keep
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"database keep already exists and has tables: nothing was restored"*"--into-db keep_restored"*"--replace"* ]]
+  [ "$(psql -Atd keep -c 'SELECT count(*) FROM invoice_no')" = 51 ]
+  # Into a new name: created and filled.
+  run $LIFEBOAT restore keepdb --latest --into-db keep_restored
+  [ "$status" -eq 0 ]
+  [ "$(psql -Atd keep_restored -c 'SELECT count(*) FROM invoice_no')" = 50 ]
+  # --replace: the backup's objects replace theirs in one transaction; others stay.
+  run $LIFEBOAT restore keepdb --latest --into-db keep --replace
+  [ "$status" -eq 0 ]
+  [ "$(psql -Atd keep -c 'SELECT count(*) FROM invoice_no')" = 50 ]
+  # A restore that fails half-way is rolled back, and says so.
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\necho "pg_restore: error: could not execute query: disk full" >&2\nexit 1\n' >"$stub/pg_restore"; chmod +x "$stub/pg_restore"
+  PATH="$stub:$PATH" run $LIFEBOAT restore keepdb --latest --into-db keep --replace
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"failed and was rolled back (one transaction): keep is as it was"*"disk full"* ]]
+  PATH="$stub:$PATH" run $LIFEBOAT restore keepdb --latest --into-db brand_new
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"the database this restore created was dropped again"* ]]
+  [ "$(psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE datname = 'brand_new'")" = 0 ]
+}
+
+@test "postgres in a container: backup and restore --into-db both run inside it, after --" {
+  createdb dock
+  psql -q -d dock -c "CREATE TABLE t AS SELECT generate_series(1, 20) AS n"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The stand-in logs its arguments, checks the shape "exec -i -- CONTAINER TOOL -U USER …", then
+  # runs the tool here as the container would (no engine in this sandbox).
+  cat >"$stub/docker" <<STUB
+#!/bin/sh
+echo "\$*" >>"$BATS_TEST_TMPDIR/docker.argv"
+[ "\$1 \$2 \$3 \$4" = "exec -i -- app-db-1" ] || { echo "unexpected: docker \$*" >&2; exit 125; }
+shift 4
+exec "\$@"
+STUB
+  chmod +x "$stub/docker"
+  printf 'SOURCE=postgres\nDATABASE=dock\nCHECK=dockdb\nDOCKER_CONTAINER=app-db-1\nPGUSER=%s\n' "$PGUSER" >"$LIFEBOAT_CONFIG_DIR/jobs/dockdb.conf"
+  PATH="$stub:$PATH" run $LIFEBOAT backup dockdb
+  [ "$status" -eq 0 ]
+  PATH="$stub:$PATH" run $LIFEBOAT restore dockdb --latest --into-db dock_copy
+  [ "$status" -eq 0 ]
+  [ "$(psql -Atd dock_copy -c 'SELECT count(*) FROM t')" = 20 ]
+  grep -q "^exec -i -- app-db-1 pg_dump -U $PGUSER -Fc -Z0 -- dock$" "$BATS_TEST_TMPDIR/docker.argv"
+  grep -q "^exec -i -- app-db-1 pg_restore -U $PGUSER --no-owner --single-transaction --dbname=dock_copy$" "$BATS_TEST_TMPDIR/docker.argv"
+  # (multi-line SQL makes lines of their own: only the lines that start a call are looked at)
+  [ -z "$(grep '^exec' "$BATS_TEST_TMPDIR/docker.argv" | grep -v '^exec -i -- app-db-1 ')" ]
 }

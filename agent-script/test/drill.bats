@@ -6,7 +6,7 @@ load helpers/common
 setup_file() {
   start_server
   start_postgres 7919
-  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup sig:backup
 }
 
 teardown_file() {
@@ -44,9 +44,9 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
   run $LIFEBOAT backup pgbad
   [ "$status" -eq 0 ]
   stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
-  # The real psql, except that the restore itself (the one run with ON_ERROR_STOP) fails.
-  printf '#!/bin/sh\nfor a; do [ "$a" = ON_ERROR_STOP=1 ] && { echo "psql: restore broke" >&2; exit 3; }; done\nexec /usr/bin/psql "$@"\n' >"$stub/psql"
-  chmod +x "$stub/psql"
+  # The restore itself fails (pg_restore), everything else is the real thing.
+  printf '#!/bin/sh\necho "pg_restore: restore broke" >&2\nexit 1\n' >"$stub/pg_restore"
+  chmod +x "$stub/pg_restore"
   PATH="$stub:$PATH" run $LIFEBOAT drill pgbad
   [ "$status" -eq 5 ]
   [[ "$output" == *"restore broke"* ]]
@@ -125,4 +125,29 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
   [[ "$output" == *"restored 1 tables; the source had 3"* ]]
   admin GET /api/v1/checks/pgfewer/drills | grep -q '"ok":false'
   [ "$(scratch_dbs)" = 0 ]
+}
+
+@test "HUP, INT or TERM during a drill drops the scratch database and removes the work dir" {
+  createdb sigdb
+  psql -q -d sigdb -c "CREATE TABLE t AS SELECT generate_series(1, 100) AS n"
+  printf 'SOURCE=postgres\nDATABASE=sigdb\nCHECK=sig\n' >"$LIFEBOAT_CONFIG_DIR/jobs/sig.conf"
+  run $LIFEBOAT backup sig
+  [ "$status" -eq 0 ]
+  export LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/tmp"; mkdir -p "$LIFEBOAT_TMPDIR"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The restore hangs once the scratch database exists (a slow restore), until the signal comes.
+  printf '#!/bin/sh\ntouch "%s/restoring"\nsleep 60\n' "$BATS_TEST_TMPDIR" >"$stub/pg_restore"; chmod +x "$stub/pg_restore"
+  for sig in HUP INT TERM; do
+    rm -f "$BATS_TEST_TMPDIR/restoring"
+    PATH="$stub:$PATH" setsid $LIFEBOAT drill sig 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 100); do [ -e "$BATS_TEST_TMPDIR/restoring" ] && break; sleep 0.1; done
+    [ -e "$BATS_TEST_TMPDIR/restoring" ]
+    [ "$(scratch_dbs)" = 1 ]
+    kill -"$sig" -- "-$pid"
+    rc=0; wait "$pid" || rc=$?
+    [ "$rc" -ne 0 ]
+    [ "$(scratch_dbs)" = 0 ] || { echo "$sig left a scratch database"; return 1; }
+    [ -z "$(ls "$LIFEBOAT_TMPDIR")" ] || { echo "$sig left $(ls "$LIFEBOAT_TMPDIR")"; return 1; }
+  done
 }

@@ -17,7 +17,8 @@ type HostKey = { privateKey: CryptoKey; publicKey: string };
 
 async function hostKey(): Promise<HostKey> {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  return { privateKey: pair.privateKey, publicKey: b64(await crypto.subtle.exportKey("spki", pair.publicKey)) };
+  const spki = (await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer;
+  return { privateKey: pair.privateKey, publicKey: b64(spki) };
 }
 
 /** The statement as agent-script/lifeboat writes it, signed by `key`. */
