@@ -1,7 +1,14 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { validationFailed, type AppEnv } from "../app";
-import { BACKUP_SOURCES, type AgentKeyRow, type BackupRow, type CheckRow } from "../db/schema";
+import {
+  BACKUP_SOURCES,
+  DRILL_KINDS,
+  DRILL_OUTCOMES,
+  type AgentKeyRow,
+  type BackupRow,
+  type CheckRow,
+} from "../db/schema";
 import { signatureProblems } from "../domain/backup-signature";
 import { manifestProblems, MAX_PART_SIZE, MAX_PARTS, RECOMMENDED_PART_SIZE } from "../domain/manifest";
 import { AppError, notFound } from "../errors";
@@ -74,6 +81,11 @@ const FailBody = z.object({ log: z.string().max(100_000).default("") }).strict()
 const DrillBody = z
   .object({
     ok: z.boolean(),
+    outcome: z
+      .enum(DRILL_OUTCOMES)
+      .optional()
+      .describe("ok | failed | could_not_start (the drill never reached the backup); default from ok"),
+    kind: z.enum(DRILL_KINDS).default("drill").describe("restore: a manual restore that verified and loaded it"),
     duration_s: z
       .number()
       .min(0)
@@ -84,7 +96,12 @@ const DrillBody = z
       .default({})
       .refine((d) => JSON.stringify(d).length <= 8192, "details is at most 8 kB of JSON"),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.outcome === undefined || (d.outcome === "ok") === d.ok, {
+    message: "ok and outcome disagree",
+    path: ["outcome"],
+  })
+  .refine((d) => d.kind === "drill" || d.ok, { message: "a restore is reported once it succeeded", path: ["ok"] });
 
 const BACKUP_ID = /^bk_[0-9a-f]{20}$/;
 
@@ -171,7 +188,11 @@ agentBackupRoutes.post("/backups/:id/fail", async (c) => {
   return c.json({ id: backup.id, status: "failed" }, 200);
 });
 
-/** A restore drill's result (`lifeboat drill`): kept with the backup; a failure alerts. */
+/**
+ * A restore drill's result (`lifeboat drill`), or a manual restore that verified and loaded the
+ * backup (`lifeboat restore`, kind "restore"): kept with the backup; a failed drill alerts, and so,
+ * in its own words, does one that could not start.
+ */
 agentBackupRoutes.post("/backups/:id/drills", async (c) => {
   const db = c.get("db");
   const request = await authenticateAgent(c, "read", async (key, body) => ({
@@ -180,10 +201,17 @@ agentBackupRoutes.post("/backups/:id/drills", async (c) => {
   }));
   const { backup, check, report } = request.target;
   const now = Date.now();
-  const drill = { ok: report.ok, durationS: report.duration_s, details: report.details, message: report.message };
+  const outcome = report.outcome ?? (report.ok ? "ok" : "failed");
+  const drill = {
+    outcome,
+    kind: report.kind,
+    durationS: report.duration_s,
+    details: report.details,
+    message: report.message,
+  };
   await releasingOnError(request, () => recordDrill(db, check, backup, request.key, drill, now));
-  if (!report.ok) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
-  return c.json({ backup: backup.id, ok: report.ok, duration_s: report.duration_s }, 201);
+  if (outcome !== "ok") c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
+  return c.json({ backup: backup.id, ok: report.ok, outcome, kind: report.kind, duration_s: report.duration_s }, 201);
 });
 
 agentBackupRoutes.get("/checks/:slug/backups", async (c) => {
