@@ -6,7 +6,7 @@ setup_file() {
   start_server
   start_postgres 0
   make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup alla:backup allb:backup allc:backup tty:backup \
-    sus:backup cp:backup sym:backup dockdb:backup keepdb:backup
+    sus:backup cp:backup sym:backup dockdb:backup keepdb:backup cron-db:backup rep:backup typo:backup
 }
 
 teardown_file() {
@@ -115,10 +115,129 @@ teardown_file() {
   [ "$output" = "top secret rows" ]
 }
 
-@test "doctor accepts a good setup" {
+# fresh_config DIR: this file's lifeboat.conf and secret in DIR/conf, without the other tests' jobs.
+fresh_config() {
+  mkdir -p "$1/conf/jobs" "$1/state"
+  sed "s|^LIFEBOAT_SECRET_FILE=.*|LIFEBOAT_SECRET_FILE=$1/conf/secret|" "$LIFEBOAT_CONFIG_DIR/lifeboat.conf" >"$1/conf/lifeboat.conf"
+  cp "$LIFEBOAT_CONFIG_DIR/secret" "$1/conf/secret"
+  chmod 600 "$1/conf/lifeboat.conf" "$1/conf/secret"
+  export LIFEBOAT_CONFIG_DIR="$1/conf" LIFEBOAT_STATE_DIR="$1/state"
+}
+
+@test "doctor proves the server is Lifeboat and the key works, and checks every job" {
+  server_env
+  fresh_config "$BATS_TEST_TMPDIR/doc"
+  createdb doctored
+  printf 'SOURCE=postgres\nDATABASE=doctored\nCHECK=db\nPGHOST=%s\nPGPORT=%s\nAGE_RECIPIENTS=age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p\n' "$PGHOST" "$PGPORT" >"$LIFEBOAT_CONFIG_DIR/jobs/db.conf"
   run $LIFEBOAT doctor
   [ "$status" -eq 0 ]
-  [[ "$output" == *"accepted"* ]]
+  [[ "$output" == *"ok   $URL is a Lifeboat server and accepts key lbk_"* ]]
+  [[ "$output" == *"ok   job db: postgres source reachable"* ]]
+  [[ "$output" == *"ok   job db: check db is one the key may use"* ]]
+  [[ "$output" == *"ok   job db: backups are encrypted to AGE_RECIPIENTS"* ]]
+  # A wrong path answers 404: that is not a Lifeboat server, whatever a 404 would say about a key.
+  LIFEBOAT_URL="$URL/lifeboat" run $LIFEBOAT doctor
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"FAIL $URL/lifeboat does not look like a Lifeboat server (GET /v1/whoami: 404)"* ]]
+  [[ "$output" != *"accepts key"* ]]
+  # Each job: its source must answer, its check be the key's, its config load; and a word on encryption.
+  printf 'SOURCE=postgres\nDATABASE=no_such_db\nCHECK=files\nPGHOST=%s\nPGPORT=%s\n' "$PGHOST" "$PGPORT" >"$LIFEBOAT_CONFIG_DIR/jobs/gone.conf"
+  printf 'SOURCE=directory\nDIRECTORY=%s\nCHECK=not-my-check\n' "$BATS_TEST_TMPDIR" >"$LIFEBOAT_CONFIG_DIR/jobs/other.conf"
+  printf 'SOURCE=postgres\nCHECK=db\nDATABSE=doctored\n' >"$LIFEBOAT_CONFIG_DIR/jobs/typo.conf"
+  printf 'SOURCE=postgress\nDATABASE=doctored\nCHECK=db\n' >"$LIFEBOAT_CONFIG_DIR/jobs/typo2.conf"
+  chmod 644 "$LIFEBOAT_CONFIG_DIR/secret"
+  run $LIFEBOAT doctor
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"FAIL $LIFEBOAT_CONFIG_DIR/secret can be read by other users (chmod 600"* ]]
+  [[ "$output" == *"FAIL job gone: the postgres source cannot be reached:"*"no_such_db"* ]]
+  [[ "$output" == *"warn job gone: backups are not encrypted"*"Set AGE_RECIPIENTS=age1"* ]]
+  [[ "$output" == *"FAIL job other: the key may not use check not-my-check"* ]]
+  [[ "$output" == *"FAIL job typo: $LIFEBOAT_CONFIG_DIR/jobs/typo.conf:3: unknown key DATABSE (did you mean DATABASE?)"* ]]
+  [[ "$output" == *"FAIL job typo2: SOURCE 'postgress' is not directory, command, postgres, mysql, sqlite or volume (did you mean postgres?)"* ]]
+  [[ "$output" == *"ok   job db: postgres source reachable"* ]]
+}
+
+@test "a job file's connection settings reach pg_dump, and the timer's cron line backs up under env -i" {
+  fresh_config "$BATS_TEST_TMPDIR/cron"
+  createdb viacron
+  psql -q -d viacron -c "CREATE TABLE t AS SELECT generate_series(1, 300) AS n"
+  # The cluster listens on a socket in a temp dir and a random port: nothing a default reaches.
+  printf 'SOURCE=postgres\nDATABASE=viacron\nCHECK=cron-db\nPGHOST=%s\nPGPORT=%s\nPGUSER=%s\n' "$PGHOST" "$PGPORT" "$PGUSER" >"$LIFEBOAT_CONFIG_DIR/jobs/cron-db.conf"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "${LIFEBOAT_TEST_SHELL:-dash}" "$AGENT_DIR/lifeboat" >"$stub/lifeboat"
+  printf '#!/bin/sh\ncat >>"%s/syslog"\n' "$BATS_TEST_TMPDIR" >"$stub/logger"
+  chmod +x "$stub/lifeboat" "$stub/logger"
+  LIFEBOAT_SCHEDULER=cron LIFEBOAT_CRON_DIR="$BATS_TEST_TMPDIR/cron.d" LIFEBOAT_BIN="$stub/lifeboat" run $LIFEBOAT install-timer cron-db
+  [ "$status" -eq 0 ]
+  cron_path=$(sed -n 's/^PATH=//p' "$BATS_TEST_TMPDIR/cron.d/lifeboat-cron-db")
+  cmd=$(grep ' root ' "$BATS_TEST_TMPDIR/cron.d/lifeboat-cron-db" | cut -d' ' -f7-)
+  # What cron does: an empty environment, its PATH, the line's own assignments.
+  env -i PATH="$stub:$cron_path" sh -c "$cmd"
+  [ ! -s "$BATS_TEST_TMPDIR/syslog" ] || { cat "$BATS_TEST_TMPDIR/syslog"; return 1; }
+  admin GET "/api/v1/backups?check=cron-db" | grep -q '"status":"complete","size"'
+  admin GET "/api/v1/backups?check=cron-db" | grep -q '"pg_tables":1,"pg_rows":300'
+  # And doctor, run the same way, reaches the same server.
+  env -i PATH="$stub:$cron_path" LIFEBOAT_CONFIG_DIR="$LIFEBOAT_CONFIG_DIR" LIFEBOAT_ALLOW_HTTP=1 lifeboat doctor >"$BATS_TEST_TMPDIR/doctor" || :
+  grep -q 'ok   job cron-db: postgres source reachable' "$BATS_TEST_TMPDIR/doctor"
+}
+
+@test "SOURCE=postgress is said once, on stderr and in the failure ping; a typo'd key is named with its line" {
+  printf 'SOURCE=postgress\nDATABASE=shop\nCHECK=typo\n' >"$LIFEBOAT_CONFIG_DIR/jobs/typo.conf"
+  run $LIFEBOAT backup typo
+  [ "$status" -eq 2 ]
+  [ "$(printf '%s\n' "$output" | grep -c "SOURCE 'postgress'")" = 1 ]
+  [[ "$output" == *"SOURCE 'postgress' is not directory, command, postgres, mysql, sqlite or volume (did you mean postgres?)"* ]]
+  body=$(admin GET /api/v1/checks/typo/pings | sed -n 's/^{"pings":\[{[^{]*"body":"\([^"]*\)".*/\1/p')
+  [ "$(printf '%s' "$body" | grep -o "SOURCE 'postgress'" | wc -l)" = 1 ]
+  [ "$(check_status typo)" = down ]
+  printf 'SOURCE=postgres\n# the database\nDATABSE=shop\n' >"$LIFEBOAT_CONFIG_DIR/jobs/typo.conf"
+  run $LIFEBOAT backup typo
+  [ "$status" -eq 2 ]
+  [ "$output" = "lifeboat: error: $LIFEBOAT_CONFIG_DIR/jobs/typo.conf:3: unknown key DATABSE (did you mean DATABASE?)" ]
+  rm "$LIFEBOAT_CONFIG_DIR/jobs/typo.conf"
+}
+
+@test "manual restores that verified and loaded a backup are reported as restores; stdout ones are not" {
+  createdb reported
+  psql -q -d reported -c "CREATE TABLE t AS SELECT generate_series(1, 10) AS n"
+  printf 'SOURCE=postgres\nDATABASE=reported\nCHECK=rep\n' >"$LIFEBOAT_CONFIG_DIR/jobs/rep.conf"
+  run $LIFEBOAT backup rep
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT restore rep --latest --to - 
+  [ "$status" -eq 0 ]
+  [ "$(admin GET /api/v1/checks/rep/drills | grep -o '"kind":"restore"' | wc -l)" = 0 ]
+  run $LIFEBOAT restore rep --latest --into-db reported_copy
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT restore rep --latest --to "$BATS_TEST_TMPDIR/rep.dump"
+  [ "$status" -eq 0 ]
+  drills=$(admin GET /api/v1/checks/rep/drills)
+  [ "$(printf '%s' "$drills" | grep -o '"kind":"restore","ok":true,"outcome":"ok"' | wc -l)" = 2 ]
+  [[ "$drills" == *'"target":"database"'* ]] && [[ "$drills" == *'"target":"file"'* ]]
+}
+
+@test "a kill -9 leaves a work dir behind; the next run removes it, and leaves live runs' dirs alone" {
+  export LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/tmp"; mkdir -p "$LIFEBOAT_TMPDIR"
+  head -c 2000000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
+  printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=big\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/big.conf"
+  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
+  printf '#!/bin/sh\nsleep 0.4\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
+  PATH="$stub:$PATH" setsid $LIFEBOAT backup big 2>/dev/null &
+  pid=$!
+  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/big.upload" ] && break; sleep 0.1; done
+  kill -9 -- "-$pid"; wait "$pid" || :
+  stale=$(ls -d "$LIFEBOAT_TMPDIR"/lifeboat.*)
+  [ -n "$stale" ] && [ -d "$stale/parts" ]
+  # A live run's dir (its pid and start time), and one just made without an owner file.
+  sleep 60 & live=$!
+  mkdir "$LIFEBOAT_TMPDIR/lifeboat.LIVE01" "$LIFEBOAT_TMPDIR/lifeboat.FRESH1" "$LIFEBOAT_TMPDIR/lifeboat.OLDOLD"
+  printf '%s %s\n' "$live" "$(sed 's/.*) //' /proc/$live/stat | cut -d' ' -f20)" >"$LIFEBOAT_TMPDIR/lifeboat.LIVE01/owner"
+  touch -d '2 days ago' "$LIFEBOAT_TMPDIR/lifeboat.OLDOLD"
+  LIFEBOAT_VERBOSE=1 run $LIFEBOAT list big
+  kill "$live"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"removed $stale, left behind by a run that is gone"* ]]
+  [ ! -e "$stale" ] && [ ! -e "$LIFEBOAT_TMPDIR/lifeboat.OLDOLD" ]
+  [ -d "$LIFEBOAT_TMPDIR/lifeboat.LIVE01" ] && [ -d "$LIFEBOAT_TMPDIR/lifeboat.FRESH1" ]
 }
 
 @test "sqlite: an online .backup round trip" {

@@ -111,3 +111,17 @@ guard_stops() { # guard_stops CMD...: guard warns, and off a terminal refuses (5
   [[ "$output" == *"--job: bad job name '*'"* ]]
   [ ! -e "$BATS_TEST_TMPDIR/ran" ]
 }
+
+@test "an unknown key is refused with its file, line and the nearest known key" {
+  printf 'SOURCE=postgres\n\nDATABSE=toybox\n' >"$LIFEBOAT_CONFIG_DIR/jobs/db.conf"
+  run $LIFEBOAT backup db --no-upload
+  [ "$status" -eq 2 ]
+  [ "$output" = "lifeboat: error: $LIFEBOAT_CONFIG_DIR/jobs/db.conf:3: unknown key DATABSE (did you mean DATABASE?)" ]
+  printf 'SOURCE=postgres\nWHATEVER=1\n' >"$LIFEBOAT_CONFIG_DIR/jobs/db.conf"
+  run $LIFEBOAT backup db --no-upload
+  [ "$output" = "lifeboat: error: $LIFEBOAT_CONFIG_DIR/jobs/db.conf:2: unknown key WHATEVER" ]
+  printf 'LIFEBOAT_UR=https://example.com\n' >>"$LIFEBOAT_CONFIG_DIR/lifeboat.conf"
+  run $LIFEBOAT ping x
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"lifeboat.conf:4: unknown key LIFEBOAT_UR (did you mean LIFEBOAT_URL?)"* ]]
+}

@@ -6,7 +6,8 @@ load helpers/common
 setup_file() {
   start_server
   start_postgres 7919
-  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup sig:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup sig:backup \
+    nostart:backup
 }
 
 teardown_file() {
@@ -150,4 +151,27 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
     [ "$(scratch_dbs)" = 0 ] || { echo "$sig left a scratch database"; return 1; }
     [ -z "$(ls "$LIFEBOAT_TMPDIR")" ] || { echo "$sig left $(ls "$LIFEBOAT_TMPDIR")"; return 1; }
   done
+}
+
+@test "a drill that cannot start (Postgres unreachable) says so in its own words, never 'failed' against the backup" {
+  createdb unreachable
+  psql -q -d unreachable -c "CREATE TABLE t AS SELECT generate_series(1, 10) AS n"
+  printf 'SOURCE=postgres\nDATABASE=unreachable\nCHECK=nostart\n' >"$LIFEBOAT_CONFIG_DIR/jobs/nostart.conf"
+  run $LIFEBOAT backup nostart
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT drill nostart
+  [ "$status" -eq 0 ]
+  # Now the database server is gone for this job (a port nothing listens on), as if Postgres stopped.
+  printf 'PGPORT=%s\n' "$((PGPORT + 1))" >>"$LIFEBOAT_CONFIG_DIR/jobs/nostart.conf"
+  run $LIFEBOAT drill nostart
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"drill nostart could not start: cannot create a scratch database:"*"was not tested"* ]]
+  [[ "$output" != *"drill nostart failed"* ]]
+  drills=$(admin GET /api/v1/checks/nostart/drills)
+  [[ "$drills" == *'"outcome":"could_not_start"'* ]]
+  admin GET /api/v1/checks/nostart/flips | grep -q '"reason":"drill_not_started"'
+  ! admin GET /api/v1/checks/nostart/flips | grep -q '"reason":"drill_failed"'
+  # The backup's own record still shows the drill that tested it.
+  run $LIFEBOAT list nostart
+  [[ "${lines[1]}" == *" complete "*" ok "* ]]
 }
