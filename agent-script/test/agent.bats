@@ -79,14 +79,7 @@ teardown_file() {
 @test "kill -9 mid-upload, then a rerun resumes with only the missing parts and completes" {
   head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
   printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=big\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/big.conf"
-  # A slow network: the real curl, a little late each time.
-  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
-  printf '#!/bin/sh\nsleep 0.4\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
-  PATH="$stub:$PATH" setsid $LIFEBOAT backup big 2>/dev/null &
-  pid=$!
-  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/big.upload" ] && break; sleep 0.1; done
-  sleep 1.5
-  kill -9 -- "-$pid"; wait "$pid" || :
+  kill9_mid_upload big 1.5
   id=$(cut -d' ' -f2 "$LIFEBOAT_STATE_DIR/big.upload")
   admin GET "/api/v1/backups/$id" | grep -q '"status":"uploading"'
   LIFEBOAT_VERBOSE=1 run $LIFEBOAT backup big
@@ -113,6 +106,23 @@ teardown_file() {
   run $LIFEBOAT restore secret --latest
   [ "$status" -eq 0 ]
   [ "$output" = "top secret rows" ]
+}
+
+# slow_curl: a dir with a curl that is the real one, a little late each time (a slow network).
+slow_curl() {
+  mkdir -p "$BATS_TEST_TMPDIR/slow"
+  printf '#!/bin/sh\nsleep 0.4\nexec /usr/bin/curl "$@"\n' >"$BATS_TEST_TMPDIR/slow/curl"
+  chmod +x "$BATS_TEST_TMPDIR/slow/curl"
+  echo "$BATS_TEST_TMPDIR/slow"
+}
+# kill9_mid_upload JOB SECONDS: `backup JOB` on a slow network in a session of its own, killed with
+# -9 (with the curl it runs) SECONDS after its upload was registered.
+kill9_mid_upload() {
+  PATH="$(slow_curl):$PATH" setsid $LIFEBOAT backup "$1" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/$1.upload" ] && break; sleep 0.1; done
+  sleep "$2"
+  kill -9 -- "-$pid"; wait "$pid" || :
 }
 
 # fresh_config DIR: this file's lifeboat.conf and secret in DIR/conf, without the other tests' jobs.
@@ -219,12 +229,7 @@ fresh_config() {
   export LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/tmp"; mkdir -p "$LIFEBOAT_TMPDIR"
   head -c 2000000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
   printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=big\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/big.conf"
-  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
-  printf '#!/bin/sh\nsleep 0.4\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
-  PATH="$stub:$PATH" setsid $LIFEBOAT backup big 2>/dev/null &
-  pid=$!
-  for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/big.upload" ] && break; sleep 0.1; done
-  kill -9 -- "-$pid"; wait "$pid" || :
+  kill9_mid_upload big 0
   stale=$(ls -d "$LIFEBOAT_TMPDIR"/lifeboat.*)
   [ -n "$stale" ] && [ -d "$stale/parts" ]
   # A live run's dir (its pid and start time), and one just made without an owner file.
@@ -376,8 +381,7 @@ STUB
   cp "$AGENT_DIR/lifeboat" "$BATS_TEST_TMPDIR/lifeboat"
   head -c 1500000 /dev/urandom >"$BATS_TEST_TMPDIR/data"
   printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=cp\nCOMPRESSION=none\nPART_SIZE=250000\n' "$BATS_TEST_TMPDIR/data" >"$LIFEBOAT_CONFIG_DIR/jobs/cp.conf"
-  stub="$BATS_TEST_TMPDIR/slow"; mkdir -p "$stub"
-  printf '#!/bin/sh\nsleep 0.3\nexec /usr/bin/curl "$@"\n' >"$stub/curl"; chmod +x "$stub/curl"
+  stub=$(slow_curl)
   PATH="$stub:$PATH" ${LIFEBOAT_TEST_SHELL:-dash} "$BATS_TEST_TMPDIR/lifeboat" backup cp 2>"$BATS_TEST_TMPDIR/err" &
   pid=$!
   for _ in $(seq 1 100); do [ -s "$LIFEBOAT_STATE_DIR/cp.upload" ] && break; sleep 0.1; done
@@ -393,10 +397,10 @@ STUB
 }
 
 @test "an inherited SECRET, IPAD or OPAD never reaches a child's environment" {
-  SECRET=inherited IPAD=x OPAD=y run $LIFEBOAT run cron -- sh -c "env >'$BATS_TEST_TMPDIR/env'"
+  SECRET=inherited IPAD=x OPAD=y _rest=z run $LIFEBOAT run cron -- sh -c "env >'$BATS_TEST_TMPDIR/env'"
   [ "$status" -eq 0 ]
   ! grep -qi "$(cat "$LIFEBOAT_CONFIG_DIR/secret")" "$BATS_TEST_TMPDIR/env"
-  ! grep -q '^SECRET=\|^IPAD=\|^OPAD=' "$BATS_TEST_TMPDIR/env"
+  ! grep -q '^SECRET=\|^IPAD=\|^OPAD=\|^_rest=' "$BATS_TEST_TMPDIR/env"
   # Nor does an inherited job setting pose as one (CHECK is the job's name here, sym).
   echo data >"$BATS_TEST_TMPDIR/f"
   printf 'SOURCE=command\nCOMMAND=cat %s\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/sym.conf"
