@@ -42,7 +42,8 @@ function answer(req, res, s) {
     return res.end(s.error ?? "");
   }
   const path = req.url.split("?")[0];
-  if (req.method === "GET" && /^\/v1\/checks\/[^/]+\/backups$/.test(path)) return json(200, s.listing ?? { backups: [] });
+  if (req.method === "GET" && /^\/v1\/checks\/[^/]+\/backups$/.test(path))
+    return json(200, s.listing ?? { backups: [] });
   if (req.method === "GET" && /^\/v1\/backups\/[^/]+\/content$/.test(path)) return content(res, s);
   if (req.method === "GET" && /^\/v1\/backups\/[^/]+$/.test(path)) return json(200, s.record ?? {});
   if (req.method === "POST" && path === "/v1/backups") {
