@@ -6,7 +6,8 @@ load helpers/common
 setup_file() {
   start_server
   start_postgres 7919
-  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup
+  make_agent_config "$BATS_FILE_TMPDIR/agent" pgdrill:backup pgbad:backup pgfewer:backup tree:backup good:backup bad:backup sig:backup \
+    nostart:backup
 }
 
 teardown_file() {
@@ -44,9 +45,9 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
   run $LIFEBOAT backup pgbad
   [ "$status" -eq 0 ]
   stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
-  # The real psql, except that the restore itself (the one run with ON_ERROR_STOP) fails.
-  printf '#!/bin/sh\nfor a; do [ "$a" = ON_ERROR_STOP=1 ] && { echo "psql: restore broke" >&2; exit 3; }; done\nexec /usr/bin/psql "$@"\n' >"$stub/psql"
-  chmod +x "$stub/psql"
+  # The restore itself fails (pg_restore), everything else is the real thing.
+  printf '#!/bin/sh\necho "pg_restore: restore broke" >&2\nexit 1\n' >"$stub/pg_restore"
+  chmod +x "$stub/pg_restore"
   PATH="$stub:$PATH" run $LIFEBOAT drill pgbad
   [ "$status" -eq 5 ]
   [[ "$output" == *"restore broke"* ]]
@@ -125,4 +126,52 @@ scratch_dbs() { psql -Atd postgres -c "SELECT count(*) FROM pg_database WHERE da
   [[ "$output" == *"restored 1 tables; the source had 3"* ]]
   admin GET /api/v1/checks/pgfewer/drills | grep -q '"ok":false'
   [ "$(scratch_dbs)" = 0 ]
+}
+
+@test "HUP, INT or TERM during a drill drops the scratch database and removes the work dir" {
+  createdb sigdb
+  psql -q -d sigdb -c "CREATE TABLE t AS SELECT generate_series(1, 100) AS n"
+  printf 'SOURCE=postgres\nDATABASE=sigdb\nCHECK=sig\n' >"$LIFEBOAT_CONFIG_DIR/jobs/sig.conf"
+  run $LIFEBOAT backup sig
+  [ "$status" -eq 0 ]
+  export LIFEBOAT_TMPDIR="$BATS_TEST_TMPDIR/tmp"; mkdir -p "$LIFEBOAT_TMPDIR"
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  # The restore hangs once the scratch database exists (a slow restore), until the signal comes.
+  printf '#!/bin/sh\ntouch "%s/restoring"\nsleep 60\n' "$BATS_TEST_TMPDIR" >"$stub/pg_restore"; chmod +x "$stub/pg_restore"
+  for sig in HUP INT TERM; do
+    rm -f "$BATS_TEST_TMPDIR/restoring"
+    PATH="$stub:$PATH" setsid $LIFEBOAT drill sig 2>/dev/null &
+    pid=$!
+    for _ in $(seq 1 100); do [ -e "$BATS_TEST_TMPDIR/restoring" ] && break; sleep 0.1; done
+    [ -e "$BATS_TEST_TMPDIR/restoring" ]
+    [ "$(scratch_dbs)" = 1 ]
+    kill -"$sig" -- "-$pid"
+    rc=0; wait "$pid" || rc=$?
+    [ "$rc" -ne 0 ]
+    [ "$(scratch_dbs)" = 0 ] || { echo "$sig left a scratch database"; return 1; }
+    [ -z "$(ls "$LIFEBOAT_TMPDIR")" ] || { echo "$sig left $(ls "$LIFEBOAT_TMPDIR")"; return 1; }
+  done
+}
+
+@test "a drill that cannot start (Postgres unreachable) says so in its own words, never 'failed' against the backup" {
+  createdb unreachable
+  psql -q -d unreachable -c "CREATE TABLE t AS SELECT generate_series(1, 10) AS n"
+  printf 'SOURCE=postgres\nDATABASE=unreachable\nCHECK=nostart\n' >"$LIFEBOAT_CONFIG_DIR/jobs/nostart.conf"
+  run $LIFEBOAT backup nostart
+  [ "$status" -eq 0 ]
+  run $LIFEBOAT drill nostart
+  [ "$status" -eq 0 ]
+  # Now the database server is gone for this job (a port nothing listens on), as if Postgres stopped.
+  printf 'PGPORT=%s\n' "$((PGPORT + 1))" >>"$LIFEBOAT_CONFIG_DIR/jobs/nostart.conf"
+  run $LIFEBOAT drill nostart
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"drill nostart could not start: cannot create a scratch database:"*"was not tested"* ]]
+  [[ "$output" != *"drill nostart failed"* ]]
+  drills=$(admin GET /api/v1/checks/nostart/drills)
+  [[ "$drills" == *'"outcome":"could_not_start"'* ]]
+  admin GET /api/v1/checks/nostart/flips | grep -q '"reason":"drill_not_started"'
+  ! admin GET /api/v1/checks/nostart/flips | grep -q '"reason":"drill_failed"'
+  # The backup's own record still shows the drill that tested it.
+  run $LIFEBOAT list nostart
+  [[ "${lines[1]}" == *" complete "*" ok "* ]]
 }

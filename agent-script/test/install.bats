@@ -6,6 +6,8 @@ load helpers/common
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
+# The test server is plain http on 127.0.0.1: the installer takes http only with this.
+setup() { export LIFEBOAT_ALLOW_HTTP=1; }
 
 @test "curl | sh installs the agent, the config (mode 600) and the secret, and the agent works" {
   server_env
@@ -20,6 +22,12 @@ teardown_file() { stop_server; }
     LIFEBOAT_PREFIX='$root/bin' LIFEBOAT_CONFIG_DIR='$root/etc' sh"
   [ "$status" -eq 0 ]
   cmp "$root/bin/lifeboat" "$AGENT_DIR/lifeboat"
+  # It says which agent it installed, to compare with the dashboard's.
+  [[ "$output" == *"agent sha256 $(sha256sum "$AGENT_DIR/lifeboat" | cut -d' ' -f1): compare it with the one the dashboard shows"* ]]
+  # This host's signing key is made, private, and its public key printed for the recovery kit.
+  [ "$(stat -c %a "$root/etc/host-key.pem")" = 600 ]
+  pub=$(openssl pkey -in "$root/etc/host-key.pem" -pubout -outform DER | openssl base64 -A)
+  [[ "$output" == *"$pub"* ]]
   [ "$(stat -c %a "$root/etc/lifeboat.conf")" = 600 ]
   [ "$(stat -c %a "$root/etc/secret")" = 600 ]
   grep -qx "LIFEBOAT_URL=$URL" "$root/etc/lifeboat.conf"
@@ -31,10 +39,36 @@ teardown_file() { stop_server; }
   [ "$status" -eq 0 ]
   [ "$(check_status installed)" = up ]
 
-  # A second run keeps what is there.
+  # A second run keeps what is there, and replaces the agent by mv: a new file, so an agent
+  # running from the old one (an upgrade during a backup) keeps reading its own copy.
+  inode=$(stat -c %i "$root/bin/lifeboat")
   run sh -c "curl -fsSL '$URL/install.sh' | LIFEBOAT_PREFIX='$root/bin' LIFEBOAT_CONFIG_DIR='$root/etc' sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"kept the existing"* ]]
+  [ "$(stat -c %i "$root/bin/lifeboat")" != "$inode" ]
+  [ "$(openssl pkey -in "$root/etc/host-key.pem" -pubout -outform DER | openssl base64 -A)" = "$pub" ]
+  [ -z "$(ls -A "$root/bin" | grep -v '^lifeboat$')" ]
+}
+
+@test "a pinned LIFEBOAT_AGENT_SHA256 refuses any other agent; http:// needs LIFEBOAT_ALLOW_HTTP=1" {
+  server_env
+  root="$BATS_TEST_TMPDIR/root"
+  good=$(sha256sum "$AGENT_DIR/lifeboat" | cut -d' ' -f1)
+  run sh -c "curl -fsSL '$URL/install.sh' | LIFEBOAT_AGENT_SHA256=$(printf '%064d' 0) LIFEBOAT_KEY_ID=lbk_00000000000000000000 \
+    LIFEBOAT_PREFIX='$root/bin' LIFEBOAT_CONFIG_DIR='$root/etc' sh"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"the downloaded agent's sha256 is $good, not the pinned LIFEBOAT_AGENT_SHA256: nothing installed"* ]]
+  [ ! -e "$root/bin/lifeboat" ]
+  run sh -c "curl -fsSL '$URL/install.sh' | LIFEBOAT_ALLOW_HTTP=0 LIFEBOAT_KEY_ID=lbk_00000000000000000000 \
+    LIFEBOAT_PREFIX='$root/bin' LIFEBOAT_CONFIG_DIR='$root/etc' sh"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"is plain http: use https"* ]]
+  [ ! -e "$root/bin/lifeboat" ]
+  echo 0000000000000000000000000000000000000000000000000000000000000000 >"$BATS_TEST_TMPDIR/secret.txt"
+  run sh -c "curl -fsSL '$URL/install.sh' | LIFEBOAT_AGENT_SHA256=$good LIFEBOAT_KEY_ID=lbk_00000000000000000000 \
+    LIFEBOAT_SECRET_FROM='$BATS_TEST_TMPDIR/secret.txt' LIFEBOAT_PREFIX='$root/bin' LIFEBOAT_CONFIG_DIR='$root/etc' sh"
+  [ "$status" -eq 0 ]
+  cmp "$root/bin/lifeboat" "$AGENT_DIR/lifeboat"
 }
 
 @test "a tampered download is refused before anything is installed" {

@@ -4,12 +4,14 @@ load helpers/common
 
 setup_file() {
   start_server
+  start_hostile
   start_mariadb
   make_agent_config "$BATS_FILE_TMPDIR/agent" shopdb:backup halfdb:backup dockdb:backup fewdb:backup
 }
 
 teardown_file() {
   stop_mariadb
+  stop_hostile
   stop_server
 }
 
@@ -81,6 +83,8 @@ echo "\$*" >>"$BATS_TEST_TMPDIR/docker.argv"
 shift 2
 [ "\$1 \$2" = "-e MYSQL_PWD" ] && [ -n "\$MYSQL_PWD" ] || { echo "no MYSQL_PWD" >&2; exit 125; }
 shift 2
+[ "\$1" = -- ] || { echo "no -- before the container" >&2; exit 125; }
+shift
 [ "\$1" = app-db-1 ] || { echo "no such container: \$1" >&2; exit 1; }
 shift
 export HOME="$BATS_TEST_TMPDIR/container"
@@ -114,4 +118,53 @@ STUB
   [[ "$output" == *"restored 1 tables; the source had 4"* ]]
   admin GET /api/v1/checks/fewdb/drills | grep -q '"ok":false'
   [ "$(scratch_dbs)" = 0 ]
+}
+
+@test "mysql: restore --into-db refuses a database with tables unless --replace" {
+  seed_shop keepm
+  printf 'SOURCE=mysql\nDATABASE=keepm\nCHECK=shopdb\nMYSQL_DEFAULTS_FILE=%s\n' "$MYSQL_CNF" >"$LIFEBOAT_CONFIG_DIR/jobs/keepm.conf"
+  run $LIFEBOAT backup keepm
+  [ "$status" -eq 0 ]
+  before=$(fingerprint keepm)
+  my keepm -e "DELETE FROM users WHERE id > 10; CREATE TABLE extra (x INT)"
+  run $LIFEBOAT restore keepm --latest --into-db keepm
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"database keepm already exists and has tables: nothing was restored"* ]]
+  [ "$(my -N -B -e "SELECT COUNT(*) FROM users" keepm)" = 10 ]
+  run $LIFEBOAT restore keepm --latest --into-db keepm --replace
+  [ "$status" -eq 0 ]
+  [ "$(fingerprint keepm)" = "$before" ]
+  # MySQL cannot roll back: --replace starts from an empty database, so extra is gone too.
+  [ "$(my -N -B -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'keepm' AND table_name = 'extra'")" = 0 ]
+}
+
+@test "mysql: a dump with \\! runs nothing (--sandbox), one that switches database is refused, an unsigned one too" {
+  hostile_agent_config "$BATS_TEST_TMPDIR/h"
+  new_key "$LIFEBOAT_CONFIG_DIR/host-key.pem"
+  key="$LIFEBOAT_CONFIG_DIR/host-key.pem"
+  my -e "CREATE DATABASE prodm; CREATE TABLE prodm.users (id INT); INSERT INTO prodm.users VALUES (1), (2), (3)"
+  printf 'SOURCE=mysql\nDATABASE=prodm\nCHECK=hmy\nMYSQL_DEFAULTS_FILE=%s\n' "$MYSQL_CNF" >"$LIFEBOAT_CONFIG_DIR/jobs/hmy.conf"
+  pwned="$BATS_TEST_TMPDIR/PWNED"
+  printf 'CREATE TABLE t (x INT);\n\\! touch %s\nINSERT INTO t VALUES (1);\n' "$pwned" | gzip -n >"$BATS_TEST_TMPDIR/shell.gz"
+  serve bk_00000000000000000011 "$BATS_TEST_TMPDIR/shell.gz" "$key" check=hmy compression=gzip encryption=none format=mysqldump source=mysql
+  run $LIFEBOAT drill hmy
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"sandbox"* ]]
+  [ ! -e "$pwned" ]
+  [ "$(scratch_dbs)" = 0 ]
+  for switch in '\r prodm' '\u prodm' 'USE prodm;' 'connect prodm;' '/*!40000 USE prodm */;'; do
+    printf 'CREATE TABLE t (x INT);\n%s\nDROP TABLE users;\n' "$switch" | gzip -n >"$BATS_TEST_TMPDIR/switch.gz"
+    serve bk_00000000000000000012 "$BATS_TEST_TMPDIR/switch.gz" "$key" check=hmy compression=gzip encryption=none format=mysqldump source=mysql
+    run $LIFEBOAT drill hmy
+    [ "$status" -eq 5 ] && [[ "$output" == *"switches to another database"* ]] || { echo "$switch: $status $output"; return 1; }
+    run $LIFEBOAT restore hmy --latest --into-db copym
+    [ "$status" -eq 6 ]
+  done
+  [ "$(my -N -B -e "SELECT COUNT(*) FROM prodm.users")" = 3 ]
+  [ "$(scratch_dbs)" = 0 ]
+  serve bk_00000000000000000013 "$BATS_TEST_TMPDIR/shell.gz" none check=hmy compression=gzip encryption=none format=mysqldump source=mysql
+  run $LIFEBOAT drill hmy
+  [ "$status" -eq 6 ]
+  [[ "$output" == *"is not signed: refused"* ]]
+  [ ! -e "$pwned" ]
 }

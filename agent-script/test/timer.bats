@@ -86,6 +86,8 @@ systemctl restart lifeboat-media.timer" ]
 @test "the cron line actually runs: it backs up and stays silent on success" {
   src="$BATS_TEST_TMPDIR/src"; mkdir -p "$src"; echo hi >"$src/a"
   printf 'SOURCE=directory\nDIRECTORY=%s\n' "$src" >"$LIFEBOAT_CONFIG_DIR/jobs/media.conf"
+  # The config names a plain-http URL: allowed with LIFEBOAT_ALLOW_HTTP=1, which the cron line carries on.
+  export LIFEBOAT_ALLOW_HTTP=1
   LIFEBOAT_SCHEDULER=cron LIFEBOAT_BIN="$BATS_TEST_TMPDIR/bin/lifeboat" run $LIFEBOAT install-timer media
   [ "$status" -eq 0 ]
   # A lifeboat that only builds the artifact (no server here), and a logger that keeps what it gets.

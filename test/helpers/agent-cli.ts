@@ -18,7 +18,7 @@ export const AGENT = join(REPO_ROOT, "agent-script/lifeboat");
 export type AgentResult = { code: number; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
 export type AgentSetup = {
-  /** LIFEBOAT_CONFIG_DIR, LIFEBOAT_STATE_DIR, LIFEBOAT_MIN_FREE_MB and LIFEBOAT_TMPDIR for every command. */
+  /** LIFEBOAT_CONFIG_DIR, LIFEBOAT_STATE_DIR, LIFEBOAT_MIN_FREE_MB, LIFEBOAT_TMPDIR and LIFEBOAT_ALLOW_HTTP for every command. */
   env: Record<string, string>;
   configDir: string;
   stateDir: string;
@@ -65,6 +65,8 @@ export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs
     LIFEBOAT_STATE_DIR: stateDir,
     LIFEBOAT_TMPDIR: workDir,
     LIFEBOAT_MIN_FREE_MB: "1",
+    // wrangler dev is plain http on 127.0.0.1: the agent takes http only with this.
+    LIFEBOAT_ALLOW_HTTP: "1",
   };
 
   const start = (args: string[], extra: Record<string, string> = {}) => {

@@ -287,6 +287,10 @@ describe("key forms", () => {
     const secret = await deriveKeySecret(env.LIFEBOAT_MASTER_KEY, keyId);
     expect(page.html).toContain(secret);
     expect(page.html).toContain(`curl -fsSL https://lifeboat.test/install.sh | LIFEBOAT_KEY_ID=${keyId} sh`);
+    // The agent's sha256, which install.sh prints on the host, to compare (or to pin).
+    const agentSha = (await (await call("GET", "/agent/lifeboat.sha256", { token: null })).text()).split(" ")[0];
+    expect(page.html).toContain(`<code id="agent-sha256">${agentSha}</code>`);
+    expect(page.html).toContain(`LIFEBOAT_AGENT_SHA256=${agentSha}`);
     const { keys } = await json(call("GET", "/api/v1/keys"));
     expect(keys.find((k: any) => k.key_id === keyId)).toMatchObject({
       host: "app-vps-1",

@@ -185,6 +185,20 @@ describe("every kind says the same things", () => {
     ],
     ["reminder", alertOf({ kind: "reminder", reminderNumber: 2 }), ["reminder 2", "#2, down for 3 h 12 min"]],
     [
+      "a drill that failed",
+      alertOf({ kind: "drill", reason: "drill_failed", reasonText: "restore drill of backup bk_1 failed: no rows" }),
+      ["RESTORE DRILL FAILED", "no rows"],
+    ],
+    [
+      "a drill that could not start, in its own words",
+      alertOf({
+        kind: "drill",
+        reason: "drill_not_started",
+        reasonText: "restore drill of backup bk_1 could not start: cannot create a scratch database",
+      }),
+      ["RESTORE DRILL COULD NOT START", "cannot create a scratch database"],
+    ],
+    [
       "children",
       alertOf({ children: Array.from({ length: 13 }, (_, i) => ({ name: `child ${i}`, url: `${CHECK_URL}${i}` })) }),
       ["child 0", "child 9", "and 3 more"],
@@ -206,6 +220,17 @@ describe("every kind says the same things", () => {
 });
 
 describe("webhook", () => {
+  it("a drill that could not start has its own event, not check.drill_failed", async () => {
+    const alert = alertOf({ kind: "drill", reason: "drill_not_started", reasonText: "could not start" });
+    const { delivery, payload } = await renderHttp("webhook", alert, { url: "https://example.com/hook" });
+    expect(delivery.headers["X-Lifeboat-Event"]).toBe("check.drill_not_started");
+    expect(payload.event).toBe("check.drill_not_started");
+    const failed = await renderHttp("webhook", alertOf({ kind: "drill", reason: "drill_failed" }), {
+      url: "https://example.com/hook",
+    });
+    expect(failed.payload.event).toBe("check.drill_failed");
+  });
+
   it("keeps the documented body and headers, and the signature verifies", async () => {
     const { delivery, payload } = await renderHttp("webhook", alertOf(), { url: "https://example.com/hook" });
     expect(delivery.url).toBe("https://example.com/hook");

@@ -462,6 +462,63 @@ describe("restore drills", () => {
     expect(byId.get(drilled)).toMatchObject({ ok: true, duration_s: 4.25 });
   });
 
+  it("a drill that could not start is its own outcome: alerted in its own words, never 'the last drill'", async () => {
+    await createCheck({ name: "unstarted", slug: "unstarted", kind: "backup" });
+    const key = await createAgentKey(["unstarted"], ["upload", "read"]);
+    const { id } = await uploadBackup(key, "unstarted", bytesOf(4000, 720));
+    await signedJson(key, "POST", `/v1/backups/${id}/drills`, { ok: true, duration_s: 2.5 });
+    const report = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
+      ok: false,
+      outcome: "could_not_start",
+      duration_s: 0.1,
+      message: "cannot create a scratch database: connection refused",
+    });
+    expect(report).toMatchObject({ status: 201, body: { outcome: "could_not_start", kind: "drill" } });
+    const drills = (await json(call("GET", "/api/v1/checks/unstarted/drills"))).drills;
+    expect(drills.map((d: any) => [d.outcome, d.ok])).toEqual([
+      ["could_not_start", false],
+      ["ok", true],
+    ]);
+    const [flip] = (await json(call("GET", "/api/v1/checks/unstarted/flips"))).flips;
+    expect(flip).toMatchObject({ reason: "drill_not_started", from: "up", to: "up" });
+    expect(flip.detail).toBe(
+      `restore drill of backup ${id} could not start: cannot create a scratch database: connection refused (the backup was not tested)`,
+    );
+    // The backup's own record is untouched: its last drill is still the one that passed.
+    const listed = await signedJson(key, "GET", "/v1/checks/unstarted/backups");
+    expect(listed.body.backups[0].last_drill).toMatchObject({ ok: true, duration_s: 2.5 });
+    expect((await json(call("GET", "/api/v1/checks/unstarted"))).status).toBe("up");
+  });
+
+  it("a manual restore is kept as a proven restore (kind restore); only a successful one is taken", async () => {
+    await createCheck({ name: "restored", slug: "restored", kind: "backup" });
+    const key = await createAgentKey(["restored"], ["upload", "read"]);
+    const { id } = await uploadBackup(key, "restored", bytesOf(4000, 730));
+    const before = await tableCounts();
+    for (const bad of [
+      { ok: false, kind: "restore", duration_s: 1 },
+      { ok: true, outcome: "failed", duration_s: 1 },
+      { ok: false, outcome: "ok", duration_s: 1 },
+      { ok: true, kind: "backup", duration_s: 1 },
+    ]) {
+      expect((await signedJson(key, "POST", `/v1/backups/${id}/drills`, bad)).status).toBe(400);
+    }
+    expect(await tableCounts()).toEqual(before);
+    const restore = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
+      ok: true,
+      kind: "restore",
+      duration_s: 7.25,
+      details: { target: "database shop" },
+    });
+    expect(restore).toMatchObject({ status: 201, body: { kind: "restore", outcome: "ok" } });
+    const [drill] = (await json(call("GET", "/api/v1/checks/restored/drills"))).drills;
+    expect(drill).toMatchObject({ kind: "restore", outcome: "ok", ok: true, duration_s: 7.25 });
+    // Nothing to alert: no flip.
+    expect((await json(call("GET", "/api/v1/checks/restored/flips"))).flips.map((f: any) => f.reason)).not.toContain(
+      "drill_failed",
+    );
+  });
+
   it("needs the read scope and a complete backup, and validates the report", async () => {
     const { id } = await uploadBackup(writeOnly, "db-a", bytesOf(1000, 701));
     expect((await signedJson(writeOnly, "POST", `/v1/backups/${id}/drills`, { ok: true, duration_s: 1 })).status).toBe(

@@ -83,6 +83,29 @@ describe("the status page shows public checks, grouped, in words", () => {
     expect(itemOf(await page(), "Drilled")).toContain("Restore verified 5 d ago; last drill failed 24 h ago");
   });
 
+  it("a drill that could not start is not a failed drill; a manual restore verifies", async () => {
+    const check = await createCheck({ name: "Unstarted", kind: "backup", public: true });
+    const id = await checkIdOf(check.uuid);
+    const backup = await insertBackup(id, Date.now() - 6 * DAY);
+    const drill = (ok: number, outcome: string, kind: string, at: number) =>
+      exec(
+        `INSERT INTO drills (backup_id, check_id, ok, outcome, kind, duration_ms, reported_at) VALUES (?, ?, ?, ?, ?, 900, ?)`,
+        backup,
+        id,
+        ok,
+        outcome,
+        kind,
+        at,
+      );
+    await drill(1, "ok", "drill", Date.now() - 5 * DAY);
+    await drill(0, "could_not_start", "drill", Date.now() - DAY);
+    const item = itemOf(await page(), "Unstarted")!;
+    expect(item).toContain("Restore verified 5 d ago");
+    expect(item).not.toContain("failed");
+    await drill(1, "ok", "restore", Date.now() - 2 * HOUR);
+    expect(itemOf(await page(), "Unstarted")).toContain("Restore verified 2 h ago");
+  });
+
   it("lists the last 14 days' incidents with their durations", async () => {
     const check = await createCheck({ name: "Flaky job", public: true });
     const id = await checkIdOf(check.uuid);

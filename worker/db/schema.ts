@@ -330,6 +330,9 @@ export const nonces = sqliteTable(
 export const BACKUP_STATUSES = ["uploading", "complete", "suspicious", "failed", "tombstoned", "deleted"] as const;
 export const BACKUP_SOURCES = ["postgres", "mysql", "sqlite", "directory", "volume", "command"] as const;
 
+/** `statement`: the signed text; `value`: the signature, base64; `public_key`: the signer's SPKI DER, base64. */
+export type BackupSignature = { statement: string; value: string; public_key: string };
+
 /** One artifact: a manifest of parts listed in D1, the bytes in R2 under server-chosen keys. */
 export const backups = sqliteTable(
   "backups",
@@ -368,6 +371,9 @@ export const backups = sqliteTable(
     purgeAfter: integer("purge_after"),
     // Bytes this backup added to storage (parts not already stored for the check).
     newBytes: integer("new_bytes").notNull().default(0),
+    // The host's Ed25519 signature over a statement of what it backed up (docs/BACKUPS.md). The
+    // Worker keeps and returns it; restores trust the statement only if a key they trust signed it.
+    signature: text("signature", { mode: "json" }).$type<BackupSignature>(),
   },
   (t) => [
     index("backups_by_check").on(t.checkId, t.receivedAt),
@@ -427,7 +433,14 @@ export const blobs = sqliteTable(
   ],
 );
 
-/** Restore drills the agent ran: a backup restored into a scratch target, checked, timed (the RTO). */
+export const DRILL_OUTCOMES = ["ok", "failed", "could_not_start"] as const;
+export const DRILL_KINDS = ["drill", "restore"] as const;
+
+/**
+ * Restores the agent proved: drills (a backup restored into a scratch target, checked, timed: the
+ * RTO) and manual restores that verified and loaded a backup. `could_not_start`: the drill never
+ * got to the backup (its scratch database could not be made), which says nothing about the backup.
+ */
 export const drills = sqliteTable(
   "drills",
   {
@@ -435,6 +448,8 @@ export const drills = sqliteTable(
     backupId: text("backup_id").notNull(),
     checkId: integer("check_id").notNull(),
     ok: integer("ok", { mode: "boolean" }).notNull(),
+    outcome: text("outcome", { enum: DRILL_OUTCOMES }).notNull().default("ok"),
+    kind: text("kind", { enum: DRILL_KINDS }).notNull().default("drill"),
     durationMs: integer("duration_ms").notNull(),
     details: text("details", { mode: "json" })
       .$type<Record<string, unknown>>()

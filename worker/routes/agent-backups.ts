@@ -1,7 +1,15 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { validationFailed, type AppEnv } from "../app";
-import { BACKUP_SOURCES, type AgentKeyRow, type BackupRow, type CheckRow } from "../db/schema";
+import {
+  BACKUP_SOURCES,
+  DRILL_KINDS,
+  DRILL_OUTCOMES,
+  type AgentKeyRow,
+  type BackupRow,
+  type CheckRow,
+} from "../db/schema";
+import { signatureProblems } from "../domain/backup-signature";
 import { manifestProblems, MAX_PART_SIZE, MAX_PARTS, RECOMMENDED_PART_SIZE } from "../domain/manifest";
 import { AppError, notFound } from "../errors";
 import { createBackup, findBackup, listBackups, missingParts } from "../services/backups";
@@ -24,6 +32,22 @@ import { backupView } from "./api/views";
 export const agentBackupRoutes = new Hono<AppEnv>();
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex characters");
+const Base64 = (bytes: number) =>
+  z
+    .string()
+    .length(Math.ceil(bytes / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]+=*$/, "base64");
+/** The host's signature over what it backed up (domain/backup-signature.ts); optional for older agents. */
+const Signature = z
+  .object({
+    statement: z
+      .string()
+      .max(1000)
+      .regex(/^[\x21-\x7e]+( [\x21-\x7e]+)*$/, "one line of printable ASCII words"),
+    value: Base64(64).describe("the Ed25519 signature of the statement, base64"),
+    public_key: Base64(44).describe("the signer's Ed25519 public key: SPKI DER, base64"),
+  })
+  .strict();
 const Manifest = z
   .object({
     check: z.string().regex(/^[a-z0-9_-]{1,64}$/, "a check slug"),
@@ -49,6 +73,7 @@ const Manifest = z
       .record(z.string(), z.unknown())
       .default({})
       .refine((meta) => JSON.stringify(meta).length <= 8192, "meta is at most 8 kB of JSON"),
+    signature: Signature.optional(),
   })
   .strict();
 
@@ -57,6 +82,11 @@ const FailBody = z.object({ log: z.string().max(100_000).default("") }).strict()
 const DrillBody = z
   .object({
     ok: z.boolean(),
+    outcome: z
+      .enum(DRILL_OUTCOMES)
+      .optional()
+      .describe("ok | failed | could_not_start (the drill never reached the backup); default from ok"),
+    kind: z.enum(DRILL_KINDS).default("drill").describe("restore: a manual restore that verified and loaded it"),
     duration_s: z
       .number()
       .min(0)
@@ -67,7 +97,12 @@ const DrillBody = z
       .default({})
       .refine((d) => JSON.stringify(d).length <= 8192, "details is at most 8 kB of JSON"),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.outcome === undefined || (d.outcome === "ok") === d.ok, {
+    message: "ok and outcome disagree",
+    path: ["outcome"],
+  })
+  .refine((d) => d.kind === "drill" || d.ok, { message: "a restore is reported once it succeeded", path: ["ok"] });
 
 const BACKUP_ID = /^bk_[0-9a-f]{20}$/;
 
@@ -76,6 +111,11 @@ agentBackupRoutes.post("/backups", async (c) => {
   const { key, target, begin } = await authenticateAgent(c, "upload", async (key, body) => {
     const manifest = parseJson(Manifest, body!);
     const problems = manifestProblems({ size: manifest.size, partSize: manifest.part_size, parts: manifest.parts });
+    if (manifest.signature) {
+      const { check, sha256, size, compression, encryption, source } = manifest;
+      const facts = { check, sha256, size, compression, encryption, source };
+      problems.push(...(await signatureProblems(manifest.signature, facts)));
+    }
     if (problems.length > 0) {
       throw new AppError("validation_failed", `invalid manifest: ${problems.join("; ")}`, problems);
     }
@@ -144,7 +184,11 @@ agentBackupRoutes.post("/backups/:id/fail", async (c) => {
   return c.json({ id: backup.id, status: "failed" }, 200);
 });
 
-/** A restore drill's result (`lifeboat drill`): kept with the backup; a failure alerts. */
+/**
+ * A restore drill's result (`lifeboat drill`), or a manual restore that verified and loaded the
+ * backup (`lifeboat restore`, kind "restore"): kept with the backup; a failed drill alerts, and so,
+ * in its own words, does one that could not start.
+ */
 agentBackupRoutes.post("/backups/:id/drills", async (c) => {
   const db = c.get("db");
   const request = await authenticateAgent(c, "read", async (key, body) => ({
@@ -153,10 +197,17 @@ agentBackupRoutes.post("/backups/:id/drills", async (c) => {
   }));
   const { backup, check, report } = request.target;
   const now = Date.now();
-  const drill = { ok: report.ok, durationS: report.duration_s, details: report.details, message: report.message };
+  const outcome = report.outcome ?? (report.ok ? "ok" : "failed");
+  const drill = {
+    outcome,
+    kind: report.kind,
+    durationS: report.duration_s,
+    details: report.details,
+    message: report.message,
+  };
   await recordDrill(db, check, backup, request.key, drill, now, request.begin);
-  if (!report.ok) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
-  return c.json({ backup: backup.id, ok: report.ok, duration_s: report.duration_s }, 201);
+  if (outcome !== "ok") c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
+  return c.json({ backup: backup.id, ok: report.ok, outcome, kind: report.kind, duration_s: report.duration_s }, 201);
 });
 
 agentBackupRoutes.get("/checks/:slug/backups", async (c) => {

@@ -19,7 +19,9 @@ agentFileRoutes.get("/install.sh", (c) => c.body(installer.replace("__LIFEBOAT_U
 agentFileRoutes.get("/agent/lifeboat", (c) => c.body(agent, 200, TEXT));
 
 let agentSha: Promise<string> | undefined;
+/** The agent's sha256, which install.sh prints for the operator to compare with the dashboard's. */
+export const agentSha256 = () => (agentSha ??= sha256Hex(agent));
+
 agentFileRoutes.get("/agent/lifeboat.sha256", async (c) => {
-  agentSha ??= sha256Hex(agent);
-  return c.body(`${await agentSha}  lifeboat\n`, 200, { ...TEXT, "Content-Type": "text/plain; charset=utf-8" });
+  return c.body(`${await agentSha256()}  lifeboat\n`, 200, { ...TEXT, "Content-Type": "text/plain; charset=utf-8" });
 });

@@ -39,3 +39,14 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ ok: true, check: slug, status: result.check.status }, 200);
 });
+
+/**
+ * The key as the server knows it. `lifeboat doctor` asks this to prove that LIFEBOAT_URL is a
+ * Lifeboat server and that the key works (a 404 from some other server proves neither), and to
+ * tell whether each job's check is one the key may use.
+ */
+agentRoutes.get("/whoami", async (c) => {
+  const { key, begin } = await authenticateAgent(c, ["ping", "upload", "read"], () => null);
+  await begin().commit(); // the nonce: a whoami is a signed request like any other, never replayable
+  return c.json({ lifeboat: true, key_id: key.id, host: key.host, scopes: key.scopes, checks: key.checks }, 200);
+});

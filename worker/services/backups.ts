@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { backups, type BackupRow, type CheckRow } from "../db/schema";
+import { backups, type BackupRow, type BackupSignature, type CheckRow } from "../db/schema";
 import type { Manifest } from "../domain/manifest";
 import { immutableUntil } from "../domain/retention";
 import { toHex } from "../domain/signing";
@@ -15,6 +15,7 @@ export type NewBackup = Manifest & {
   host: string;
   meta: Record<string, unknown>;
   keyId: string | null;
+  signature?: BackupSignature;
 };
 
 /**
@@ -105,6 +106,7 @@ function registration(
       host: input.host,
       meta: input.meta,
       keyId: input.keyId,
+      signature: input.signature ?? null,
       receivedAt: now,
       immutableUntil: immutableUntil(now, { minAgeDays: check.minAgeDays }),
       newBytes,

@@ -1,15 +1,33 @@
 import { desc, eq, sql } from "drizzle-orm";
-import { drills, type AgentKeyRow, type BackupRow, type CheckRow, type DrillRow } from "../db/schema";
+import {
+  drills,
+  type AgentKeyRow,
+  type BackupRow,
+  type CheckRow,
+  type DRILL_KINDS,
+  type DRILL_OUTCOMES,
+  type DrillRow,
+} from "../db/schema";
 import { AppError } from "../errors";
 import type { Db, Statement } from "./db";
 import { plainUnits, type BeginUnit } from "./unit-of-work";
 
-export type DrillReport = { ok: boolean; durationS: number; details: Record<string, unknown>; message: string };
+export type DrillReport = {
+  outcome: (typeof DRILL_OUTCOMES)[number];
+  kind: (typeof DRILL_KINDS)[number];
+  durationS: number;
+  details: Record<string, unknown>;
+  message: string;
+};
+
+/** Drills that never reached their backup say nothing about it: "the last drill" skips them. */
+export const TESTED_THE_BACKUP = sql`outcome != 'could_not_start'`;
 
 /**
- * Keeps a restore drill's result with its backup. A failed drill alerts through the check's
- * channels without changing the check's up/down state: the backups still arrive, but one could
- * not be restored, which is worse news than a late ping.
+ * Keeps a restore drill's (or a manual restore's) result with its backup. A failed drill alerts
+ * through the check's channels without changing the check's up/down state: the backups still
+ * arrive, but one could not be restored, which is worse news than a late ping. A drill that could
+ * not start alerts in its own words and leaves the backup's record alone.
  */
 export async function recordDrill(
   db: Db,
@@ -24,15 +42,25 @@ export async function recordDrill(
     throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be drilled`);
   }
   const durationMs = Math.round(report.durationS * 1000);
+  const ok = report.outcome === "ok";
   const statements: Statement[] = [
-    sql`INSERT INTO drills (backup_id, check_id, ok, duration_ms, details, message, key_id, reported_at)
-        VALUES (${backup.id}, ${check.id}, ${report.ok ? 1 : 0}, ${durationMs}, ${JSON.stringify(report.details)},
-                ${report.message}, ${key.id}, ${now})`,
+    sql`INSERT INTO drills (backup_id, check_id, ok, outcome, kind, duration_ms, details, message, key_id, reported_at)
+        VALUES (${backup.id}, ${check.id}, ${ok ? 1 : 0}, ${report.outcome}, ${report.kind}, ${durationMs},
+                ${JSON.stringify(report.details)}, ${report.message}, ${key.id}, ${now})`,
   ];
-  if (!report.ok) {
-    const detail = `restore drill of backup ${backup.id} failed${report.message ? `: ${report.message.split("\n")[0]!.slice(0, 300)}` : ""}`;
+  const why = report.message ? `: ${report.message.split("\n")[0]!.slice(0, 300)}` : "";
+  const notice =
+    report.outcome === "failed"
+      ? { reason: "drill_failed", detail: `restore drill of backup ${backup.id} failed${why}` }
+      : report.outcome === "could_not_start"
+        ? {
+            reason: "drill_not_started",
+            detail: `restore drill of backup ${backup.id} could not start${why} (the backup was not tested)`,
+          }
+        : null;
+  if (notice) {
     statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
-      VALUES (${check.id}, ${check.status}, ${check.status}, 'drill_failed', ${detail}, ${now})`);
+      VALUES (${check.id}, ${check.status}, ${check.status}, ${notice.reason}, ${notice.detail}, ${now})`);
   }
   const unit = begin()
     .guard(
@@ -55,7 +83,8 @@ export async function lastDrillsOf(db: Db, backupIds: string[]): Promise<Map<str
   // SQLite takes the bare columns from the row holding max(id): the last one reported.
   const rows = await db.all<{ backup_id: string; ok: number; duration_ms: number; reported_at: number }>(sql`
     SELECT backup_id, ok, duration_ms, reported_at, max(id) FROM drills
-    WHERE backup_id IN (SELECT value FROM json_each(${JSON.stringify(backupIds)})) GROUP BY backup_id`);
+    WHERE backup_id IN (SELECT value FROM json_each(${JSON.stringify(backupIds)})) AND ${TESTED_THE_BACKUP}
+    GROUP BY backup_id`);
   return new Map(
     rows.map((r) => [
       r.backup_id,

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { CheckSnapshot, MetricsInput } from "../domain/metrics";
 import type { Db } from "./db";
+import { TESTED_THE_BACKUP } from "./drills";
 import { storageTotals } from "./storage";
 import { readHeartbeat } from "./sweep-runs";
 
@@ -28,7 +29,7 @@ export async function readMetrics(db: Db) {
         (SELECT json_array(b.received_at, b.size) FROM backups b
           WHERE b.check_id = c.id AND b.status = 'complete' ORDER BY b.received_at DESC LIMIT 1) AS last_good,
         (SELECT json_array(d.reported_at, d.ok, d.duration_ms) FROM drills d
-          WHERE d.check_id = c.id ORDER BY d.reported_at DESC LIMIT 1) AS last_drill
+          WHERE d.check_id = c.id AND ${TESTED_THE_BACKUP} ORDER BY d.reported_at DESC LIMIT 1) AS last_drill
       FROM checks c ORDER BY c.slug`),
     db.all<ChannelMetricsRow>(sql`
       SELECT ch.name, ch.kind, ch.status,

@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "./db";
 import { listWindows } from "./maintenance";
 import { readHeartbeat } from "./sweep-runs";
+import { TESTED_THE_BACKUP } from "./drills";
 import { lastSuccess, newestGood } from "./status-queries";
 
 /**
@@ -25,7 +26,8 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
   const [newest, drill, windows, heartbeat] = await Promise.all([
     check.kind === "backup" ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
     db.get<{ at: number; ok: number } | undefined>(
-      sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} ORDER BY reported_at DESC LIMIT 1`,
+      sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} AND ${TESTED_THE_BACKUP}
+        ORDER BY reported_at DESC LIMIT 1`,
     ),
     listWindows(db),
     readHeartbeat(db),

@@ -4,6 +4,7 @@ import type { StoredStatus } from "../domain/state";
 import type { StatusChange } from "../domain/status/timeline";
 import type { Db } from "./db";
 import { prepare } from "./db";
+import { TESTED_THE_BACKUP } from "./drills";
 
 // The status page's reads, as statements that can share one D1 batch (one round trip). Each names
 // the checks it reads through `ids`, a one-column (`id`) subquery: every public check, or a list (a fill).
@@ -96,7 +97,7 @@ export type DrillRecord = { check_id: number; last_at: number; ok: number; ok_at
 export const latestDrills = sql`
   SELECT d.check_id, max(d.reported_at) AS last_at, d.ok,
          (SELECT max(reported_at) FROM drills o WHERE o.check_id = d.check_id AND o.ok = 1) AS ok_at
-  FROM drills d WHERE d.check_id IN (${PUBLIC_BACKUP_IDS}) GROUP BY d.check_id`;
+  FROM drills d WHERE d.check_id IN (${PUBLIC_BACKUP_IDS}) AND ${TESTED_THE_BACKUP} GROUP BY d.check_id`;
 
 export type BarsRecord = { check_id: number; last_day: number; days: string };
 export const storedBars = sql`SELECT check_id, last_day, days FROM status_bars WHERE check_id IN (${PUBLIC_IDS})`;

@@ -2,7 +2,8 @@
 AGENT_DIR=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 REPO_ROOT=$(cd "$AGENT_DIR/.." && pwd)
 # LIFEBOAT_TEST_SHELL="busybox sh" runs the same tests under busybox ash.
-LIFEBOAT="${LIFEBOAT_TEST_SHELL:-dash} $AGENT_DIR/lifeboat"
+# LIFEBOAT_AGENT runs the tests against another copy (an older agent, to see a new test fail on it).
+LIFEBOAT="${LIFEBOAT_TEST_SHELL:-dash} ${LIFEBOAT_AGENT:-$AGENT_DIR/lifeboat}"
 
 # A wrangler dev of our own (server.mjs), for the whole file. Sets URL, ADMIN_TOKEN, SERVER_PID.
 start_server() {
@@ -43,7 +44,8 @@ make_agent_config() {
   printf 'LIFEBOAT_URL=%s\nLIFEBOAT_KEY_ID=%s\nLIFEBOAT_SECRET_FILE=%s\n' "$URL" \
     "$(echo "$key" | sed -n 's/.*"key_id":"\([^"]*\)".*/\1/p')" "$dir/conf/secret" >"$dir/conf/lifeboat.conf"
   chmod 600 "$dir/conf/lifeboat.conf"
-  export LIFEBOAT_CONFIG_DIR="$dir/conf" LIFEBOAT_STATE_DIR="$dir/state" LIFEBOAT_MIN_FREE_MB=1
+  # The test server is plain http on 127.0.0.1: allowed only with LIFEBOAT_ALLOW_HTTP=1.
+  export LIFEBOAT_CONFIG_DIR="$dir/conf" LIFEBOAT_STATE_DIR="$dir/state" LIFEBOAT_MIN_FREE_MB=1 LIFEBOAT_ALLOW_HTTP=1
 }
 
 check_status() { admin GET "/api/v1/checks/$1" | sed -n 's/^{[^{]*"status":"\([a-z]*\)".*/\1/p'; }
@@ -90,3 +92,63 @@ stop_mariadb() {
   rm -rf "$MYROOT"
 }
 my() { mariadb --defaults-extra-file="$MYSQL_CNF" "$@"; }
+
+# A hostile server (hostile.mjs) for the whole file: it checks no signature and serves what the
+# test writes with `scenario JSON`. Sets HOSTILE_URL and HOSTILE_DIR (requests.log, bodies.log).
+start_hostile() {
+  export HOSTILE_DIR="$BATS_FILE_TMPDIR/hostile"
+  mkdir -p "$HOSTILE_DIR"
+  "$REPO_ROOT/node_modules/.bin/node" "$AGENT_DIR/test/helpers/hostile.mjs" "$BATS_FILE_TMPDIR/hostile.env" "$HOSTILE_DIR" \
+    >"$BATS_FILE_TMPDIR/hostile.log" 2>&1 &
+  echo $! >"$BATS_FILE_TMPDIR/hostile.pid"
+  for _ in $(seq 1 100); do [ -s "$BATS_FILE_TMPDIR/hostile.env" ] && break; sleep 0.1; done
+  [ -s "$BATS_FILE_TMPDIR/hostile.env" ] || { cat "$BATS_FILE_TMPDIR/hostile.log" >&2; return 1; }
+}
+stop_hostile() {
+  pid=$(cat "$BATS_FILE_TMPDIR/hostile.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || :
+}
+hostile_env() { . "$BATS_FILE_TMPDIR/hostile.env"; export HOSTILE_URL; }
+scenario() { printf '%s' "$1" >"$HOSTILE_DIR/scenario.json"; : >"$HOSTILE_DIR/requests.log"; }
+
+# hostile_agent_config DIR: an agent configured against the hostile server, in DIR.
+hostile_agent_config() {
+  hostile_env
+  mkdir -p "$1/conf/jobs" "$1/state" "$1/tmp"
+  printf '%064d\n' 7 >"$1/conf/secret"
+  printf 'LIFEBOAT_URL=%s\nLIFEBOAT_KEY_ID=lbk_00000000000000000000\nLIFEBOAT_SECRET_FILE=%s\n' "$HOSTILE_URL" "$1/conf/secret" >"$1/conf/lifeboat.conf"
+  chmod 600 "$1/conf/secret" "$1/conf/lifeboat.conf"
+  export LIFEBOAT_CONFIG_DIR="$1/conf" LIFEBOAT_STATE_DIR="$1/state" LIFEBOAT_TMPDIR="$1/tmp" LIFEBOAT_MIN_FREE_MB=1 LIFEBOAT_ALLOW_HTTP=1
+}
+
+# new_key FILE: an Ed25519 private key (another host's, or this host's host-key.pem).
+new_key() { openssl genpkey -algorithm ed25519 -out "$1" 2>/dev/null && chmod 600 "$1"; }
+public_key() { openssl pkey -in "$1" -pubout -outform DER | openssl base64 -A; }
+
+# record ID FILE KEY WORDS: a backup as the server lists it, for the bytes in FILE, with the
+# statement "lifeboat-backup-v1 check=… sha256=… size=… WORDS" signed by KEY (a private key file;
+# "none": unsigned). WORDS may override sha256= or size= (a statement that lies).
+record() {
+  id=$1 file=$2 key=$3; shift 3
+  sha=$(sha256sum "$file" | cut -d' ' -f1)
+  size=$(wc -c <"$file" | tr -d ' ')
+  words="$*"
+  case " $words " in *" sha256="*) ;; *) words="sha256=$sha $words" ;; esac
+  case " $words " in *" size="*) ;; *) words="size=$size $words" ;; esac
+  statement="lifeboat-backup-v1 $words created=$(date +%s)"
+  signature=null
+  if [ "$key" != none ]; then
+    printf '%s' "$statement" >"$BATS_TEST_TMPDIR/statement"
+    openssl pkeyutl -sign -inkey "$key" -rawin -in "$BATS_TEST_TMPDIR/statement" -out "$BATS_TEST_TMPDIR/statement.sig"
+    signature="{\"statement\":\"$statement\",\"value\":\"$(openssl base64 -A -in "$BATS_TEST_TMPDIR/statement.sig")\",\"public_key\":\"$(public_key "$key")\"}"
+  fi
+  printf '{"id":"%s","status":"complete","size":%s,"sha256":"%s","encryption":"none","source":"postgres","meta":{},"signature":%s,"last_drill":null}' \
+    "$id" "$size" "$sha" "$signature"
+}
+
+# serve ID FILE KEY WORDS: the hostile server lists and serves that one backup (see record).
+serve() {
+  cp "$2" "$HOSTILE_DIR/content.$1"
+  rec=$(record "$@")
+  scenario "{\"listing\":{\"backups\":[$rec]},\"record\":$rec,\"content\":\"content.$1\"}"
+}

@@ -12,7 +12,11 @@ export type Decision = { kind: NotificationKind; suppressed: Suppression | null 
 export const DEFAULT_FLAP_THRESHOLD = 6;
 
 /** Flip reasons that alert without a state change, and the kind of alert each sends. */
-const NOTICES: Record<string, NotificationKind> = { retention: "retention", drill_failed: "drill" };
+const NOTICES: Record<string, NotificationKind> = {
+  retention: "retention",
+  drill_failed: "drill",
+  drill_not_started: "drill",
+};
 export const isNotice = (kind: NotificationKind) => kind === "retention" || kind === "drill";
 
 export function beliefOf(lastKind: NotificationKind | null): Belief {

@@ -41,6 +41,7 @@ const REASON_WORDS: Record<string, string> = {
   resumed: "the check was resumed",
   retention: "fewer restore points than the retention policy keeps",
   drill_failed: "a restore drill failed",
+  drill_not_started: "a restore drill could not start: the backup was not tested",
   test: "a test alert sent from Lifeboat",
 };
 
@@ -60,7 +61,16 @@ export const stateIcon = (kind: AlertKind) => STATE_ICON[kind];
 export function headline(alert: Alert, escapeName = (name: string) => name): string {
   const name = escapeName(oneLine(alert.check.name, MAX_NAME));
   if (alert.kind === "reminder") return `${STATE_WORD.reminder} (reminder ${alert.reminderNumber ?? 1}): ${name}`;
+  if (drillNotStarted(alert)) return `RESTORE DRILL COULD NOT START: ${name}`;
   return `${STATE_WORD[alert.kind]}: ${name}`;
+}
+
+/**
+ * A drill that never reached the backup (its scratch database could not be made): news about the
+ * host, not about the backup, so it is said in its own words (a `drill` notice all the same).
+ */
+export function drillNotStarted(alert: Pick<Alert, "kind" | "reason">): boolean {
+  return alert.kind === "drill" && alert.reason === "drill_not_started";
 }
 
 /** The state in a sentence's words: "down", "up", "still down", "flapping (now down)". */
@@ -71,6 +81,7 @@ export function stateWords(alert: Alert): string {
   if (alert.kind === "test") return `test alert (the check is ${now})`;
   if (alert.kind === "reminder") return "still down";
   if (alert.kind === "retention") return `short of restore points (the check is ${now})`;
+  if (drillNotStarted(alert)) return `restore drill could not start (the check is ${now})`;
   if (alert.kind === "drill") return `restore drill failed (the check is ${now})`;
   if (alert.kind === "down" && alert.previousStatus === "down") return "still down, for a new reason";
   return alert.kind;

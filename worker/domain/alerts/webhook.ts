@@ -4,7 +4,7 @@ import { z } from "zod";
 import { hmacSha256, toHex } from "../signing";
 import type { Alert, AlertKind } from "./alert";
 import { defineKind, httpUrl, maskedUrl } from "./channel";
-import { keepTail } from "./text";
+import { drillNotStarted, keepTail } from "./text";
 
 /** The log excerpt is data here, not display text, but a receiver should not get megabytes of it. */
 const MAX_LOG = 10_000;
@@ -19,7 +19,8 @@ const EVENT: Record<AlertKind, string> = {
   test: "test",
 };
 
-export const eventName = (kind: AlertKind) => EVENT[kind];
+/** The event a webhook receiver sees; a drill that could not start has its own. */
+const eventOf = (alert: Alert) => (drillNotStarted(alert) ? "check.drill_not_started" : EVENT[alert.kind]);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -27,7 +28,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function webhookBody(alert: Alert): string {
   const { uuid, name, slug, tags, url, apiUrl } = alert.check;
   return JSON.stringify({
-    event: EVENT[alert.kind],
+    event: eventOf(alert),
     delivery_id: alert.deliveryId,
     check: { uuid, name, slug, tags, url, api_url: apiUrl },
     status: alert.check.status,
@@ -71,7 +72,7 @@ export const webhook = defineKind({
       headers: {
         "Content-Type": "application/json",
         "User-Agent": "Lifeboat-Webhook/1",
-        "X-Lifeboat-Event": EVENT[alert.kind],
+        "X-Lifeboat-Event": eventOf(alert),
         "X-Lifeboat-Delivery": alert.deliveryId,
         "X-Lifeboat-Webhook-Timestamp": String(timestamp),
         "X-Lifeboat-Webhook-Signature": await webhookSignature(ctx.signingSecret, timestamp, body),

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { AppError } from "../../errors";
 import { createKey, listKeys, revokeKey } from "../../services/keys";
+import { agentSha256 } from "../agent-files";
 import { CreateKey, installCommand, newKeyInput } from "../api/keys";
 import type { FormErrors, FormValues } from "../../views/admin/fields";
 import { KeysPage, NewKeyPage } from "../../views/admin/keys";
@@ -30,7 +31,9 @@ keyRoutes.post("/keys", async (c) => {
       Date.now(),
     );
     const install = installCommand(c.get("baseUrl"), key.id);
-    return c.html(<NewKeyPage page={c.get("page")} agentKey={key} secret={secret} install={install} />, 201);
+    const page = c.get("page");
+    const agentSha = await agentSha256();
+    return c.html(<NewKeyPage page={page} agentKey={key} secret={secret} install={install} agentSha={agentSha} />, 201);
   } catch (error) {
     if (error instanceof AppError && error.status < 500) return keysPage(c, form, appErrors(error), 400);
     throw error;

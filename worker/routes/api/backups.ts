@@ -39,6 +39,10 @@ const BackupView = z
     new_bytes: z.number().openapi({ description: "bytes this backup added (parts not already stored)" }),
     tombstoned_at: z.string().nullable(),
     purge_after: z.string().nullable().openapi({ description: "a tombstoned backup is purged then; undelete before" }),
+    signature: z.object({ statement: z.string(), value: z.string(), public_key: z.string() }).nullable().openapi({
+      description:
+        "the host's Ed25519 signature over a statement of what it backed up (docs/BACKUPS.md); null from older agents",
+    }),
   })
   .openapi("Backup");
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../../app";
+import { DRILL_KINDS, DRILL_OUTCOMES } from "../../db/schema";
 import { getCheck } from "../../services/checks";
 import { listDrills } from "../../services/drills";
 import { retentionPreview } from "../../services/retention";
@@ -15,7 +16,14 @@ const tag = ["Checks"];
 const DrillView = z
   .object({
     backup: z.string(),
+    kind: z
+      .enum(DRILL_KINDS)
+      .openapi({ description: "drill: a scratch restore; restore: a manual restore that loaded the backup" }),
     ok: z.boolean(),
+    outcome: z.enum(DRILL_OUTCOMES).openapi({
+      description:
+        "could_not_start: the drill never reached the backup (e.g. no scratch database); says nothing about it",
+    }),
     duration_s: z.number().openapi({ description: "the measured restore time (RTO)" }),
     message: z.string(),
     details: z.record(z.string(), z.unknown()),
@@ -44,7 +52,9 @@ checkBackupsApi.openapi(
       {
         drills: rows.map((d) => ({
           backup: d.backupId,
+          kind: d.kind,
           ok: d.ok,
+          outcome: d.outcome,
           duration_s: d.durationMs / 1000,
           message: d.message,
           details: d.details,

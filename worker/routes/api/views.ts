@@ -196,5 +196,7 @@ export function backupView(row: BackupRow) {
     new_bytes: row.newBytes,
     tombstoned_at: iso(row.tombstonedAt),
     purge_after: iso(row.purgeAfter),
+    // Kept and returned as sent: only the restoring host can tell whether it trusts the signer.
+    signature: row.signature,
   };
 }

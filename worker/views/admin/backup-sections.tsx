@@ -1,9 +1,17 @@
 import type { FC } from "hono/jsx";
+import type { DrillRow } from "../../db/schema";
 import { describeRetention, isDefaultRetention } from "../../domain/retention";
 import type { CheckPageData } from "./check-page";
 import { formatBytes, preciseDuration, timestamp } from "./format";
 import { Time } from "./overview";
 import { SizeChart } from "./size-chart";
+
+/** A drill that could not start is the host's trouble, not the backup's: muted, not red. */
+const DRILL_RESULT: Record<DrillRow["outcome"], { words: string; class: string }> = {
+  ok: { words: "restored", class: "ok" },
+  failed: { words: "failed", class: "bad" },
+  could_not_start: { words: "could not start", class: "muted" },
+};
 
 /** A backup check's backups (with the size chart), retention preview and restore drills. */
 export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data, now }) => (
@@ -65,7 +73,7 @@ export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data,
     <section aria-labelledby="h-drills">
       <h2 id="h-drills">Restore drills</h2>
       {data.drills.length === 0 ? (
-        <p class="bad">Never verified: no restore drill has been reported.</p>
+        <p class="bad">Never verified: no restore drill or manual restore has been reported.</p>
       ) : (
         <table>
           <thead>
@@ -88,7 +96,9 @@ export const BackupSections: FC<{ data: CheckPageData; now: number }> = ({ data,
                 <td>
                   <code>{d.backupId}</code>
                 </td>
-                <td class={d.ok ? "ok" : "bad"}>{d.ok ? "restored" : "failed"}</td>
+                <td class={DRILL_RESULT[d.outcome].class}>
+                  {d.kind === "restore" ? "restored by hand" : DRILL_RESULT[d.outcome].words}
+                </td>
                 <td class="num">{preciseDuration(d.durationMs)}</td>
                 <td>{d.message}</td>
               </tr>

@@ -117,12 +117,13 @@ export const KeysPage: FC<KeysProps> = ({ page, keys, values, errors, notice }) 
 const text = (value: FormValues[string]) => (Array.isArray(value) ? value.join(", ") : (value ?? ""));
 
 /** The one time a key's secret is shown: it is derived, never stored, and this page is not cached. */
-export const NewKeyPage: FC<{ page: PageContext; agentKey: AgentKeyRow; secret: string; install: string }> = ({
-  page,
-  agentKey: key,
-  secret,
-  install,
-}) => (
+export const NewKeyPage: FC<{
+  page: PageContext;
+  agentKey: AgentKeyRow;
+  secret: string;
+  install: string;
+  agentSha: string;
+}> = ({ page, agentKey: key, secret, install, agentSha }) => (
   <Layout title="Key created" page={page} current="/admin/keys">
     <div class="notice" role="status">
       <p>
@@ -146,6 +147,14 @@ export const NewKeyPage: FC<{ page: PageContext; agentKey: AgentKeyRow; secret: 
       <dd>
         <pre id="install-command">{install}</pre>
         <span class="hint">It asks for the secret on the terminal.</span>
+      </dd>
+      <dt>Agent sha256</dt>
+      <dd>
+        <code id="agent-sha256">{agentSha}</code>
+        <span class="hint">
+          The installer prints the sha256 of the agent it downloaded: it must be this one. To refuse any other, add{" "}
+          <code>LIFEBOAT_AGENT_SHA256={agentSha}</code> before <code>sh</code>.
+        </span>
       </dd>
     </dl>
     <p>

@@ -94,7 +94,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
                 <th scope="col" class="num">
                   Size
                 </th>
-                <th scope="col">Last good drill</th>
+                <th scope="col">Last proven restore</th>
               </tr>
             </thead>
             <tbody>
