@@ -1,4 +1,5 @@
 import { seconds, type Family, type Labels } from "./prometheus";
+import type { CheckKind } from "../db/schema";
 
 /**
  * The metric families of /metrics from one snapshot of the database, at `now`. Ages are computed
@@ -9,7 +10,7 @@ import { seconds, type Family, type Labels } from "./prometheus";
 export type CheckSnapshot = {
   slug: string;
   name: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   group_name: string;
   status: "new" | "up" | "down" | "paused";
   last_ping_at: number | null;

@@ -5,6 +5,7 @@ import { effectiveRpoS } from "../domain/status/rpo";
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
 import { bearerRole } from "../middleware/admin-auth";
 import { readMetrics } from "../services/metrics";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /**
  * GET /metrics: Prometheus text format. Either admin token works; the read-only one is the one
@@ -19,13 +20,9 @@ metricsRoutes.get("/", async (c) => {
   // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
   const checks = checkRows.map((row) => ({
     ...row,
-    rpo_s:
-      row.kind === "backup"
-        ? effectiveRpoS(
-            { periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s },
-            now,
-          )
-        : null,
+    rpo_s: keepsRestorePoints(row.kind)
+      ? effectiveRpoS({ periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s }, now)
+      : null,
   }));
   const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage }, now));
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });

@@ -1,14 +1,15 @@
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import { checks, flips, type CheckRow } from "../db/schema";
+import { checks, flips, type CheckKind, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
-import { isUniqueViolation, newRevision, type Db } from "./db";
+import { batch, isUniqueViolation, newRevision, type Db } from "./db";
+import { dropRepository, youngestFile } from "./restic-files";
 
 export type CheckInput = {
   name: string;
   slug: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   periodS: number | null;
   cron: string | null;
   tz: string;
@@ -36,6 +37,7 @@ export type CheckInput = {
   rpoS: number | null;
   drillEveryS: number | null;
   publicDetails: boolean;
+  quotaBytes: number | null;
 };
 
 /** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
@@ -68,6 +70,7 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   rpoS: null,
   drillEveryS: null,
   publicDetails: false,
+  quotaBytes: null,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
@@ -119,8 +122,10 @@ export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now:
 /**
  * Pings go by foreign-key cascade; flips (no foreign key, see schema) and their outbox rows here.
  * A check that still has backups is refused: deleting a check must never be a way to lose them.
+ * A restic repository goes with its check only once no file is inside its immutability window;
+ * its files then enter the purge queue in the same batch.
  */
-export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
+export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<void> {
   const kept = await db.get<{ n: number }>(
     sql`SELECT count(*) AS n FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
   );
@@ -130,7 +135,19 @@ export async function deleteCheck(db: Db, row: CheckRow): Promise<void> {
       `the check still has ${kept.n} backup(s); delete them first (DELETE /api/v1/backups/{id})`,
     );
   }
-  await db.batch([db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id))]);
+  const young = await youngestFile(db, row.id, now);
+  if (young) {
+    throw new AppError(
+      "conflict",
+      `the restic repository holds ${young.files} file(s) inside their immutability window; ` +
+        `the check can be deleted after ${new Date(young.until).toISOString()}`,
+    );
+  }
+  await batch(db, [
+    ...dropRepository(row.id, now),
+    db.delete(flips).where(eq(flips.checkId, row.id)),
+    db.delete(checks).where(eq(checks.id, row.id)),
+  ]);
 }
 
 export async function pauseCheck(db: Db, row: CheckRow, now: number): Promise<CheckRow> {

@@ -15,7 +15,12 @@ import {
 import { AppError, notFound } from "../errors";
 import { isUniqueViolation, type Db } from "./db";
 
-export type Scope = "ping" | "upload" | "read";
+/**
+ * What an agent key may do. restic: use the restic REST server for its repositories, append-only
+ * (create, read, add; delete locks only); prune: with restic, also delete files past their window.
+ */
+export const SCOPES = ["ping", "upload", "read", "restic", "prune"] as const;
+export type Scope = (typeof SCOPES)[number];
 
 export type NewKey = { host: string; checks: string[]; scopes: Scope[] };
 
@@ -167,6 +172,43 @@ function signingKeyOf(masterKey: string, keyId: string): Promise<CryptoKey> {
   key.catch(() => signingKeys.delete(keyId)); // a failed import is not remembered
   signingKeys.set(keyId, { masterKey, key });
   return key;
+}
+
+/**
+ * Authenticates a key id and secret sent as HTTP Basic credentials (the restic REST server). An
+ * unknown key and a wrong secret get the same answer; the secret is compared in constant time.
+ * The `preload` reads run in the same D1 round trip as the key's, and their rows come back with it.
+ */
+export async function verifyKeySecret<P extends unknown[]>(
+  db: Db,
+  masterKey: string,
+  credentials: { keyId: string; secret: string },
+  preload: BatchItem<"sqlite">[],
+): Promise<{ key: AgentKeyRow; preloaded: P }> {
+  const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, credentials.keyId)).limit(1);
+  const [[key], ...preloaded] = (await db.batch([keyQuery, ...preload] as [typeof keyQuery])) as unknown as [
+    AgentKeyRow[],
+    ...P,
+  ];
+  const expected = key ? await secretOf(masterKey, key.id) : "";
+  if (!key || !(await constantTimeEqual(credentials.secret.toLowerCase(), expected))) {
+    throw new AppError("unauthorized", "wrong key id or secret");
+  }
+  if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
+  return { key, preloaded: preloaded as unknown as P };
+}
+
+/** Each key's secret, derived once per isolate (like `signingKeyOf`). */
+const secrets = new Map<string, { masterKey: string; secret: Promise<string> }>();
+
+function secretOf(masterKey: string, keyId: string): Promise<string> {
+  const cached = secrets.get(keyId);
+  if (cached && cached.masterKey === masterKey) return cached.secret;
+  if (secrets.size >= SIGNING_KEYS_KEPT) secrets.clear();
+  const secret = deriveKeySecret(masterKey, keyId);
+  secret.catch(() => secrets.delete(keyId));
+  secrets.set(keyId, { masterKey, secret });
+  return secret;
 }
 
 /** Records when a key was last used, at most once a minute so busy agents do not cost a write each. */

@@ -6,6 +6,7 @@ import { timelineOf, type Timeline } from "../domain/status/timeline";
 import type { StoredStatus } from "../domain/state";
 import type { Db } from "./db";
 import { changesSince, idList, pointsSince, readAll, type ChangeRecord, type PointRecord } from "./status-queries";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /**
  * Finished days never change, so their bars are computed once and kept in status_bars. A render
@@ -72,7 +73,7 @@ export async function fillBars(
 
   const since = dayStart(Math.min(...work.map((w) => w.first)));
   const ids = work.map((w) => w.check.id);
-  const backupIds = work.filter((w) => w.check.kind === "backup").map((w) => w.check.id);
+  const backupIds = work.filter((w) => keepsRestorePoints(w.check.kind)).map((w) => w.check.id);
   const [changes, points] = await readAll<[ChangeRecord[], PointRecord[]]>(db, [
     changesSince(idList(ids), since),
     pointsSince(idList(backupIds), since),

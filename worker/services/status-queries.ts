@@ -3,6 +3,7 @@ import type { StoredStatus } from "../domain/state";
 import type { StatusChange } from "../domain/status/timeline";
 import type { Db } from "./db";
 import { prepare } from "./db";
+import type { CheckKind } from "../db/schema";
 
 // The status page's reads, as statements that can share one D1 batch (one round trip). Each names
 // the checks it reads through `ids`, a one-column (`id`) subquery: every public check, or a list (a fill).
@@ -23,7 +24,7 @@ export type CheckRecord = {
   id: number;
   slug: string;
   name: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   group_name: string;
   desc: string;
   public_details: number;

@@ -13,6 +13,8 @@ import { statusNow, windowOf } from "./status-rows";
 
 export type { StatusMaintenance };
 import { pageSettingsOf, type PageSettings } from "./status-settings";
+import type { CheckKind } from "../db/schema";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /** Everything the public page, status.json and the feed show; nothing a check did not make public. */
 export type StatusSnapshot = PageSettings & {
@@ -27,7 +29,7 @@ export type StatusCheck = {
   id: number;
   name: string;
   group: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   /** Shown only when the check opted in with public_details; "" otherwise. */
   description: string;
   publicDetails: boolean;
@@ -94,7 +96,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     const inMaintenance = maintenance.some(
       (w) => covers(w, { slug: c.slug, tags: JSON.parse(c.tags) }) && occurrenceAt(w, now),
     );
-    const rpo = c.kind === "backup" ? rpoRag(now - (newest?.taken_at ?? c.created_at), life.rpoS) : null;
+    const rpo = keepsRestorePoints(c.kind) ? rpoRag(now - (newest?.taken_at ?? c.created_at), life.rpoS) : null;
     return {
       id: c.id,
       name: c.name,
@@ -106,7 +108,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
       state: displayState(status, { kind: c.kind, maintenance: inMaintenance, rpo }),
       rpoS: life.rpoS,
       drillEveryS: c.drill_every_s,
-      lastSuccessAt: c.kind === "backup" ? (newest?.available_at ?? null) : c.last_success_at,
+      lastSuccessAt: keepsRestorePoints(c.kind) ? (newest?.available_at ?? null) : c.last_success_at,
       newestGood: newest ? { takenAt: newest.taken_at, size: newest.size } : null,
       lastDrill: drill ? { at: drill.last_at, ok: drill.ok === 1 } : null,
       lastOkDrillAt: drill?.ok_at ?? null,

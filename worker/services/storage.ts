@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql, type SQL } from "drizzle-orm";
 import { checks, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
 import { batch, newRevision, type Db } from "./db";
@@ -32,9 +32,14 @@ async function writeSetting(db: Db, key: string, value: string, now: number) {
 
 /** Kept as a running total so the quota check is one row read, whatever the number of parts. */
 export async function addStoredBytes(db: Db, delta: number): Promise<void> {
-  await db.run(sql`
-    INSERT INTO settings (key, value, updated_at) VALUES (${STORED_BYTES}, ${delta}, 0)
-    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ${delta}`);
+  await db.run(storedBytesChange(delta));
+}
+
+/** The running total's change as a statement for a batch, applied only if `where` holds (default: always). */
+export function storedBytesChange(delta: number, where: SQL = sql`true`): SQL {
+  return sql`
+    INSERT INTO settings (key, value, updated_at) SELECT ${STORED_BYTES}, ${delta}, 0 WHERE ${where}
+    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + ${delta}`;
 }
 
 export async function storageTotals(db: Db) {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { AppError } from "../../errors";
 import { createKey, listKeys, revokeKey } from "../../services/keys";
-import { CreateKey, installCommand, newKeyInput } from "../api/keys";
+import { CreateKey, installCommand, newKeyInput, resticRepositoryOf } from "../api/keys";
 import type { FormErrors, FormValues } from "../../views/admin/fields";
 import { KeysPage, NewKeyPage } from "../../views/admin/keys";
 import { appErrors, splitList, zodErrors } from "./forms";
@@ -30,7 +30,11 @@ keyRoutes.post("/keys", async (c) => {
       Date.now(),
     );
     const install = installCommand(c.get("baseUrl"), key.id);
-    return c.html(<NewKeyPage page={c.get("page")} agentKey={key} secret={secret} install={install} />, 201);
+    const restic = resticRepositoryOf(c.get("baseUrl"), key);
+    return c.html(
+      <NewKeyPage page={c.get("page")} agentKey={key} secret={secret} install={install} resticRepository={restic} />,
+      201,
+    );
   } catch (error) {
     if (error instanceof AppError && error.status < 500) return keysPage(c, form, appErrors(error), 400);
     throw error;

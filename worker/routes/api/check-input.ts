@@ -44,6 +44,7 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     rpoS: pick(body.rpo_s, existing?.rpoS, d.rpoS),
     drillEveryS: pick(body.drill_every_s, existing?.drillEveryS, d.drillEveryS),
     publicDetails: body.public_details ?? existing?.publicDetails ?? d.publicDetails,
+    quotaBytes: pick(body.quota_bytes, existing?.quotaBytes, d.quotaBytes),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const merged = CreateCheck.safeParse({ name: input.name, cron: input.cron ?? undefined, tz: input.tz });

@@ -162,7 +162,7 @@ checksApi.openapi(routes.update, async (c) => {
 checksApi.openapi(routes.remove, async (c) => {
   const db = c.get("db");
   const row = await getCheck(db, c.req.valid("param").id);
-  await deleteCheck(db, row);
+  await deleteCheck(db, row, Date.now());
   return c.json(await view(c, row), 200);
 });
 

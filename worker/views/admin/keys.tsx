@@ -8,6 +8,8 @@ const SCOPES = [
   { scope: "ping", label: "ping — send pings and logs" },
   { scope: "upload", label: "upload — add backups (never delete or overwrite)" },
   { scope: "read", label: "read — download its checks' backups (restores and drills)" },
+  { scope: "restic", label: "restic — use its restic repositories, append-only (docs/RESTIC.md)" },
+  { scope: "prune", label: "prune — with restic, also delete files past their window (one trusted machine)" },
 ] as const;
 
 const LABELS = { host: "Host", checks: "Checks", scopes: "Scopes" };
@@ -117,12 +119,13 @@ export const KeysPage: FC<KeysProps> = ({ page, keys, values, errors, notice }) 
 const text = (value: FormValues[string]) => (Array.isArray(value) ? value.join(", ") : (value ?? ""));
 
 /** The one time a key's secret is shown: it is derived, never stored, and this page is not cached. */
-export const NewKeyPage: FC<{ page: PageContext; agentKey: AgentKeyRow; secret: string; install: string }> = ({
-  page,
-  agentKey: key,
-  secret,
-  install,
-}) => (
+export const NewKeyPage: FC<{
+  page: PageContext;
+  agentKey: AgentKeyRow;
+  secret: string;
+  install: string;
+  resticRepository: string | null;
+}> = ({ page, agentKey: key, secret, install, resticRepository }) => (
   <Layout title="Key created" page={page} current="/admin/keys">
     <div class="notice" role="status">
       <p>
@@ -147,6 +150,18 @@ export const NewKeyPage: FC<{ page: PageContext; agentKey: AgentKeyRow; secret: 
         <pre id="install-command">{install}</pre>
         <span class="hint">It asks for the secret on the terminal.</span>
       </dd>
+      {resticRepository && (
+        <>
+          <dt>restic repository</dt>
+          <dd>
+            <pre id="restic-repository">{resticRepository}</pre>
+            <span class="hint">
+              With the secret in place of &lt;secret&gt;, keep it in a file for RESTIC_REPOSITORY_FILE, never on a
+              command line (docs/RESTIC.md).
+            </span>
+          </dd>
+        </>
+      )}
     </dl>
     <p>
       <a href="/admin/keys">Back to the keys</a>

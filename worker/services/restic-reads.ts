@@ -1,0 +1,68 @@
+import type { ResticFileRow } from "../db/schema";
+import { listingItem, MEDIA_V1, MEDIA_V2, type ResticType } from "../domain/restic";
+import { AppError } from "../errors";
+import type { Db } from "./db";
+import { parseRange } from "./parts";
+import { listPage } from "./restic-files";
+
+/** Rows per D1 query of a listing: 100,000 packs are 20 queries, and memory holds one page. */
+export const LISTING_PAGE = 5000;
+
+/**
+ * A file for HEAD (size only, always with Content-Length) or GET (whole, or the Range restic asks
+ * for, answered 206), streamed from R2 without buffering.
+ */
+export async function fileResponse(
+  bucket: R2Bucket,
+  file: ResticFileRow,
+  method: string,
+  rangeHeader: string | undefined,
+): Promise<Response> {
+  const headers = new Headers({ "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes" });
+  if (method === "HEAD") {
+    headers.set("Content-Length", String(file.size));
+    return new Response(null, { status: 200, headers });
+  }
+  const range = parseRange(rangeHeader, file.size);
+  if (range === "unsatisfiable") {
+    throw new AppError("range_not_satisfiable", `the range is outside the file's ${file.size} bytes`, undefined, {
+      "Content-Range": `bytes */${file.size}`,
+    });
+  }
+  const { start, end } = range ?? { start: 0, end: file.size - 1 };
+  const length = Math.max(0, end - start + 1);
+  const object = length === 0 ? null : await bucket.get(file.r2Key, { range: { offset: start, length } });
+  if (length > 0 && !object) throw new Error(`restic file ${file.type}/${file.name} is missing from R2`);
+  headers.set("Content-Length", String(length));
+  if (range) headers.set("Content-Range", `bytes ${start}-${end}/${file.size}`);
+  return new Response(object?.body ?? null, { status: range ? 206 : 200, headers });
+}
+
+/**
+ * `GET /<repo>/<type>/` as a JSON array streamed page by page from D1 (keyset pagination on the
+ * primary key), so memory stays at one page whatever the repository's size and R2 is never listed.
+ */
+export function listingResponse(db: Db, checkId: number, type: ResticType, version: 1 | 2): Response {
+  const encoder = new TextEncoder();
+  let after = "";
+  let first = true;
+  let done = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (done) return;
+      const rows = await listPage(db, checkId, type, after, LISTING_PAGE);
+      let chunk = first ? "[" : "";
+      for (const row of rows) {
+        chunk += (first ? "" : ",") + listingItem(version, row);
+        first = false;
+      }
+      if (rows.length < LISTING_PAGE) {
+        chunk += "]";
+        done = true;
+      } else after = rows[rows.length - 1]!.name;
+      controller.enqueue(encoder.encode(chunk));
+      if (done) controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "Content-Type": version === 2 ? MEDIA_V2 : MEDIA_V1 } });
+}
