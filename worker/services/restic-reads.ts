@@ -3,7 +3,7 @@ import { listingItem, MEDIA_V1, MEDIA_V2, type ResticType } from "../domain/rest
 import { AppError } from "../errors";
 import type { Db } from "./db";
 import { parseRange } from "./parts";
-import { listPage } from "./restic-files";
+import { listingPages } from "./restic-files";
 
 /** Rows per D1 query of a listing: 100,000 packs are 20 queries, and memory holds one page. */
 export const LISTING_PAGE = 5000;
@@ -44,25 +44,22 @@ export async function fileResponse(
  */
 export function listingResponse(db: Db, checkId: number, type: ResticType, version: 1 | 2): Response {
   const encoder = new TextEncoder();
-  let after = "";
+  const pages = listingPages(db, checkId, type, LISTING_PAGE);
   let first = true;
-  let done = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (done) return;
-      const rows = await listPage(db, checkId, type, after, LISTING_PAGE);
+      const { value: page } = await pages.next();
+      if (!page) return controller.close();
       let chunk = first ? "[" : "";
-      for (const row of rows) {
+      for (const row of page.rows) {
         chunk += (first ? "" : ",") + listingItem(version, row);
         first = false;
       }
-      if (rows.length < LISTING_PAGE) {
-        chunk += "]";
-        done = true;
-      } else after = rows[rows.length - 1]!.name;
+      if (page.last) chunk += "]";
       controller.enqueue(encoder.encode(chunk));
-      if (done) controller.close();
+      if (page.last) controller.close();
     },
+    cancel: () => void pages.return(undefined),
   });
   return new Response(body, { status: 200, headers: { "Content-Type": version === 2 ? MEDIA_V2 : MEDIA_V1 } });
 }
