@@ -48,7 +48,9 @@ describe("authentication", () => {
       { secret: appendOnly.secret.slice(0, 63) + (appendOnly.secret.endsWith("0") ? "1" : "0") },
     ];
     for (const init of cases) {
-      const response = await writesNothing(() => restic(appendOnly, "POST", `vault/data/${name}`, { ...init, body: "x" }));
+      const response = await writesNothing(() =>
+        restic(appendOnly, "POST", `vault/data/${name}`, { ...init, body: "x" }),
+      );
       expect(response.status, JSON.stringify(init)).toBe(401);
       expect(response.headers.get("WWW-Authenticate")).toMatch(/^Basic realm="lifeboat restic"/);
     }
@@ -101,12 +103,15 @@ describe("authentication", () => {
 describe("append-only keys", () => {
   it("add files but cannot delete or overwrite any, except locks", async () => {
     const names: Record<string, string> = {};
-    for (const type of ["data", "keys", "snapshots", "index", "locks"]) names[type] = await upload(appendOnly, "vault", type, `${type} of vault`);
+    for (const type of ["data", "keys", "snapshots", "index", "locks"])
+      names[type] = await upload(appendOnly, "vault", type, `${type} of vault`);
     for (const type of ["data", "keys", "snapshots", "index"]) {
       const response = await writesNothing(() => restic(appendOnly, "DELETE", `vault/${type}/${names[type]}`));
       expect(response.status, type).toBe(403);
       expect(errorOf(response).details).toEqual({ reason: "append_only" });
-      const again = await writesNothing(() => restic(appendOnly, "POST", `vault/${type}/${names[type]}`, { body: `${type} of vault` }));
+      const again = await writesNothing(() =>
+        restic(appendOnly, "POST", `vault/${type}/${names[type]}`, { body: `${type} of vault` }),
+      );
       expect(again.status, type).toBe(403);
     }
     expect((await restic(appendOnly, "DELETE", `vault/locks/${names.locks}`)).status).toBe(200);
@@ -140,7 +145,9 @@ describe("prune keys and immutability", () => {
     expect(errorOf(young).details).toEqual({ reason: "immutable" });
 
     // The window passes (the file's clock moves back instead of the server's).
-    await env.DB.prepare("UPDATE restic_files SET immutable_until = ? WHERE name = ?").bind(Date.now() - 1, name).run();
+    await env.DB.prepare("UPDATE restic_files SET immutable_until = ? WHERE name = ?")
+      .bind(Date.now() - 1, name)
+      .run();
     const [object] = (await resticObjects()).filter((k) => k.includes(name));
     await sweepAt(Date.now()); // purges what earlier tests deleted, so only this file moves the total
     const storedBefore = await storedBytes();
@@ -202,7 +209,9 @@ describe("quotas", () => {
 
   it("the same file uploaded twice at once is stored once; the other is told it exists", async () => {
     const file = await fileOf("sent twice by a retry");
-    const results = await Promise.all([1, 2, 3].map(() => restic(appendOnly, "POST", `vault/data/${file.name}`, { body: file.bytes })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => restic(appendOnly, "POST", `vault/data/${file.name}`, { body: file.bytes })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 403, 403]);
     expect((await resticObjects()).filter((k) => k.includes(file.name))).toHaveLength(1);
   });
@@ -218,7 +227,9 @@ describe("deleting a restic check", () => {
     expect(await refused.text()).toContain("immutability window");
     await env.DB.prepare("UPDATE restic_files SET immutable_until = 0 WHERE name = ?").bind(name).run();
     expect((await call("DELETE", `/api/v1/checks/${check.uuid}`)).status).toBe(200);
-    const left = await env.DB.prepare("SELECT count(*) AS n FROM restic_files WHERE name = ?").bind(name).first<{ n: number }>();
+    const left = await env.DB.prepare("SELECT count(*) AS n FROM restic_files WHERE name = ?")
+      .bind(name)
+      .first<{ n: number }>();
     expect(left!.n).toBe(0);
     await sweepAt(Date.now() + 1000);
     expect((await resticObjects()).filter((k) => k.includes(name))).toEqual([]);
@@ -235,6 +246,8 @@ async function repoBytes(slug: string): Promise<number> {
 }
 
 async function storedBytes() {
-  const total = await env.DB.prepare("SELECT CAST(value AS INTEGER) AS n FROM settings WHERE key = 'stored_bytes'").first<{ n: number }>();
+  const total = await env.DB.prepare(
+    "SELECT CAST(value AS INTEGER) AS n FROM settings WHERE key = 'stored_bytes'",
+  ).first<{ n: number }>();
   return { total: total!.n, repo: await repoBytes("vault") };
 }

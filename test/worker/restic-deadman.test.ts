@@ -20,7 +20,13 @@ async function inbox(name: string): Promise<any[]> {
 }
 
 it("a snapshot is a success with the bytes it added; silence past period + grace alerts", async () => {
-  const check = await createCheck({ name: "Nightly files", slug: "nightly-files", kind: "restic", period_s: 3600, grace_s: 600 });
+  const check = await createCheck({
+    name: "Nightly files",
+    slug: "nightly-files",
+    kind: "restic",
+    period_s: 3600,
+    grace_s: 600,
+  });
   const channel = await call("POST", "/api/v1/channels", {
     body: { kind: "webhook", url: `${receiver}/hook/restic-deadman`, filter: { tags: [], checks: ["nightly-files"] } },
   });
@@ -37,7 +43,9 @@ it("a snapshot is a success with the bytes it added; silence past period + grace
   expect(afterFirst.status).toBe("up");
   const [ping] = (await json(call("GET", "/api/v1/checks/nightly-files/pings"))).pings;
   expect(ping).toMatchObject({ kind: "success", source: "restic", key_id: key.key_id });
-  expect(ping.body).toBe(`restic snapshot ${first.slice(0, 8)}: 5.5 kB added since the previous snapshot; repository 5.5 kB`);
+  expect(ping.body).toBe(
+    `restic snapshot ${first.slice(0, 8)}: 5.5 kB added since the previous snapshot; repository 5.5 kB`,
+  );
 
   // The next snapshot reports only what came since the first.
   await upload(key, "nightly-files", "data", "q".repeat(1200));
@@ -52,7 +60,11 @@ it("a snapshot is a success with the bytes it added; silence past period + grace
   await sweepAt(lastPing + 70 * MIN + 1000);
   expect((await json(call("GET", "/api/v1/checks/nightly-files"))).status).toBe("down");
   const [down] = await inbox("restic-deadman");
-  expect(down).toMatchObject({ event: "check.down", reason: "timeout", check: { uuid: check.uuid, name: "Nightly files" } });
+  expect(down).toMatchObject({
+    event: "check.down",
+    reason: "timeout",
+    check: { uuid: check.uuid, name: "Nightly files" },
+  });
 
   // The next snapshot brings it back up, and says so.
   await upload(key, "nightly-files", "snapshots", "u".repeat(220));

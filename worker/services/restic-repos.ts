@@ -45,6 +45,7 @@ export type RepositoryStats = {
   checkId: number;
   storedBytes: number;
   files: number;
+  receivedBytes: number;
   snapshots: number;
   lastSnapshotAt: number | null;
   lastSnapshotAddedBytes: number | null;
@@ -57,11 +58,12 @@ export async function repositoryStats(db: Db, checkId?: number): Promise<Reposit
     check_id: number;
     stored_bytes: number | null;
     files: number | null;
+    received_bytes: number | null;
     created_at: number | null;
     snapshots: number;
     newest: string | null;
   }>(sql`
-    SELECT c.id AS check_id, r.stored_bytes, r.files, r.created_at,
+    SELECT c.id AS check_id, r.stored_bytes, r.files, r.received_bytes, r.created_at,
       (SELECT count(*) FROM restic_files f WHERE f.check_id = c.id AND f.type = 'snapshots') AS snapshots,
       (SELECT json_array(f.received_at, f.added_bytes) FROM restic_files f
         WHERE f.check_id = c.id AND f.type = 'snapshots' ORDER BY f.received_at DESC LIMIT 1) AS newest
@@ -74,6 +76,7 @@ export async function repositoryStats(db: Db, checkId?: number): Promise<Reposit
       checkId: r.check_id,
       storedBytes: r.stored_bytes ?? 0,
       files: r.files ?? 0,
+      receivedBytes: r.received_bytes ?? 0,
       snapshots: r.snapshots,
       lastSnapshotAt: newest?.[0] ?? null,
       lastSnapshotAddedBytes: newest?.[1] ?? null,
@@ -82,11 +85,18 @@ export async function repositoryStats(db: Db, checkId?: number): Promise<Reposit
   });
 }
 
-/** Files per type of one repository (the dashboard's and the admin API's breakdown). */
-export async function filesByType(db: Db, checkId: number) {
-  return db.all<{ type: string; files: number; bytes: number }>(sql`
+/**
+ * Files and bytes per type of one repository. The small types are counted through the primary key;
+ * data is the rest of the running totals, so a repository of 100,000 packs is not read to draw a table.
+ */
+export async function filesByType(db: Db, repo: RepositoryStats) {
+  const small = await db.all<{ type: string; files: number; bytes: number }>(sql`
     SELECT type, count(*) AS files, coalesce(sum(size), 0) AS bytes FROM restic_files
-    WHERE check_id = ${checkId} GROUP BY type ORDER BY type`);
+    WHERE check_id = ${repo.checkId} AND type IN ('config', 'index', 'keys', 'locks', 'snapshots') GROUP BY type`);
+  const files = small.reduce((n, t) => n + t.files, 0);
+  const bytes = small.reduce((n, t) => n + t.bytes, 0);
+  const data = { type: "data", files: repo.files - files, bytes: repo.storedBytes - bytes };
+  return [data, ...small].sort((a, b) => a.type.localeCompare(b.type));
 }
 
 /** The newest snapshots of a repository, newest first. */
