@@ -124,15 +124,16 @@ async function rest(key: Key, method: string, path: string, body?: Buffer, accep
   return { status: response.status, text: await response.text() };
 }
 
-/** Every file restic can see in a repository, by type, with sizes. */
-async function listing(key: Key, slug: string) {
-  const all: Record<string, string> = {};
-  for (const type of ["data", "index", "keys", "locks", "snapshots"]) {
+const TYPES = ["data", "index", "keys", "locks", "snapshots"] as const;
+
+/** Every file restic can see in a repository, by type: the v2 listing, sorted, as JSON. */
+async function listing(key: Key, slug: string): Promise<Record<(typeof TYPES)[number], string>> {
+  const all = { data: "", index: "", keys: "", locks: "", snapshots: "" };
+  for (const type of TYPES) {
     const got = await rest(key, "GET", `${slug}/${type}/`);
     expect(got.status).toBe(200);
-    all[type] = JSON.stringify(
-      (JSON.parse(got.text) as { name: string }[]).sort((a, b) => a.name.localeCompare(b.name)),
-    );
+    const files = JSON.parse(got.text) as { name: string }[];
+    all[type] = JSON.stringify(files.sort((a, b) => a.name.localeCompare(b.name)));
   }
   return all;
 }
