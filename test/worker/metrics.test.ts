@@ -94,6 +94,7 @@ describe("metric families", () => {
             { name: "pager", kind: "pagerduty", status: "ok", failed: 0, pending: 0 },
           ],
           storage: { storedBytes: 10, quotaBytes: null },
+          repositories: [],
         },
         now,
       ),
@@ -123,6 +124,7 @@ describe("metric families", () => {
         ],
         channels: [],
         storage: { storedBytes: 0, quotaBytes: 1000 },
+        repositories: [],
       },
       now,
     );

@@ -15,7 +15,7 @@ export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/", async (c) => {
   await bearerRole(c.env, c.req.header("Authorization"));
-  const { checkRows, channelRows, storage } = await readMetrics(c.get("db"));
+  const { checkRows, channelRows, storage, repositories } = await readMetrics(c.get("db"));
   const now = Date.now();
   // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
   const checks = checkRows.map((row) => ({
@@ -24,6 +24,6 @@ metricsRoutes.get("/", async (c) => {
       ? effectiveRpoS({ periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s }, now)
       : null,
   }));
-  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage }, now));
+  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage, repositories }, now));
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
 });

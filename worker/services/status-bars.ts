@@ -6,7 +6,6 @@ import { timelineOf, type Timeline } from "../domain/status/timeline";
 import type { StoredStatus } from "../domain/state";
 import type { Db } from "./db";
 import { changesSince, idList, pointsSince, readAll, type ChangeRecord, type PointRecord } from "./status-queries";
-import { keepsRestorePoints } from "../domain/kinds";
 
 /**
  * Finished days never change, so their bars are computed once and kept in status_bars. A render
@@ -73,10 +72,10 @@ export async function fillBars(
 
   const since = dayStart(Math.min(...work.map((w) => w.first)));
   const ids = work.map((w) => w.check.id);
-  const backupIds = work.filter((w) => keepsRestorePoints(w.check.kind)).map((w) => w.check.id);
+  const ofKind = (kind: string) => idList(work.filter((w) => w.check.kind === kind).map((w) => w.check.id));
   const [changes, points] = await readAll<[ChangeRecord[], PointRecord[]]>(db, [
     changesSince(idList(ids), since),
-    pointsSince(idList(backupIds), since),
+    pointsSince({ backup: ofKind("backup"), restic: ofKind("restic") }, since),
   ]);
 
   const next = new Map(stored);

@@ -67,7 +67,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     q.publicChecks,
     q.storedBars,
     q.changesSince(q.PUBLIC_IDS, since),
-    q.pointsSince(q.PUBLIC_BACKUP_IDS, today * DAY_MS),
+    q.pointsSince({ backup: q.PUBLIC_BACKUP_IDS, restic: q.PUBLIC_RESTIC_IDS }, today * DAY_MS),
     q.latestDrills,
     q.allWindows,
   ]);

@@ -18,7 +18,10 @@ const COUNT = "empty: rule off";
 export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   name: { label: "Name" },
   slug: { label: "Slug", hint: "for /ping/<ping_key>/<slug> URLs; from the name when empty" },
-  kind: { label: "Kind", hint: "heartbeat: a job or host checks in; backup: the agent uploads backups" },
+  kind: {
+    label: "Kind",
+    hint: "heartbeat: a job or host checks in; backup: the agent uploads backups; restic: a restic repository",
+  },
   desc: { label: "Description" },
   group: { label: "Group", hint: "groups checks on the status page" },
   tags: { label: "Tags", hint: "separated by commas or spaces" },
@@ -51,6 +54,7 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   keep_yearly: { label: "Keep yearly", hint: COUNT },
   keep_within_s: { label: "Keep everything within", hint: `of the newest good backup (${DURATION}); empty: off` },
   min_age_days: { label: "Immutable for (days)", hint: "nothing younger is deleted, by retention or by hand" },
+  quota_bytes: { label: "Repository quota (bytes)", hint: "restic checks: uploads beyond it are refused; empty: none" },
   tombstone_days: { label: "Restorable after deletion (days)" },
 };
 
@@ -59,6 +63,7 @@ const SECTIONS: { legend: string; fields: string[] }[] = [
   { legend: "Schedule", fields: ["period_s", "cron", "tz", "grace_s"] },
   { legend: "Alerting", fields: ["failure_threshold", "flap_threshold", "min_duration_s", "early_s", "parent"] },
   { legend: "Backups", fields: ["rpo_s", "drill_every_s", "min_size_fraction", "expect_change"] },
+  { legend: "restic repository", fields: ["quota_bytes"] },
   {
     legend: "Retention (backup checks)",
     fields: [
