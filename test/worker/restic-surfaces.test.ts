@@ -70,6 +70,8 @@ describe("restic surfaces", () => {
       expect.objectContaining({ name: snapshot, added_bytes: 40_800, key_id: key.key_id }),
     ]);
     expect((await call("GET", "/api/v1/checks/nope/restic")).status).toBe(404);
+    const storage = await (await call("GET", "/api/v1/storage", { token: READER })).json<any>();
+    expect(storage.checks.find((c: any) => c.slug === "photos")).toMatchObject({ stored_bytes: 40_800, backups: 1 });
   });
 
   it("the status page and status.json: last snapshot, RPO, and over RPO when it is stale", async () => {

@@ -56,7 +56,10 @@ export async function setQuota(db: Db, bytes: number | null, now: number): Promi
   else await writeSetting(db, QUOTA_BYTES, String(bytes), now);
 }
 
-/** Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). */
+/**
+ * Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). A
+ * restic repository stores what restic sees (its running total); its backups are its snapshots.
+ */
 export async function usageByCheck(db: Db) {
   return db.all<{
     uuid: string;
@@ -70,7 +73,12 @@ export async function usageByCheck(db: Db) {
       coalesce((SELECT sum(size) FROM blobs WHERE check_id = c.id AND stored = 1), 0) AS stored_bytes,
       coalesce((SELECT sum(size) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')), 0) AS backup_bytes,
       (SELECT count(*) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')) AS backups
-    FROM checks c WHERE c.kind = 'backup' ORDER BY stored_bytes DESC`);
+    FROM checks c WHERE c.kind = 'backup'
+    UNION ALL
+    SELECT c.uuid, c.slug, c.name, coalesce(r.stored_bytes, 0), coalesce(r.stored_bytes, 0),
+      (SELECT count(*) FROM restic_files f WHERE f.check_id = c.id AND f.type = 'snapshots')
+    FROM checks c LEFT JOIN restic_repos r ON r.check_id = c.id WHERE c.kind = 'restic'
+    ORDER BY stored_bytes DESC`);
 }
 
 /** Uploads never completed within 24 h fail and give their parts back (the sweep purges them). */
