@@ -17,7 +17,7 @@ import { authenticateRestic } from "./restic-auth";
  */
 export const resticRoutes = new Hono<AppEnv>();
 
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "a file name is 64 lowercase hex characters");
+export const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "a file name is 64 lowercase hex characters");
 const Target = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("repository"), repo: z.string() }),
   z.object({ kind: z.literal("config"), repo: z.string() }),

@@ -7,6 +7,7 @@ import { checksApi } from "./checks";
 import { keysApi } from "./keys";
 import { maintenanceApi } from "./maintenance";
 import { settingsApi } from "./settings";
+import { registerResticOpenApi } from "../restic-openapi";
 
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
@@ -18,6 +19,8 @@ adminApi.route("/", channelsApi);
 adminApi.route("/", maintenanceApi);
 adminApi.route("/", backupsApi);
 adminApi.route("/", settingsApi);
+
+registerResticOpenApi(adminApi.openAPIRegistry);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
@@ -32,7 +35,8 @@ export function openApiDocument(baseUrl: string) {
       title: "Lifeboat admin API",
       version: "1",
       description:
-        "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md.",
+        "Checks, agent keys and alert channels, and the restic REST server (docs/RESTIC.md). Ping URLs and " +
+        "signed agent endpoints are described in docs/API.md.",
     },
     servers: [{ url: `${baseUrl}/api/v1` }],
     security: [{ AdminToken: [] }],
