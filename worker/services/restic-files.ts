@@ -31,7 +31,7 @@ export async function storeFile(
   now: number,
 ): Promise<Stored> {
   if (repo.file) throw exists(ref);
-  const problem = quotaProblem(repo.storedBytes, upload.length, repo.check.quotaBytes);
+  const problem = quotaProblem(repo.storedBytes, upload.length, quotaOf(repo.check.quotaBytes, ref.type));
   if (problem) throw new AppError("insufficient_storage", problem);
 
   const r2Key = `restic/${repo.check.uuid}/${ref.type}/${ref.name}/${crypto.randomUUID()}`;
@@ -73,7 +73,7 @@ function recordFile(f: NewFile): SQL[] {
   const snapshot = f.type === "snapshots";
   const same = sql`check_id = ${f.checkId} AND type = ${f.type} AND name = ${f.name}`;
   const applied = sql`EXISTS (SELECT 1 FROM restic_files WHERE ${same} AND r2_key = ${f.r2Key})`;
-  const quota = sql`(SELECT quota_bytes FROM checks WHERE id = ${f.checkId})`;
+  const quota = f.type === "locks" ? sql`NULL` : sql`(SELECT quota_bytes FROM checks WHERE id = ${f.checkId})`;
   const stored = sql`coalesce((SELECT stored_bytes FROM restic_repos WHERE check_id = ${f.checkId}), 0)`;
   const added = snapshot
     ? sql`coalesce((SELECT received_bytes - snapshot_received_bytes FROM restic_repos WHERE check_id = ${f.checkId}), 0) + ${f.size}`
@@ -95,6 +95,12 @@ function recordFile(f: NewFile): SQL[] {
     sql`DELETE FROM purge_queue WHERE r2_key = ${f.r2Key} AND ${applied}`,
   ];
 }
+
+/**
+ * Locks are exempt from the quota: they are a few hundred bytes, gone at the end of every command,
+ * and without one restic cannot run the `forget --prune` that brings a full repository back under it.
+ */
+const quotaOf = (quotaBytes: number | null, type: ResticType) => (type === "locks" ? null : quotaBytes);
 
 /** A batch that recorded nothing lost a race: to another upload of the name, or to the quota. */
 async function whyNotRecorded(db: Db, repo: ResticRepository, ref: FileRef, size: number): Promise<AppError> {
