@@ -22,7 +22,6 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
@@ -40,6 +39,7 @@ import { adminClient } from "./lib/admin.mjs";
 import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { groupCpuSeconds, startRssSampler } from "./lib/proc.mjs";
 import { runBenchmark } from "./lib/run.mjs";
+import { benchTempDir } from "./lib/temp.mjs";
 import { median, round3 } from "./lib/stats.mjs";
 import { formatTable } from "./lib/table.mjs";
 
@@ -58,24 +58,11 @@ if (BIG_MIB % FILE_MIB || SMALL_MIB % FILE_MIB || SMALL_MIB > BIG_MIB)
 const ADMIN_TOKEN = randomBytes(24).toString("hex");
 const admin = adminClient(ADMIN_TOKEN);
 const PASSWORD = randomBytes(16).toString("hex");
-const dir = mkdtempSync(join(os.tmpdir(), "lifeboat-bench-restic-"));
-const servers = [];
 const children = new Set();
-
-process.on("exit", () => {
+const dir = benchTempDir("lifeboat-bench-restic-", () => {
   for (const child of children) child.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
 });
-for (const [signal, number] of [
-  ["SIGINT", 2],
-  ["SIGTERM", 15],
-  ["SIGHUP", 1],
-]) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: removing ${dir} and stopping the servers`);
-    process.exit(128 + number);
-  });
-}
+const servers = [];
 
 /** Runs a command to its end; the environment carries the secrets, never argv. */
 function run(command, args, env = {}, cwd = dir) {
