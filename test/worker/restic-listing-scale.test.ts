@@ -2,11 +2,9 @@ import { env } from "cloudflare:workers";
 import { beforeAll, expect, it } from "vitest";
 import { MEDIA_V2 } from "../../worker/domain/restic";
 import { openDb } from "../../worker/services/db";
-import { listingPages } from "../../worker/services/restic-files";
-import { LISTING_PAGE } from "../../worker/services/restic-reads";
-import { createCheck } from "../helpers/api";
+import { LISTING_PAGE, listingPages } from "../../worker/services/restic-reads";
 import { createAgentKey, type AgentKey } from "../helpers/agent";
-import { BASE, fetchWorker } from "../helpers/api";
+import { BASE, createCheck, fetchWorker } from "../helpers/api";
 import { basic } from "../helpers/restic";
 
 // A 1.6 TB repository has about 100,000 packs of 16 MiB. `restic check` and `prune` list them all

@@ -8,6 +8,7 @@ import { dispatchAlerts } from "../services/dispatch";
 import { recordPing } from "../services/pings";
 import { deleteFile, initRepository, storeFile, type FileRef } from "../services/restic-files";
 import { fileResponse, listingResponse } from "../services/restic-reads";
+import type { ResticRepository } from "../services/restic-repos";
 import { authenticateRestic } from "./restic-auth";
 
 /**
@@ -101,13 +102,7 @@ resticRoutes.all("/*", async (c) => {
   return store(c, repo, ref, key.id, now);
 });
 
-async function store(
-  c: Context<AppEnv>,
-  repo: Parameters<typeof storeFile>[2],
-  ref: FileRef,
-  keyId: string,
-  now: number,
-) {
+async function store(c: Context<AppEnv>, repo: ResticRepository, ref: FileRef, keyId: string, now: number) {
   const header = c.req.header("Content-Length");
   if (header === undefined) throw new AppError("length_required", "send the file with a Content-Length");
   const length = ContentLength.safeParse(header);

@@ -2,7 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { ResticFileRow } from "../db/schema";
 import { immutableUntil, quotaProblem, type ResticType } from "../domain/restic";
 import { AppError } from "../errors";
-import { batch, prepare, type Db } from "./db";
+import { batch, type Db } from "./db";
 import type { ResticRepository } from "./restic-repos";
 import { storedBytesChange } from "./storage";
 
@@ -148,24 +148,6 @@ export function dropRepository(checkId: number, now: number): SQL[] {
 /** `restic init`: the repository's totals row, if it has none yet. */
 export async function initRepository(db: Db, repo: ResticRepository, now: number): Promise<void> {
   await db.run(sql`INSERT OR IGNORE INTO restic_repos (check_id, created_at) VALUES (${repo.check.id}, ${now})`);
-}
-
-/**
- * The files of one type in name order, page by page (keyset pagination on the primary key: each
- * page is one range read of the b-tree, however deep into the listing), with D1's rows_read.
- */
-export async function* listingPages(db: Db, checkId: number, type: ResticType, pageSize: number) {
-  let after = "";
-  for (;;) {
-    const { results, meta } = await prepare(
-      db,
-      sql`SELECT name, size FROM restic_files WHERE check_id = ${checkId} AND type = ${type} AND name > ${after}
-          ORDER BY name LIMIT ${pageSize}`,
-    ).all<{ name: string; size: number }>();
-    yield { rows: results, rowsRead: meta.rows_read ?? 0, last: results.length < pageSize };
-    if (results.length < pageSize) return;
-    after = results[results.length - 1]!.name;
-  }
 }
 
 function putRefusal(error: unknown, ref: FileRef): AppError | null {

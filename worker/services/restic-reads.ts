@@ -1,9 +1,9 @@
 import type { ResticFileRow } from "../db/schema";
 import { listingItem, MEDIA_V1, MEDIA_V2, type ResticType } from "../domain/restic";
 import { AppError } from "../errors";
-import type { Db } from "./db";
+import { sql } from "drizzle-orm";
+import { prepare, type Db } from "./db";
 import { parseRange } from "./parts";
-import { listingPages } from "./restic-files";
 
 /** Rows per D1 query of a listing: 100,000 packs are 20 queries, and memory holds one page. */
 export const LISTING_PAGE = 5000;
@@ -62,4 +62,22 @@ export function listingResponse(db: Db, checkId: number, type: ResticType, versi
     cancel: () => void pages.return(undefined),
   });
   return new Response(body, { status: 200, headers: { "Content-Type": version === 2 ? MEDIA_V2 : MEDIA_V1 } });
+}
+
+/**
+ * The files of one type in name order, page by page (keyset pagination on the primary key: each
+ * page is one range read of the b-tree, however deep into the listing), with D1's rows_read.
+ */
+export async function* listingPages(db: Db, checkId: number, type: ResticType, pageSize: number) {
+  let after = "";
+  for (;;) {
+    const { results, meta } = await prepare(
+      db,
+      sql`SELECT name, size FROM restic_files WHERE check_id = ${checkId} AND type = ${type} AND name > ${after}
+          ORDER BY name LIMIT ${pageSize}`,
+    ).all<{ name: string; size: number }>();
+    yield { rows: results, rowsRead: meta.rows_read ?? 0, last: results.length < pageSize };
+    if (results.length < pageSize) return;
+    after = results[results.length - 1]!.name;
+  }
 }
