@@ -9,6 +9,12 @@
 // 2. the same for a BENCH_RESTIC_SMALL_MIB (256) MiB data set, to see whether the dev server's
 //    memory grows with the data size (it should not: every file streams into R2).
 //
+// 3. the servers alone, restic's client left out: BENCH_RESTIC_FLOOR_MIB (256) MiB of 16 MiB packs
+//    POSTed 5 at a time (restic's default connections) from this process to rclone, to Lifeboat, and
+//    to a bare Worker on its own `wrangler dev` that only does R2.put(body, { sha256 })
+//    (bench/lib/r2-put-worker.js): the same runtime and local R2 simulator with none of Lifeboat's
+//    code, so Lifeboat's distance to it is Lifeboat's own, and its distance to rclone the simulator's.
+//
 // Throughput ratio = rclone's time / Lifeboat's time for the same backup (goal ≥ 0.5). Memory:
 // the peak resident memory of the dev server's workerd processes (VmRSS from /proc, every 50 ms)
 // during each backup, as growth over the level just before it. BENCH_RESTIC_ROUNDS (2) rounds,
@@ -18,7 +24,7 @@
 // once (test/helpers/frozen-worker.ts), so edits to worker/ during the run change nothing.
 // Prints a table; writes bench/out/restic.json. Run: `npx node bench/restic.mjs` or `npm run bench -- restic`.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import {
   closeSync,
   mkdirSync,
@@ -36,6 +42,7 @@ import { performance } from "node:perf_hooks";
 import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
 import { applyMigrations, freePort, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
 import { adminClient } from "./lib/admin.mjs";
+import { baselineConfig } from "./lib/configs.mjs";
 import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { groupCpuSeconds, startRssSampler } from "./lib/proc.mjs";
 import { runBenchmark } from "./lib/run.mjs";
@@ -52,6 +59,8 @@ const CHANGED_FRACTION = 0.01;
 // The same new bytes for every target and round, so each server is sent the same chunks.
 const CHANGE = randomBytes(MiB);
 const SAMPLE_MS = 50;
+const FLOOR_MIB = Number(process.env.BENCH_RESTIC_FLOOR_MIB ?? 256);
+const CONNECTIONS = 5; // restic's default for the rest: backend
 if (BIG_MIB % FILE_MIB || SMALL_MIB % FILE_MIB || SMALL_MIB > BIG_MIB)
   throw new Error(`BENCH_RESTIC_MIB and BENCH_RESTIC_SMALL_MIB must be multiples of ${FILE_MIB}, small ≤ big`);
 
@@ -138,6 +147,7 @@ async function main() {
   const tmpBefore = process.env.TMPDIR;
   process.env.TMPDIR = dir;
   let dev;
+  let bare;
   try {
     dev = await startWranglerDev({
       config,
@@ -147,6 +157,17 @@ async function main() {
       vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: randomBytes(32).toString("hex") },
     });
     servers.push(dev);
+    bare = await startWranglerDev({
+      config: baselineConfig(join(dir, "bare"), {
+        name: "lifeboat-bench-r2-put",
+        main: "bench/lib/r2-put-worker.js",
+        r2: true,
+      }),
+      persistTo: join(dir, "bare-state"),
+      envFile,
+      logLevel: "warn",
+    });
+    servers.push(bare);
   } finally {
     if (tmpBefore === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = tmpBefore;
@@ -187,12 +208,25 @@ async function main() {
         received: async () => duBytes(join(rcloneRoot, slug)),
       };
     }
-    await admin(dev.url, "POST", "/api/v1/checks", { name: slug, slug, kind: "restic", period_s: 86_400 });
-    const key = await admin(dev.url, "POST", "/api/v1/keys", { host: slug, checks: [slug], scopes: ["restic"] });
+    const key = await withLogs(async () => {
+      await admin(dev.url, "POST", "/api/v1/checks", { name: slug, slug, kind: "restic", period_s: 86_400 });
+      return admin(dev.url, "POST", "/api/v1/keys", { host: slug, checks: [slug], scopes: ["restic"] });
+    });
     return {
       url: `rest:${dev.url.replace("://", `://${key.key_id}:${key.secret}@`)}/restic/${slug}/`,
+      files: `${dev.url}/restic/${slug}`,
+      authorization: `Basic ${Buffer.from(`${key.key_id}:${key.secret}`).toString("base64")}`,
       received: async () => (await admin(dev.url, "GET", `/api/v1/checks/${slug}/restic`)).received_bytes,
     };
+  }
+
+  /** A failure to reach the dev server says what it printed last. */
+  async function withLogs(work) {
+    try {
+      return await work();
+    } catch (error) {
+      throw new Error(`${error.message}\n--- wrangler dev ---\n${dev.logs().slice(-4000)}`);
+    }
   }
 
   const rss = startRssSampler(dev.pid, { intervalMs: SAMPLE_MS });
@@ -264,6 +298,46 @@ async function main() {
   }
   rss.stop();
 
+  // The servers alone: the same packs, CONNECTIONS at a time, from this process.
+  const timed = FLOOR_MIB / FILE_MIB;
+  const packs = Array.from({ length: timed + 1 }, () => randomBytes(FILE_MIB * MiB));
+  const names = packs.map((p) => createHash("sha256").update(p).digest("hex"));
+  const floorRepo = await freshRepo("lifeboat");
+  const floorTargets = {
+    rclone: (i) => fetch(`http://127.0.0.1:${rclonePort}/floor/data/${names[i]}`, { method: "POST", body: packs[i] }),
+    lifeboat: (i) =>
+      fetch(`${floorRepo.files}/data/${names[i]}`, {
+        method: "POST",
+        body: packs[i],
+        headers: { Authorization: floorRepo.authorization },
+      }),
+    bare_r2_put: (i) =>
+      fetch(`${bare.url}/part`, { method: "PUT", body: packs[i], headers: { "X-Lifeboat-Content-SHA256": names[i] } }),
+  };
+  await run("restic", ["init"], {
+    RESTIC_REPOSITORY: `rest:http://127.0.0.1:${rclonePort}/floor/`,
+    RESTIC_PASSWORD: PASSWORD,
+  });
+  const floor = {};
+  for (const [target, send] of Object.entries(floorTargets)) {
+    await (await send(timed)).arrayBuffer(); // warm-up with one more pack, not timed
+    const started = performance.now();
+    for (let i = 0; i < timed; i += CONNECTIONS) {
+      const batch = Array.from({ length: Math.min(CONNECTIONS, timed - i) }, (_, j) => i + j);
+      const answers = await Promise.all(batch.map(send));
+      for (const answer of answers) {
+        await answer.arrayBuffer();
+        if (!answer.ok) throw new Error(`${target}: HTTP ${answer.status}`);
+      }
+    }
+    floor[target] = round3((performance.now() - started) / 1000);
+  }
+  console.log(
+    `\nthe servers alone, ${FLOOR_MIB} MiB of ${FILE_MIB} MiB packs ${CONNECTIONS} at a time: rclone ${floor.rclone} s, ` +
+      `Lifeboat ${floor.lifeboat} s (× rclone ${round3(floor.rclone / floor.lifeboat)}), bare R2.put Worker ` +
+      `${floor.bare_r2_put} s (Lifeboat × bare ${round3(floor.bare_r2_put / floor.lifeboat)})`,
+  );
+
   const m = (key, phase, field) => median(rounds.map((r) => r[key][phase][field]));
   const maxOf = (key, phase, field) => Math.max(...rounds.map((r) => r[key][phase][field]));
   const rows = [];
@@ -334,7 +408,10 @@ async function main() {
       rounds: ROUNDS,
     },
     results,
+    servers_alone_seconds: floor,
     ratios: {
+      servers_alone_lifeboat_to_rclone: round3(floor.rclone / floor.lifeboat),
+      servers_alone_lifeboat_to_bare_r2_put: round3(floor.bare_r2_put / floor.lifeboat),
       new_data_throughput_to_rclone: results.big_first.ratio,
       changed_throughput_to_rclone: results.big_second.ratio,
       workerd_growth_big_to_small: round3(
