@@ -110,10 +110,28 @@ describe("restic surfaces", () => {
     expect(overview.html).toMatch(/Photos repository<\/a><\/td><td class="num">1<\/td>/);
   });
 
-  it("the dashboard's check form offers the restic kind and the quota", async () => {
+  it("the dashboard's check form creates a restic repository with its quota, and a restic key", async () => {
     const browser = await Browser.admin();
     const form = await browser.get("/admin/checks/new");
     expect(form.html).toContain('value="restic"');
     expect(form.html).toContain('name="quota_bytes"');
+    const created = await browser.post("/admin/checks", {
+      name: "Mail repository",
+      kind: "restic",
+      period_s: "1d",
+      grace_s: "2h",
+      quota_bytes: "5000000000",
+      min_age_days: "14",
+    });
+    expect(created.status, created.html.slice(0, 500)).toBe(303);
+    const check = await (await call("GET", "/api/v1/checks/mail-repository")).json<any>();
+    expect(check).toMatchObject({ kind: "restic", quota_bytes: 5_000_000_000, retention: { min_age_days: 14 } });
+
+    const key = await browser.post("/admin/keys", { host: "mail-vps", checks: "mail-repository", scopes: ["restic"] });
+    expect(key.status).toBe(201);
+    expect(key.html).toContain("/restic/mail-repository/");
+    const pruneAlone = await browser.post("/admin/keys", { host: "x", checks: "mail-repository", scopes: ["prune"] });
+    expect(pruneAlone.status).toBe(400);
+    expect(pruneAlone.html).toContain("only works together with");
   });
 });
