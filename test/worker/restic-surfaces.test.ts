@@ -97,6 +97,13 @@ describe("restic surfaces", () => {
       .run();
   });
 
+  it("a restic check that holds files cannot become another kind", async () => {
+    const changed = await call("PATCH", "/api/v1/checks/photos", { body: { kind: "heartbeat" } });
+    expect(changed.status).toBe(409);
+    expect(((await changed.json()) as any).error.message).toContain("restic repository of 3 file(s)");
+    expect((await (await call("GET", "/api/v1/checks/photos")).json<any>()).kind).toBe("restic");
+  });
+
   it("the dashboard: the repository section on the check's page, and its restore points", async () => {
     const browser = await Browser.reader();
     const check = await (await call("GET", "/api/v1/checks/photos")).json<any>();

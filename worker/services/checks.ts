@@ -115,6 +115,7 @@ export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[
 }
 
 export async function updateCheck(db: Db, row: CheckRow, input: CheckInput, now: number): Promise<CheckRow> {
+  if (row.kind === "restic" && input.kind !== "restic") await mustHoldNoResticFiles(db, row);
   const next = reschedule({ ...row, ...input });
   return slugMustBeFree(input.slug, () => writeCheck(db, row, { ...input, ...stateColumns(next) }, now));
 }
@@ -168,6 +169,17 @@ export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<C
     statusDetail: "resumed; waiting for the next ping",
   };
   return writeCheck(db, row, values, now);
+}
+
+/** A restic check that holds files stays a restic check: another kind would hide its repository. */
+async function mustHoldNoResticFiles(db: Db, row: CheckRow) {
+  const held = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM restic_files WHERE check_id = ${row.id}`);
+  if (held && held.n > 0) {
+    throw new AppError(
+      "conflict",
+      `the check holds a restic repository of ${held.n} file(s); it stays of kind restic (delete the check once its files are past their window)`,
+    );
+  }
 }
 
 /**
