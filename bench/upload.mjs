@@ -31,7 +31,7 @@
 // Prints a table; writes bench/out/upload.json. Run: `npx node bench/upload.mjs` or `npm run bench -- upload`.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -53,6 +53,7 @@ import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
 import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
+import { benchTempDir } from "./lib/temp.mjs";
 
 const MiB = 2 ** 20;
 const PART_MIB = 64; // the agent's part size (worker/domain/manifest.ts RECOMMENDED_PART_SIZE)
@@ -72,28 +73,14 @@ const admin = adminClient(ADMIN_TOKEN);
 const MASTER_KEY = randomBytes(32).toString("hex");
 const SIGN = join(REPO_ROOT, "test/helpers/agent-sign.sh");
 
-const dir = mkdtempSync(join(os.tmpdir(), "lifeboat-bench-upload-"));
+const scripts = new Set(); // process groups of the sh scripts (and their curls)
+// Whatever happens, the gigabytes in `dir` go and no curl is left running.
+const dir = benchTempDir("lifeboat-bench-upload-", () => {
+  for (const pgid of scripts) killGroup(pgid);
+});
 const work = join(dir, "work");
 mkdirSync(work);
 const servers = [];
-const scripts = new Set(); // process groups of the sh scripts (and their curls)
-
-// Whatever happens, the gigabytes in `dir` go and no curl is left running. process.exit() from a
-// signal handler runs the exit handlers: this one, and wrangler-dev.ts's, which kills the dev server.
-process.on("exit", () => {
-  for (const pgid of scripts) killGroup(pgid);
-  rmSync(dir, { recursive: true, force: true });
-});
-for (const [signal, number] of [
-  ["SIGINT", 2],
-  ["SIGTERM", 15],
-  ["SIGHUP", 1],
-]) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: removing ${dir} and stopping the servers`);
-    process.exit(128 + number);
-  });
-}
 
 function killGroup(pgid) {
   try {

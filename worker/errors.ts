@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   length_required: 411,
   payload_too_large: 413,
   range_not_satisfiable: 416,
+  insufficient_storage: 507,
   clock_skew: 401,
   bad_signature: 401,
   replayed_nonce: 401,
@@ -30,6 +31,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** Headers the answer needs besides the body (WWW-Authenticate on a 401, Allow on a 405). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }

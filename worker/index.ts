@@ -17,6 +17,7 @@ import { hcApi } from "./routes/hc-api";
 import { isHealthchecksRequest } from "./routes/hc-api/auth";
 import { pingRoutes } from "./routes/ping";
 import { pushRoutes } from "./routes/push";
+import { resticRoutes } from "./routes/restic";
 import { statusRoutes } from "./routes/status";
 import { openDb } from "./services/db";
 import { sweepContext } from "./services/dispatch";
@@ -35,6 +36,7 @@ app.use("/api/*", async (c, next) => {
 });
 app.route("/v1", agentRoutes);
 app.route("/v1", agentBackupRoutes);
+app.route("/restic", resticRoutes); // restic's REST backend: restic -r rest:https://<key>:<secret>@host/restic/<slug>/
 app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);
 app.route("/", agentFileRoutes);
@@ -50,7 +52,7 @@ app.notFound(() => {
 });
 
 app.onError((error, c) => {
-  if (error instanceof AppError) return c.json(error.toBody(), error.status);
+  if (error instanceof AppError) return c.json(error.toBody(), error.status, error.headers);
   if (error instanceof HTTPException && error.status < 500) {
     // Hono's own 4xx (e.g. a body that is not JSON) in the same shape as ours.
     return c.json(new AppError("bad_request", error.message || "bad request").toBody(), 400);

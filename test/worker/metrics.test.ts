@@ -95,6 +95,7 @@ describe("metric families", () => {
           ],
           storage: { storedBytes: 10, quotaBytes: null },
           sweep: null,
+          repositories: [],
         },
         now,
       ),
@@ -125,6 +126,7 @@ describe("metric families", () => {
         channels: [],
         storage: { storedBytes: 0, quotaBytes: 1000 },
         sweep: null,
+        repositories: [],
       },
       now,
     );

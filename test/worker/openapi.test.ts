@@ -73,7 +73,8 @@ describe("the OpenAPI document", () => {
     const real = { id: "probe", uuid: check.uuid, key_id: "lbk_nosuchkey", n: "1", token: "ProbeToken123456" };
     const undeclared: string[] = [];
     let probes = 0;
-    for (const op of ops) {
+    // The restic server (Basic auth with agent keys) is probed status by status in restic-access.test.ts.
+    for (const op of ops.filter((o) => !o.path.startsWith("/restic/"))) {
       const write = op.method !== "get";
       const attempts: [string, "none" | "admin" | "reader", string | undefined][] = [
         [fill(op.url, unknown), "none", write ? "{}" : undefined],

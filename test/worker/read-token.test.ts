@@ -34,6 +34,7 @@ beforeAll(async () => {
   db = await createCheck({ name: "rt nightly db", slug: "rt-db", kind: "backup", parent: "rt-host" });
   await call("POST", `/ping/${host.uuid}`, { token: null, body: "host ok" });
   await call("POST", `/ping/${db.uuid}/fail`, { token: null, body: "pg_dump: error" });
+  await createCheck({ name: "rt restic repository", slug: "rt-repo", kind: "restic", period_s: 86400 });
   agent = await createAgentKey(["rt-db"], ["upload", "read", "ping"]);
   backupId = (await uploadBackup(agent, "rt-db", bytesOf(4096, 3))).id;
 
@@ -91,13 +92,15 @@ describe("the read-only token in the API", () => {
     expectNoCapability("the OpenAPI document", JSON.stringify(doc), false);
     const concrete = (path: string) =>
       path
+        .replace("/checks/{id}/restic", "/checks/rt-repo/restic")
         .replace("/checks/{id}", "/checks/rt-db")
         .replace("/channels/{id}", `/channels/${channelUuid}`)
         .replace("/backups/{id}", `/backups/${backupId}`)
         .replace("/maintenance/{id}", `/maintenance/${windowUuid}`);
     let routes = 0;
     for (const [path, item] of Object.entries<any>(doc.paths)) {
-      if (!item.get || path.startsWith("/api/push/")) continue; // Kuma's push is a ping, not a read
+      // Kuma's push is a ping, not a read; the restic server takes agent keys, never an admin token.
+      if (!item.get || path.startsWith("/api/push/") || path.startsWith("/restic/")) continue;
       routes++;
       if (path.startsWith("/api/v")) {
         // healthchecks' API (docs/COMPATIBILITY.md): the read token is its read-only key, which knows a

@@ -87,7 +87,7 @@ describe("rows read per render", () => {
       q.publicChecks,
       q.storedBars,
       q.changesSince(q.PUBLIC_IDS, now - 14 * DAY),
-      q.pointsSince(q.PUBLIC_BACKUP_IDS, Math.floor(now / DAY) * DAY),
+      q.pointsSince({ backup: q.PUBLIC_BACKUP_IDS, restic: q.PUBLIC_RESTIC_IDS }, Math.floor(now / DAY) * DAY),
       q.latestDrills,
       q.allWindows,
     ];

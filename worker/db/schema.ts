@@ -3,6 +3,10 @@ import { check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex
 
 // Times are unix milliseconds (server clock) in integer columns named *_at.
 
+/** heartbeat: pings; backup: the agent's uploads; restic: a restic REST repository (docs/RESTIC.md). */
+export const CHECK_KINDS = ["heartbeat", "backup", "restic"] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
 export const checks = sqliteTable(
   "checks",
   {
@@ -10,9 +14,7 @@ export const checks = sqliteTable(
     uuid: text("uuid").notNull().unique(),
     slug: text("slug").notNull().unique(),
     name: text("name").notNull(),
-    kind: text("kind", { enum: ["heartbeat", "backup"] })
-      .notNull()
-      .default("heartbeat"),
+    kind: text("kind", { enum: CHECK_KINDS }).notNull().default("heartbeat"),
     periodS: integer("period_s"),
     cron: text("cron"),
     tz: text("tz").notNull().default("UTC"),
@@ -40,6 +42,8 @@ export const checks = sqliteTable(
     keepYearly: integer("keep_yearly"),
     keepWithinS: integer("keep_within_s"),
     minAgeDays: integer("min_age_days").notNull().default(7),
+    // restic checks: the repository's storage quota in bytes (507 beyond it); null: none.
+    quotaBytes: integer("quota_bytes"),
     tombstoneDays: integer("tombstone_days").notNull().default(3),
     // When the sweep last applied retention here (round-robin), and what the history lacks, in words.
     retentionCheckedAt: integer("retention_checked_at"),
@@ -143,6 +147,7 @@ function randomHex(bytes: number): string {
 
 /** "ign": received but ignored (methods, keyword filters, manual_resume), as healthchecks records it. */
 export const PING_KINDS = ["success", "start", "fail", "log", "exit", "ign"] as const;
+export const PING_SOURCES = ["url", "signed", "restic"] as const;
 
 export const pings = sqliteTable(
   "pings",
@@ -159,7 +164,8 @@ export const pings = sqliteTable(
     outcome: text("outcome"),
     body: text("body").notNull().default(""),
     bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull().default(false),
-    source: text("source", { enum: ["url", "signed"] }).notNull(),
+    // url: a ping URL; signed: the agent's signed requests; restic: a snapshot stored through /restic/.
+    source: text("source", { enum: PING_SOURCES }).notNull(),
     method: text("method").notNull(),
     ip: text("ip"),
     userAgent: text("user_agent"),
@@ -463,10 +469,62 @@ export const drills = sqliteTable(
 );
 
 /** R2 objects to delete: filled in the same transaction that drops their last reference. */
-export const purgeQueue = sqliteTable("purge_queue", {
-  r2Key: text("r2_key").primaryKey(),
-  size: integer("size").notNull(),
-  queuedAt: integer("queued_at").notNull(),
+export const purgeQueue = sqliteTable(
+  "purge_queue",
+  {
+    r2Key: text("r2_key").primaryKey(),
+    size: integer("size").notNull(),
+    // Not before this time: a restic upload in flight is queued a day ahead (services/restic-files.ts).
+    queuedAt: integer("queued_at").notNull(),
+  },
+  (t) => [index("purge_queue_due").on(t.queuedAt)],
+);
+
+export const RESTIC_TYPES = ["config", "data", "keys", "locks", "snapshots", "index"] as const;
+
+/**
+ * One file of a restic repository (docs/RESTIC.md): listed from here, never by listing R2. The
+ * bytes live in R2 under `r2_key`, a server-chosen key per upload, so a purge of a deleted file can
+ * never hit a later upload of the same name. No file is deleted before `immutable_until` (received
+ * time + the check's min_age_days at that moment; locks have no window).
+ */
+export const resticFiles = sqliteTable(
+  "restic_files",
+  {
+    checkId: integer("check_id").notNull(),
+    type: text("type", { enum: RESTIC_TYPES }).notNull(),
+    name: text("name").notNull(),
+    size: integer("size").notNull(),
+    r2Key: text("r2_key").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    immutableUntil: integer("immutable_until").notNull(),
+    keyId: text("key_id"),
+    // Snapshots: bytes received in this repository since the previous snapshot, this file included.
+    addedBytes: integer("added_bytes"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.checkId, t.type, t.name] }),
+    index("restic_snapshots_by_time")
+      .on(t.checkId, t.receivedAt)
+      .where(sql`type = 'snapshots'`),
+  ],
+);
+
+/**
+ * Running totals of a restic repository, so a quota check or a metric is one row, whatever the
+ * number of files. Created by `restic init` (POST ?create=true) or the first upload.
+ */
+export const resticRepos = sqliteTable("restic_repos", {
+  checkId: integer("check_id").primaryKey(),
+  // Bytes and files restic can see (deleted files leave these at once; R2 frees them on purge).
+  storedBytes: integer("stored_bytes").notNull().default(0),
+  files: integer("files").notNull().default(0),
+  // Every byte ever accepted, and its value when the newest snapshot arrived: the difference is
+  // what the next snapshot reports as added.
+  receivedBytes: integer("received_bytes").notNull().default(0),
+  snapshotReceivedBytes: integer("snapshot_received_bytes").notNull().default(0),
+  lastSnapshotAt: integer("last_snapshot_at"),
+  createdAt: integer("created_at").notNull(),
 });
 
 /**
@@ -528,6 +586,8 @@ export const sweepRuns = sqliteTable("sweep_runs", {
 });
 
 export type CheckRow = typeof checks.$inferSelect;
+export type ResticFileRow = typeof resticFiles.$inferSelect;
+export type ResticRepoRow = typeof resticRepos.$inferSelect;
 export type BackupRow = typeof backups.$inferSelect;
 export type DrillRow = typeof drills.$inferSelect;
 export type BlobRow = typeof blobs.$inferSelect;

@@ -1,5 +1,7 @@
 import type { Monitoring } from "./monitoring";
 import { seconds, type Family, type Labels } from "./prometheus";
+import type { CheckKind } from "../db/schema";
+import { keepsRestorePoints } from "./kinds";
 
 /**
  * The metric families of /metrics from one snapshot of the database, at `now`. Ages are computed
@@ -10,11 +12,11 @@ import { seconds, type Family, type Labels } from "./prometheus";
 export type CheckSnapshot = {
   slug: string;
   name: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   group_name: string;
   status: "new" | "up" | "down" | "paused";
   last_ping_at: number | null;
-  /** JSON [received_at, size] of the newest complete backup, or null. */
+  /** JSON [received_at, size] of the newest complete backup (restic: newest snapshot, bytes it added), or null. */
   last_good: string | null;
   /** JSON [reported_at, ok, duration_ms] of the newest drill, or null. */
   last_drill: string | null;
@@ -28,6 +30,14 @@ export type MetricsInput = {
   storage: { storedBytes: number; quotaBytes: number | null };
   /** The sweep's heartbeat verdict; null without the heartbeat row. */
   sweep: Monitoring | null;
+  /** restic repositories: totals from restic_repos (null before restic init). */
+  repositories: {
+    slug: string;
+    quota_bytes: number | null;
+    stored_bytes: number | null;
+    files: number | null;
+    snapshots: number;
+  }[];
 };
 
 const STATES = ["new", "up", "down", "paused"] as const;
@@ -52,7 +62,10 @@ export function metricFamilies(input: MetricsInput, now: number): Family[] {
     kind: c.kind,
     group: c.group_name,
   });
-  const backups = input.checks.filter((c) => c.kind === "backup").map((c) => ({ c, good: parseTuple(c.last_good) }));
+  // restic checks are restore points too: their newest snapshot is their newest good backup.
+  const backups = input.checks
+    .filter((c) => keepsRestorePoints(c.kind))
+    .map((c) => ({ c, good: parseTuple(c.last_good) }));
   const drilled = input.checks.map((c) => ({ c, drill: parseTuple(c.last_drill) })).filter((d) => d.drill);
 
   gauge(
@@ -87,7 +100,7 @@ export function metricFamilies(input: MetricsInput, now: number): Family[] {
   );
   gauge(
     "lifeboat_backup_last_good_size_bytes",
-    "Size of the newest complete backup.",
+    "Size of the newest complete backup (restic: the bytes its newest snapshot added).",
     backups.map(({ c, good }) => ({ labels: { check: c.slug }, value: good?.[1] ?? null })),
   );
   gauge(
@@ -126,6 +139,24 @@ export function metricFamilies(input: MetricsInput, now: number): Family[] {
   gauge("lifeboat_storage_quota_bytes", "The storage quota; absent when none is set.", [
     { value: input.storage.quotaBytes },
   ]);
+  const repo = (help: string, name: string, value: (r: MetricsInput["repositories"][number]) => number | null) =>
+    gauge(
+      name,
+      help,
+      input.repositories.map((r) => ({ labels: { check: r.slug }, value: value(r) })),
+    );
+  repo(
+    "Bytes of the files restic can see in the repository.",
+    "lifeboat_restic_stored_bytes",
+    (r) => r.stored_bytes ?? 0,
+  );
+  repo("Files in the repository (all types).", "lifeboat_restic_files", (r) => r.files ?? 0);
+  repo("Snapshots in the repository.", "lifeboat_restic_snapshots", (r) => r.snapshots);
+  repo(
+    "The repository's quota (quota_bytes); absent when none is set.",
+    "lifeboat_restic_quota_bytes",
+    (r) => r.quota_bytes,
+  );
   const channelLabels = (ch: MetricsInput["channels"][number]) => ({ channel: ch.name, kind: ch.kind });
   gauge(
     "lifeboat_notifications_failed",

@@ -21,8 +21,11 @@ export type FlipReason =
 
 /** The part of a check the state machine reads and writes. */
 export type CheckState = ScheduleFields & {
-  /** A backup check is brought up only by a good backup (`Ping.goodBackup`); absent: a heartbeat. */
-  kind?: "heartbeat" | "backup";
+  /**
+   * A backup check is brought up only by a good backup, a restic repository only by a new snapshot
+   * (`Ping.goodBackup`); absent: a heartbeat.
+   */
+  kind?: "heartbeat" | "backup" | "restic";
   status: StoredStatus;
   lastPingAt: number | null;
   lastStartAt: number | null;
@@ -51,7 +54,8 @@ export type Ping = {
   durationMs?: number | null;
   /**
    * Set only by completeBackup, for the success of a backup that arrived complete and not
-   * suspicious: the one success that counts on a backup check. No ping URL or signed ping can set it.
+   * suspicious, and by the restic server for a new snapshot: the one success that counts on a backup
+   * or restic check. No ping URL or signed ping can set it.
    */
   goodBackup?: true;
 };
@@ -89,7 +93,7 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
   if (ping.kind === "start") return applyStart(check, ping, now);
   // A backup check is green only because a good backup arrived: anyone holding its ping URL could
   // otherwise clear an alarm (an anomaly, a failed backup) without sending a byte.
-  if (check.kind === "backup" && isSuccess(ping) && !ping.goodBackup) {
+  if ((check.kind === "backup" || check.kind === "restic") && isSuccess(ping) && !ping.goodBackup) {
     return { state: check, flip: null, durationMs: null, outcome: "not_a_backup" };
   }
 

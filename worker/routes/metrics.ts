@@ -6,6 +6,7 @@ import { effectiveRpoS } from "../domain/status/rpo";
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
 import { bearerRole } from "../middleware/admin-auth";
 import { readMetrics } from "../services/metrics";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /**
  * GET /metrics: Prometheus text format. Either admin token works; the read-only one is the one
@@ -15,20 +16,16 @@ export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/", async (c) => {
   await bearerRole(c.env, c.req.header("Authorization"));
-  const { checkRows, channelRows, storage, heartbeat } = await readMetrics(c.get("db"));
+  const { checkRows, channelRows, storage, heartbeat, repositories } = await readMetrics(c.get("db"));
   const now = Date.now();
   // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
   const checks = checkRows.map((row) => ({
     ...row,
-    rpo_s:
-      row.kind === "backup"
-        ? effectiveRpoS(
-            { periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s },
-            now,
-          )
-        : null,
+    rpo_s: keepsRestorePoints(row.kind)
+      ? effectiveRpoS({ periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s, rpoS: row.rpo_s }, now)
+      : null,
   }));
   const sweep = heartbeat ? monitoringOf(heartbeat, now) : null;
-  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage, sweep }, now));
+  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage, sweep, repositories }, now));
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
 });

@@ -1,16 +1,17 @@
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import { checks, flips, type CheckRow } from "../db/schema";
+import { checks, flips, type CheckKind, type CheckRow } from "../db/schema";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
 import { DAY_MS } from "../domain/retention/policy";
 import { batch, isUniqueViolation, newRevision, type Db } from "./db";
 import { unitOfWork } from "./unit-of-work";
+import { dropRepository, youngestFile } from "./restic-files";
 
 export type CheckInput = {
   name: string;
   slug: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   periodS: number | null;
   cron: string | null;
   tz: string;
@@ -48,6 +49,7 @@ export type CheckInput = {
   successKw: string;
   failureKw: string;
   pushToken: string | null;
+  quotaBytes: number | null;
 };
 
 /** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
@@ -90,6 +92,7 @@ export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
   successKw: "",
   failureKw: "",
   pushToken: null,
+  quotaBytes: null,
 };
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
@@ -161,6 +164,7 @@ export async function updateCheck(
   now: number,
   along?: AlongWithCheck,
 ): Promise<CheckRow> {
+  if (row.kind === "restic" && input.kind !== "restic") await mustHoldNoResticFiles(db, row);
   const next = reschedule({ ...row, ...input });
   const revision = newRevision();
   const unit = unitOfWork(db)
@@ -187,12 +191,28 @@ export async function updateCheck(
  * A check that still has backups is refused — deleting a check must never be a way to lose them —
  * and the refusal says until when they are immutable. One unit, guarded by there being no backups,
  * so a backup registered meanwhile is never orphaned (createBackup is guarded by the check existing).
+ * A restic repository goes with its check only once no file is inside its immutability window
+ * (guarded the same way); its files then enter the purge queue in the same unit.
  */
 export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<void> {
+  const young = await youngestFile(db, row.id, now);
+  if (young) throw youngFilesRefusal(young);
   const unit = unitOfWork(db)
     .guard("no backups", sql`NOT EXISTS (SELECT 1 FROM backups WHERE check_id = ${row.id} AND status != 'deleted')`)
-    .write(db.delete(flips).where(eq(flips.checkId, row.id)), db.delete(checks).where(eq(checks.id, row.id)));
+    .guard(
+      "no young restic files",
+      sql`NOT EXISTS (SELECT 1 FROM restic_files WHERE check_id = ${row.id} AND immutable_until > ${now})`,
+    )
+    .write(
+      ...dropRepository(row.id, now),
+      db.delete(flips).where(eq(flips.checkId, row.id)),
+      db.delete(checks).where(eq(checks.id, row.id)),
+    );
   if ((await unit.commit()).applied) return;
+  if ((await unit.failedGuard()) === "no young restic files") {
+    const raced = await youngestFile(db, row.id, now);
+    if (raced) throw youngFilesRefusal(raced);
+  }
   const held = await db.get<{ n: number; until: number }>(
     sql`SELECT count(*) AS n, max(immutable_until) AS until FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
   );
@@ -200,6 +220,14 @@ export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<v
   throw new AppError(
     "conflict",
     `the check still has ${held?.n ?? 0} backup(s)${until}; delete them first (DELETE /api/v1/backups/{id})`,
+  );
+}
+
+function youngFilesRefusal(young: { files: number; until: number }): AppError {
+  return new AppError(
+    "conflict",
+    `the restic repository holds ${young.files} file(s) inside their immutability window; ` +
+      `the check can be deleted after ${new Date(young.until).toISOString()}`,
   );
 }
 
@@ -221,6 +249,17 @@ export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<C
     statusDetail: "resumed; waiting for the next ping",
   };
   return writeCheck(db, row, values, now);
+}
+
+/** A restic check that holds files stays a restic check: another kind would hide its repository. */
+async function mustHoldNoResticFiles(db: Db, row: CheckRow) {
+  const held = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM restic_files WHERE check_id = ${row.id}`);
+  if (held && held.n > 0) {
+    throw new AppError(
+      "conflict",
+      `the check holds a restic repository of ${held.n} file(s); it stays of kind restic (delete the check once its files are past their window)`,
+    );
+  }
 }
 
 /**

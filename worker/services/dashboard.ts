@@ -93,14 +93,24 @@ export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[
     ORDER BY p.id DESC LIMIT ${limit}`);
 }
 
-/** Per backup check: the backups one could restore now, the newest and oldest, and the last good drill. */
+/**
+ * Per backup check: the backups one could restore now, the newest and oldest, and the last good
+ * drill. Per restic check: its snapshots, and the repository's size.
+ */
 export async function restorePoints(db: Db): Promise<RestorePoints[]> {
   return db.all<RestorePoints>(sql`
-    SELECT c.unique_key AS key, c.name, count(b.id) AS points, coalesce(sum(b.status = 'suspicious'), 0) AS suspicious,
-      min(b.received_at) AS oldest, max(b.received_at) AS newest, coalesce(sum(b.size), 0) AS bytes,
-      (SELECT max(reported_at) FROM drills d WHERE d.check_id = c.id AND d.ok = 1) AS lastGoodDrill
-    FROM checks c LEFT JOIN backups b ON b.check_id = c.id AND b.status IN ('complete', 'suspicious')
-    WHERE c.kind = 'backup' GROUP BY c.id ORDER BY c.name, c.id`);
+    SELECT * FROM (
+      SELECT c.unique_key AS key, c.name, count(b.id) AS points, coalesce(sum(b.status = 'suspicious'), 0) AS suspicious,
+        min(b.received_at) AS oldest, max(b.received_at) AS newest, coalesce(sum(b.size), 0) AS bytes,
+        (SELECT max(reported_at) FROM drills d WHERE d.check_id = c.id AND d.ok = 1) AS lastGoodDrill
+      FROM checks c LEFT JOIN backups b ON b.check_id = c.id AND b.status IN ('complete', 'suspicious')
+      WHERE c.kind = 'backup' GROUP BY c.id
+      UNION ALL
+      SELECT c.unique_key AS key, c.name, count(f.name), 0, min(f.received_at), max(f.received_at),
+        coalesce((SELECT stored_bytes FROM restic_repos r WHERE r.check_id = c.id), 0), NULL
+      FROM checks c LEFT JOIN restic_files f ON f.check_id = c.id AND f.type = 'snapshots'
+      WHERE c.kind = 'restic' GROUP BY c.id)
+    ORDER BY name, key`);
 }
 
 export async function overview(db: Db, now: number) {

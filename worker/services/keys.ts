@@ -15,7 +15,12 @@ import {
 import { AppError, notFound } from "../errors";
 import type { Db, Statement } from "./db";
 
-export type Scope = "ping" | "upload" | "read";
+/**
+ * What an agent key may do. restic: use the restic REST server for its repositories, append-only
+ * (create, read, add; delete locks only); prune: with restic, also delete files past their window.
+ */
+export const SCOPES = ["ping", "upload", "read", "restic", "prune"] as const;
+export type Scope = (typeof SCOPES)[number];
 
 export type NewKey = { host: string; checks: string[]; scopes: Scope[] };
 
@@ -159,7 +164,52 @@ function signingKeyOf(masterKey: string, keyId: string): Promise<CryptoKey> {
  */
 export function keyTouch(key: AgentKeyRow, now: number): Statement[] {
   if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return [];
-  return [sql`UPDATE agent_keys SET last_used_at = ${now} WHERE id = ${key.id}`];
+  return [lastUsedUpdate(key, now)];
+}
+
+const lastUsedUpdate = (key: AgentKeyRow, now: number) =>
+  sql`UPDATE agent_keys SET last_used_at = ${now} WHERE id = ${key.id}`;
+
+/**
+ * Authenticates a key id and secret sent as HTTP Basic credentials (the restic REST server). An
+ * unknown key and a wrong secret get the same answer; the secret is compared in constant time.
+ * The `preload` reads run in the same D1 round trip as the key's, and their rows come back with it.
+ */
+export async function verifyKeySecret<P extends unknown[]>(
+  db: Db,
+  masterKey: string,
+  credentials: { keyId: string; secret: string },
+  preload: BatchItem<"sqlite">[],
+): Promise<{ key: AgentKeyRow; preloaded: P }> {
+  const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, credentials.keyId)).limit(1);
+  const [[key], ...preloaded] = (await db.batch([keyQuery, ...preload] as [typeof keyQuery])) as unknown as [
+    AgentKeyRow[],
+    ...P,
+  ];
+  const expected = key ? await secretOf(masterKey, key.id) : "";
+  if (!key || !(await constantTimeEqual(credentials.secret.toLowerCase(), expected))) {
+    throw new AppError("unauthorized", "wrong key id or secret");
+  }
+  if (key.revokedAt !== null) throw new AppError("revoked_key", `key "${key.id}" was revoked`);
+  return { key, preloaded: preloaded as unknown as P };
+}
+
+/** Each key's secret, derived once per isolate (like `signingKeyOf`). */
+const secrets = new Map<string, { masterKey: string; secret: Promise<string> }>();
+
+function secretOf(masterKey: string, keyId: string): Promise<string> {
+  const cached = secrets.get(keyId);
+  if (cached && cached.masterKey === masterKey) return cached.secret;
+  if (secrets.size >= SIGNING_KEYS_KEPT) secrets.clear();
+  const secret = deriveKeySecret(masterKey, keyId);
+  secret.catch(() => secrets.delete(keyId));
+  secrets.set(keyId, { masterKey, secret });
+  return secret;
+}
+
+/** Records a key's use outside a unit of work (the restic server's requests are not signed). */
+export async function touchKey(db: Db, key: AgentKeyRow, now: number): Promise<void> {
+  if (keyTouch(key, now).length > 0) await db.run(lastUsedUpdate(key, now));
 }
 
 export async function pruneNonces(db: Db, now: number): Promise<void> {

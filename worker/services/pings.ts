@@ -1,5 +1,5 @@
-import { and, desc, eq, sql } from "drizzle-orm";
-import { checks, pings, type CheckRow, type PingRow } from "../db/schema";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { checks, pings, PING_SOURCES, type CheckRow, type PingRow } from "../db/schema";
 import { applyPing, type Flip, type Ping } from "../domain/state";
 import { stateColumns } from "./checks";
 import { newRevision, type Db } from "./db";
@@ -13,7 +13,7 @@ const WRITE_ATTEMPTS = 8;
 export type PingMeta = {
   body: string;
   bodyTruncated: boolean;
-  source: "url" | "signed";
+  source: (typeof PING_SOURCES)[number];
   method: string;
   ip: string | null;
   userAgent: string | null;

@@ -11,6 +11,7 @@ import { listWindows } from "./maintenance";
 import { readHeartbeat } from "./sweep-runs";
 import { TESTED_THE_BACKUP } from "./drills";
 import { lastSuccess, newestGood } from "./status-queries";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /**
  * What a badge may show, found by its key alone; undefined for an unknown key (the route answers
@@ -24,7 +25,7 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
   });
   if (!check) return undefined;
   const [newest, drill, windows, heartbeat] = await Promise.all([
-    check.kind === "backup" ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
+    keepsRestorePoints(check.kind) ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
     db.get<{ at: number; ok: number } | undefined>(
       sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} AND ${TESTED_THE_BACKUP}
         ORDER BY reported_at DESC LIMIT 1`,
@@ -40,7 +41,7 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
     maintenance: windows.some((w) => covers(w, check) && occurrenceAt(w, now) !== null),
     createdAt: check.createdAt,
     rpoS: effectiveRpoS(check, now),
-    newestGoodAt: check.kind === "backup" ? (newest?.taken_at ?? null) : check.lastSuccessAt,
+    newestGoodAt: keepsRestorePoints(check.kind) ? (newest?.taken_at ?? null) : check.lastSuccessAt,
     drillEveryS: check.drillEveryS,
     lastDrill: drill ? { at: drill.at, ok: drill.ok === 1 } : null,
     monitoringDelayed: heartbeat ? monitoringOf(heartbeat, now).delayed : false,

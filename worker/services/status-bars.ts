@@ -72,10 +72,10 @@ export async function fillBars(
 
   const since = dayStart(Math.min(...work.map((w) => w.first)));
   const ids = work.map((w) => w.check.id);
-  const backupIds = work.filter((w) => w.check.kind === "backup").map((w) => w.check.id);
+  const ofKind = (kind: string) => idList(work.filter((w) => w.check.kind === kind).map((w) => w.check.id));
   const [changes, points] = await readAll<[ChangeRecord[], PointRecord[]]>(db, [
     changesSince(idList(ids), since),
-    pointsSince(idList(backupIds), since),
+    pointsSince({ backup: ofKind("backup"), restic: ofKind("restic") }, since),
   ]);
 
   const next = new Map(stored);

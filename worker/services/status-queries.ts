@@ -5,6 +5,7 @@ import type { StatusChange } from "../domain/status/timeline";
 import type { Db } from "./db";
 import { prepare } from "./db";
 import { TESTED_THE_BACKUP } from "./drills";
+import type { CheckKind } from "../db/schema";
 
 // The status page's reads, as statements that can share one D1 batch (one round trip). Each names
 // the checks it reads through `ids`, a one-column (`id`) subquery: every public check, or a list (a fill).
@@ -12,6 +13,7 @@ import { TESTED_THE_BACKUP } from "./drills";
 /** Every public check; the checks_public partial index keeps this from scanning private ones. */
 export const PUBLIC_IDS = sql`SELECT id FROM checks WHERE public = 1`;
 export const PUBLIC_BACKUP_IDS = sql`SELECT id FROM checks WHERE public = 1 AND kind = 'backup'`;
+export const PUBLIC_RESTIC_IDS = sql`SELECT id FROM checks WHERE public = 1 AND kind = 'restic'`;
 export const idList = (ids: number[]) => sql`SELECT value AS id FROM json_each(${JSON.stringify(ids)})`;
 
 /** Changes kept per read: a check flapping for two weeks must not make the page unbounded. */
@@ -25,7 +27,7 @@ export type CheckRecord = {
   id: number;
   slug: string;
   name: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   group_name: string;
   desc: string;
   public_details: number;
@@ -60,10 +62,14 @@ export function lastSuccess(id: SQL) {
       AND (p.kind = 'success' OR (p.kind = 'exit' AND p.exit_status = 0))) END`;
 }
 
-/** A check's newest good backup (the restore point it would be restored from now). */
+/** A check's newest good backup or restic snapshot (the restore point it would be restored from now). */
 export const newestGood = (checkId: number) => sql`
-  SELECT received_at AS taken_at FROM backups WHERE check_id = ${checkId} AND ${GOOD} AND status <> 'deleted'
-  ORDER BY received_at DESC LIMIT 1`;
+  SELECT max(taken_at) AS taken_at FROM (
+    SELECT (SELECT received_at FROM backups WHERE check_id = ${checkId} AND ${GOOD} AND status <> 'deleted'
+      ORDER BY received_at DESC LIMIT 1) AS taken_at
+    UNION ALL
+    SELECT (SELECT received_at FROM restic_files WHERE check_id = ${checkId} AND type = 'snapshots'
+      ORDER BY received_at DESC LIMIT 1))`;
 
 export type ChangeRecord = StatusChange & { check_id: number; before: number };
 
@@ -82,14 +88,24 @@ export const changesSince = (ids: SQL, since: number) => sql`
 
 export type PointRecord = { check_id: number; taken_at: number; available_at: number; size: number };
 
-/** Restore points taken since `since`, plus each check's newest one before it. */
-export const pointsSince = (ids: SQL, since: number) => sql`
+/**
+ * Restore points taken since `since`, plus each check's newest one before it: good backups of the
+ * backup checks `ids.backup`, and snapshots of the restic checks `ids.restic` (available when
+ * received; their size is what they added). A forgotten snapshot is no longer a restore point, so
+ * it leaves today's bar; finished days are kept in status_bars. Each kind reads only its own checks.
+ */
+export const pointsSince = (ids: { backup: SQL; restic: SQL }, since: number) => sql`
   SELECT check_id, received_at AS taken_at, completed_at AS available_at, size FROM backups
-    WHERE check_id IN (${ids}) AND received_at >= ${since} AND ${GOOD}
+    WHERE check_id IN (${ids.backup}) AND received_at >= ${since} AND ${GOOD}
   UNION ALL
-  SELECT b.check_id, b.received_at, b.completed_at, b.size FROM (${ids}) AS c
+  SELECT b.check_id, b.received_at, b.completed_at, b.size FROM (${ids.backup}) AS c
     JOIN backups b ON b.id = (SELECT g.id FROM backups g WHERE g.check_id = c.id
-      AND g.received_at < ${since} AND ${GOOD} ORDER BY g.received_at DESC LIMIT 1)`;
+      AND g.received_at < ${since} AND ${GOOD} ORDER BY g.received_at DESC LIMIT 1)
+  UNION ALL
+  SELECT s.check_id, s.received_at, s.received_at, coalesce(s.added_bytes, s.size) FROM (${ids.restic}) AS c
+    JOIN restic_files s ON s.check_id = c.id AND s.type = 'snapshots' AND s.received_at >= coalesce((
+      SELECT g.received_at FROM restic_files g WHERE g.check_id = c.id AND g.type = 'snapshots' AND g.received_at < ${since}
+      ORDER BY g.received_at DESC LIMIT 1), ${since})`;
 
 export type DrillRecord = { check_id: number; last_at: number; ok: number; ok_at: number | null };
 

@@ -20,6 +20,8 @@ import { pendingChange, statusNow, windowOf } from "./status-rows";
 
 export type { StatusMaintenance };
 import { pageSettingsOf, type PageSettings } from "./status-settings";
+import type { CheckKind } from "../db/schema";
+import { keepsRestorePoints } from "../domain/kinds";
 
 /** Everything the public page, status.json and the feed show; nothing a check did not make public. */
 export type StatusSnapshot = PageSettings & {
@@ -36,7 +38,7 @@ export type StatusCheck = {
   id: number;
   name: string;
   group: string;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   /** Shown only when the check opted in with public_details; "" otherwise. */
   description: string;
   publicDetails: boolean;
@@ -75,7 +77,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     q.publicChecks,
     q.storedBars,
     q.changesSince(q.PUBLIC_IDS, since),
-    q.pointsSince(q.PUBLIC_BACKUP_IDS, today * DAY_MS),
+    q.pointsSince({ backup: q.PUBLIC_BACKUP_IDS, restic: q.PUBLIC_RESTIC_IDS }, today * DAY_MS),
     q.latestDrills,
     q.allWindows,
     q.sweepHeartbeat,
@@ -107,7 +109,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
     const inMaintenance = maintenance.some(
       (w) => covers(w, { slug: c.slug, tags: JSON.parse(c.tags) }) && occurrenceAt(w, now),
     );
-    const rpo = c.kind === "backup" ? rpoRag(now - (newest?.taken_at ?? c.created_at), life.rpoS) : null;
+    const rpo = keepsRestorePoints(c.kind) ? rpoRag(now - (newest?.taken_at ?? c.created_at), life.rpoS) : null;
     return {
       id: c.id,
       name: c.name,
@@ -119,7 +121,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
       state: displayState(status, { kind: c.kind, maintenance: inMaintenance, rpo }),
       rpoS: life.rpoS,
       drillEveryS: c.drill_every_s,
-      lastSuccessAt: c.kind === "backup" ? (newest?.available_at ?? null) : c.last_success_at,
+      lastSuccessAt: keepsRestorePoints(c.kind) ? (newest?.available_at ?? null) : c.last_success_at,
       newestGood: newest ? { takenAt: newest.taken_at, size: newest.size } : null,
       lastDrill: drill ? { at: drill.last_at, ok: drill.ok === 1 } : null,
       lastOkDrillAt: drill?.ok_at ?? null,

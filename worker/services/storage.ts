@@ -31,11 +31,11 @@ const settingWrite = (key: string, value: string, now: number) =>
 /**
  * Kept as a running total so the quota check is one row read, whatever the number of parts. A
  * statement for a unit of work: the total moves only in the batch whose guard stored (or whose
- * queue rows freed) exactly these bytes. `delta` is an SQL expression.
+ * queue rows freed) exactly these bytes, and only where `where` holds (default: always).
  */
-export function storedBytesChange(delta: SQL): SQL {
+export function storedBytesChange(delta: SQL | number, where: SQL = sql`true`): SQL {
   return sql`
-    INSERT INTO settings (key, value, updated_at) VALUES (${STORED_BYTES}, ${delta}, 0)
+    INSERT INTO settings (key, value, updated_at) SELECT ${STORED_BYTES}, ${delta}, 0 WHERE ${where}
     ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value`;
 }
 
@@ -53,7 +53,10 @@ export async function setQuota(db: Db, bytes: number | null, now: number): Promi
   else await db.run(settingWrite(QUOTA_BYTES, String(bytes), now));
 }
 
-/** Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). */
+/**
+ * Per check: bytes stored (each part once) and bytes of the backups (what a restore downloads). A
+ * restic repository stores what restic sees (its running total); its backups are its snapshots.
+ */
 export async function usageByCheck(db: Db) {
   return db.all<{
     uuid: string;
@@ -68,7 +71,12 @@ export async function usageByCheck(db: Db) {
       coalesce((SELECT sum(size) FROM blobs WHERE check_id = c.id AND stored = 1), 0) AS stored_bytes,
       coalesce((SELECT sum(size) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')), 0) AS backup_bytes,
       (SELECT count(*) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')) AS backups
-    FROM checks c WHERE c.kind = 'backup' ORDER BY stored_bytes DESC`);
+    FROM checks c WHERE c.kind = 'backup'
+    UNION ALL
+    SELECT c.uuid, c.unique_key, c.slug, c.name, coalesce(r.stored_bytes, 0), coalesce(r.stored_bytes, 0),
+      (SELECT count(*) FROM restic_files f WHERE f.check_id = c.id AND f.type = 'snapshots')
+    FROM checks c LEFT JOIN restic_repos r ON r.check_id = c.id WHERE c.kind = 'restic'
+    ORDER BY stored_bytes DESC`);
 }
 
 /** Uploads never completed within 24 h fail and give their parts back (the sweep purges them). */

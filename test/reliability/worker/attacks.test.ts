@@ -329,8 +329,7 @@ describe("path tricks in every id", () => {
       key: hostA.key_id,
     };
     let routes = 0;
-    for (const [path, item] of Object.entries<any>(doc.paths)) {
-      if (item.servers) continue; // the compat APIs (own server, own auth): hc-api.test.ts, kuma-push.test.ts
+    for (const [path, item] of adminPaths(doc)) {
       const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
       if (params.length === 0) continue;
       const real = path.startsWith("/backups") ? ids.backup! : path.startsWith("/keys") ? ids.key! : ids.check!;
@@ -352,8 +351,7 @@ describe("path tricks in every id", () => {
 
   it("admin routes without a token, with a wrong one, and writes with the read-only token", async () => {
     const doc = await (await fetchWorker(new Request(`${BASE}/api/openapi.json`))).json<any>();
-    for (const [path, item] of Object.entries<any>(doc.paths)) {
-      if (item.servers) continue; // the compat APIs: hc-api.test.ts, kuma-push.test.ts
+    for (const [path, item] of adminPaths(doc)) {
       const concrete = `/api/v1${path.replace(/\{\w+\}/g, path.startsWith("/keys") ? hostA.key_id : path.startsWith("/backups") ? complete : "atk-a")}`;
       for (const method of Object.keys(item).filter((m) => ["get", "post", "patch", "put", "delete"].includes(m))) {
         const M = method.toUpperCase();
@@ -366,6 +364,16 @@ describe("path tricks in every id", () => {
     }
   });
 });
+
+/**
+ * The admin API's paths (under /api/v1). The document also describes the restic REST server at
+ * /restic/ (its own server, HTTP Basic keys), whose refusals test/worker/restic-access.test.ts attacks.
+ */
+function adminPaths(doc: { paths: Record<string, any> }) {
+  // The compat APIs (own server, own auth: hc-api.test.ts, kuma-push.test.ts) and the restic server
+  // (Basic auth: restic-access.test.ts) are attacked in their own tests.
+  return Object.entries<any>(doc.paths).filter(([path, item]) => !item.servers && !path.startsWith("/restic/"));
+}
 
 describe("an authenticated request refused later", () => {
   // The signature checks pass, then the route refuses: the nonce is released and the key's

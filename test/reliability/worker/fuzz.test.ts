@@ -41,6 +41,10 @@ const SURFACES = [
   "/v1/backups/{backup}/drills",
   "/v1/backups/{backup}/content",
   "/v1/checks/{slug}/backups",
+  "/restic/{slug}/",
+  "/restic/{slug}/config",
+  "/restic/{slug}/{restictype}/",
+  "/restic/{slug}/{restictype}/{resticname}",
   "/install.sh",
   "/agent/lifeboat",
   "/agent/lifeboat.sha256",
@@ -75,7 +79,27 @@ let apiPaths: string[];
 beforeAll(async () => {
   const heartbeat = await createCheck({ name: "fuzz heartbeat", slug: "fuzz-hb", public: true });
   const backupCheck = await createCheck({ name: "fuzz backup", slug: "fuzz-db", kind: "backup", period_s: 86400 });
-  key = await createAgentKey("*", ["ping", "upload", "read"]);
+  await createCheck({
+    name: "fuzz restic",
+    slug: "fuzz-restic",
+    kind: "restic",
+    min_age_days: 0,
+    quota_bytes: 100_000,
+  });
+  key = await createAgentKey("*", ["ping", "upload", "read", "restic", "prune"]);
+  const resticFile = new TextEncoder().encode("a file restic stored");
+  const resticName = await sha256Hex(resticFile);
+  const stored = await fetchWorker(
+    new Request(`${BASE}/restic/fuzz-restic/data/${resticName}`, {
+      method: "POST",
+      body: resticFile,
+      headers: {
+        Authorization: `Basic ${btoa(`${key.key_id}:${key.secret}`)}`,
+        "Content-Length": String(resticFile.length),
+      },
+    }),
+  );
+  expect(stored.status).toBe(200);
   const backup = await uploadBackup(key, "fuzz-db", bytesOf(5000, 3), 2048);
   const channel = await json(
     call("POST", "/api/v1/channels", { body: { kind: "webhook", url: `${receiver}/hook/fuzz` } }),
@@ -90,7 +114,9 @@ beforeAll(async () => {
   );
   ids = {
     uuid: [heartbeat.uuid, backupCheck.uuid],
-    slug: ["fuzz-hb", "fuzz-db"],
+    slug: ["fuzz-hb", "fuzz-db", "fuzz-restic"],
+    restictype: ["data", "keys", "locks", "snapshots", "index", "config"],
+    resticname: [resticName, "0".repeat(64)],
     pingkey: [await pingKeyOf(env)],
     backup: [backup.id],
     index: ["0", "1", "2"],
@@ -103,8 +129,11 @@ beforeAll(async () => {
     garbage: ["favicon.ico", "robots.txt", ".env", "wp-login.php", "api", "v1"],
   };
   const doc = await json(fetchWorker(new Request(`${BASE}/api/openapi.json`)));
-  // The admin API's paths (server /api/v1); the compat APIs' path items carry their own server.
-  apiPaths = Object.entries<any>(doc.paths).map(([p, item]) => (item.servers ? p : `/api/v1${p}`));
+  // The admin API's paths (server /api/v1); the compat APIs' path items carry their own server, and the
+  // restic server's operations sit at the root.
+  apiPaths = Object.entries<any>(doc.paths).map(([p, item]) =>
+    item.servers || p.startsWith("/restic/") ? p : `/api/v1${p}`,
+  );
   expect(apiPaths.length).toBeGreaterThan(10);
 });
 
@@ -158,7 +187,7 @@ const query = fc.option(
     .array(
       fc.tuple(
         fc.constantFrom("rid", "create", "limit", "cursor", "check", "status", "kind", "tag", "x", "include", "before"),
-        fc.oneof(fc.constantFrom("1", "0", "-1", "abc", "100000", ""), fc.uuid().map(String), segment),
+        fc.oneof(fc.constantFrom("1", "0", "-1", "abc", "100000", "", "true"), fc.uuid().map(String), segment),
       ),
       { maxLength: 3 },
     )
@@ -268,7 +297,16 @@ const body: fc.Arbitrary<Body> = fc.oneof(
 );
 
 type Auth =
-  "none" | "admin" | "reader" | "bogus" | "basic" | "signed" | "badly-signed" | "junk-signature-headers" | "cookie";
+  | "none"
+  | "admin"
+  | "reader"
+  | "bogus"
+  | "basic"
+  | "restic"
+  | "signed"
+  | "badly-signed"
+  | "junk-signature-headers"
+  | "cookie";
 const auth = fc.constantFrom<Auth>(
   "none",
   "admin",
@@ -276,6 +314,7 @@ const auth = fc.constantFrom<Auth>(
   "reader",
   "bogus",
   "basic",
+  "restic",
   "signed",
   "signed",
   "badly-signed",
@@ -298,7 +337,16 @@ const extraHeaders = fc.dictionary(
   ),
   fc.oneof(
     headerValue,
-    fc.constantFrom("bytes=0-10", "bytes=-5", "bytes=99999999-", "bytes=5-2", "bytes=a-b", "*/*", "text/html"),
+    fc.constantFrom(
+      "bytes=0-10",
+      "bytes=-5",
+      "bytes=99999999-",
+      "bytes=5-2",
+      "bytes=a-b",
+      "*/*",
+      "text/html",
+      "application/vnd.x.restic.rest.v2",
+    ),
   ),
   { maxKeys: 3 },
 );
@@ -332,7 +380,8 @@ async function build(spec: Spec): Promise<Request> {
   const headers: Record<string, string> = { ...spec.headers };
   if (hasBody && spec.body.contentType) headers["Content-Type"] = spec.body.contentType;
   const bytes = hasBody ? spec.body.bytes! : undefined;
-  if (bytes !== undefined && spec.method === "PUT") {
+  // Uploads are refused without a Content-Length (workerd adds none in-process): PUT parts, restic files.
+  if (bytes !== undefined && (spec.method === "PUT" || spec.path.startsWith("/restic/"))) {
     headers["Content-Length"] = String(
       typeof bytes === "string" ? new TextEncoder().encode(bytes).length : bytes.length,
     );
@@ -350,6 +399,9 @@ async function build(spec: Spec): Promise<Request> {
       break;
     case "basic":
       headers.Authorization = "Basic YWRtaW46YWRtaW4=";
+      break;
+    case "restic":
+      headers.Authorization = `Basic ${btoa(`${key.key_id}:${key.secret}`)}`;
       break;
     case "cookie":
       headers.Cookie = "lifeboat_session=forged.value; csrf=x";

@@ -3,12 +3,14 @@ import type { Badge, BadgeColour } from "./badge";
 import { agoWords } from "./days";
 import { rpoRag, type Rag } from "./rpo";
 import { displayState, type Level } from "./state-words";
+import type { CheckKind } from "../../db/schema";
+import { keepsRestorePoints } from "../kinds";
 
 /** What one check's badges may say: one value each, nothing else about the check. */
 export type BadgeFacts = {
   name: string;
   public: boolean;
-  kind: "heartbeat" | "backup";
+  kind: CheckKind;
   status: Status;
   maintenance: boolean;
   createdAt: number;
@@ -39,7 +41,9 @@ const LEVEL_COLOUR: Record<Level, BadgeColour> = {
  */
 export function badgeOf(kind: BadgeKind, facts: BadgeFacts, now: number, label?: string): Badge {
   if (kind === "state") {
-    const rpo = facts.kind === "backup" ? rpoRag(now - (facts.newestGoodAt ?? facts.createdAt), facts.rpoS) : null;
+    const rpo = keepsRestorePoints(facts.kind)
+      ? rpoRag(now - (facts.newestGoodAt ?? facts.createdAt), facts.rpoS)
+      : null;
     const state = displayState(facts.status, { kind: facts.kind, maintenance: facts.maintenance, rpo });
     // While the sweep is behind nothing marks a silent check down: say so, and do not show green.
     const delayed = facts.monitoringDelayed;
@@ -52,7 +56,7 @@ export function badgeOf(kind: BadgeKind, facts: BadgeFacts, now: number, label?:
   if (kind === "rpo") {
     const since = facts.newestGoodAt ?? facts.createdAt;
     return {
-      label: label ?? (facts.kind === "backup" ? "last good backup" : "last success"),
+      label: label ?? (keepsRestorePoints(facts.kind) ? "last good backup" : "last success"),
       message: facts.newestGoodAt === null ? "none yet" : agoWords(facts.newestGoodAt, now),
       color: RAG_COLOUR[rpoRag(now - since, facts.rpoS)],
     };

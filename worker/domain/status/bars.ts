@@ -1,6 +1,8 @@
 import { DAY_MS, dayRangeLabel, dayStart, shortDuration } from "./days";
 import { rpoRag, worstAgeMs, type RestoreHistory } from "./rpo";
 import { segmentsOf, type Timeline } from "./timeline";
+import type { CheckKind } from "../../db/schema";
+import { keepsRestorePoints } from "../kinds";
 
 /** A day's colour; `unknown` is a finished day not computed yet (the fill is bounded per render). */
 export type Colour = "green" | "amber" | "red" | "grey" | "unknown";
@@ -14,7 +16,7 @@ export type BarRun = { first: number; last: number; colour: Colour; worst: numbe
 /** Downtime above this share of the watched time makes a heartbeat's day red rather than amber. */
 export const RED_DOWNTIME_SHARE = 0.05;
 
-export type CheckLife = { kind: "heartbeat" | "backup"; createdAt: number; rpoS: number };
+export type CheckLife = { kind: CheckKind; createdAt: number; rpoS: number };
 
 /**
  * The bar of `day`, judged up to `now` (today's bar is the day so far). Before the check existed,
@@ -30,7 +32,7 @@ export function dayBar(
   const from = Math.max(dayStart(day), check.createdAt);
   const to = Math.min(dayStart(day) + DAY_MS, now);
   const watched = segmentsOf(timeline, from, to).filter((s) => s.status !== "paused");
-  if (check.kind === "backup") {
+  if (keepsRestorePoints(check.kind)) {
     if (watched.length === 0) return { colour: "grey", value: null };
     const worst = Math.max(...watched.map((s) => worstAgeMs(history, s.from, s.to)));
     return { colour: rpoRag(worst, check.rpoS), value: Math.round(worst / 1000) };
@@ -61,7 +63,7 @@ export function runsOf(bars: readonly DayBar[], firstDay: number, kind: CheckLif
 function worse(a: number | null, b: number | null, kind: CheckLife["kind"]): number | null {
   if (a === null) return b;
   if (b === null) return a;
-  return kind === "backup" ? Math.max(a, b) : Math.min(a, b);
+  return keepsRestorePoints(kind) ? Math.max(a, b) : Math.min(a, b);
 }
 
 /**
@@ -72,7 +74,7 @@ export function runWords(run: BarRun, kind: CheckLife["kind"]): string {
   const when = dayRangeLabel(run.first, run.last);
   if (run.colour === "unknown") return `${when}: not computed yet`;
   if (run.colour === "grey" || run.worst === null) return `${when}: nothing expected`;
-  if (kind === "backup") {
+  if (keepsRestorePoints(kind)) {
     const age = shortDuration(Math.max(run.worst, 60) * 1000);
     const judged = { green: "within RPO", amber: "over RPO", red: "over 2× RPO" }[run.colour];
     return `${when}: ${judged}, backup ${run.colour === "green" ? "≤" : "up to"} ${age} old`;

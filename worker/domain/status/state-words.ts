@@ -2,6 +2,8 @@ import type { Monitoring } from "../monitoring";
 import type { Status } from "../state";
 import { timeLabel } from "./days";
 import type { Rag } from "./rpo";
+import type { CheckKind } from "../../db/schema";
+import { keepsRestorePoints } from "../kinds";
 
 /** How serious a state is; the page's colours and the banner follow it. */
 export type Level = "ok" | "warn" | "bad" | "off" | "maint";
@@ -26,19 +28,19 @@ const STATES: Record<string, DisplayState> = {
  */
 export function displayState(
   status: Status,
-  context: { kind: "heartbeat" | "backup"; maintenance: boolean; rpo: Rag | null },
+  context: { kind: CheckKind; maintenance: boolean; rpo: Rag | null },
 ): DisplayState {
   if (context.maintenance && status !== "paused") return STATES.maintenance!;
   if (status === "new") {
     return {
       key: "new",
-      words: `Waiting for the first ${context.kind === "backup" ? "backup" : "ping"}`,
+      words: `Waiting for the first ${FIRST_WORD[context.kind]}`,
       icon: "○",
       level: "off",
     };
   }
   if (
-    context.kind === "backup" &&
+    keepsRestorePoints(context.kind) &&
     (status === "up" || status === "started") &&
     context.rpo &&
     context.rpo !== "green"
@@ -47,6 +49,9 @@ export function displayState(
   }
   return STATES[status]!;
 }
+
+/** What a new check of each kind waits for. */
+const FIRST_WORD: Record<CheckKind, string> = { heartbeat: "ping", backup: "backup", restic: "snapshot" };
 
 export type Banner = { level: Level; words: string };
 

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import type { CheckRow } from "../../db/schema";
+import type { Db } from "../../services/db";
 import { pingKeyOf } from "../../domain/signing";
 import { listBackups } from "../../services/backups";
 import { getCheck } from "../../services/checks";
@@ -6,6 +8,8 @@ import { pingLog } from "../../services/dashboard";
 import { listDrills } from "../../services/drills";
 import { listFlips } from "../../services/flips";
 import { retentionPreview } from "../../services/retention";
+import { filesByType, latestSnapshots, repositoryStats } from "../../services/restic-repos";
+import { resticRepositoryOf } from "../api/keys";
 import { CheckPage } from "../../views/admin/check-page";
 import type { AdminEnv } from "./guard";
 
@@ -31,6 +35,7 @@ checkPageRoutes.get("/checks/:id", async (c) => {
     page.role === "admin" ? pingKeyOf(c.env) : null,
   ]);
   const baseUrl = c.get("baseUrl");
+  const restic = check.kind === "restic" ? await resticData(db, check, baseUrl) : null;
   const data = {
     check,
     // Ping URLs are capabilities: the read-only login does not see them (docs/SECURITY.md).
@@ -43,6 +48,14 @@ checkPageRoutes.get("/checks/:id", async (c) => {
     backups,
     retention,
     drills,
+    restic,
   };
   return c.html(<CheckPage page={page} data={data} notice={SAVED[c.req.query("saved") ?? ""]} />);
 });
+
+async function resticData(db: Db, check: CheckRow, baseUrl: string) {
+  const [stats] = await repositoryStats(db, check.id);
+  const [types, snapshots] = await Promise.all([filesByType(db, stats!), latestSnapshots(db, check.id, 20)]);
+  const repository = resticRepositoryOf(baseUrl, { id: "<key id>", scopes: ["restic"], checks: [check.slug] })!;
+  return { stats: stats!, quotaBytes: check.quotaBytes, types, snapshots, repository };
+}

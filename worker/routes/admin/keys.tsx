@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { AppError } from "../../errors";
 import { createKey, listKeys, revokeKey } from "../../services/keys";
 import { agentSha256 } from "../agent-files";
-import { CreateKey, installCommand, newKeyInput } from "../api/keys";
+import { CreateKey, installCommand, newKeyInput, resticRepositoryOf } from "../api/keys";
 import type { FormErrors, FormValues } from "../../views/admin/fields";
 import { KeysPage, NewKeyPage } from "../../views/admin/keys";
 import { appErrors, splitList, zodErrors } from "./forms";
@@ -31,9 +31,19 @@ keyRoutes.post("/keys", async (c) => {
       Date.now(),
     );
     const install = installCommand(c.get("baseUrl"), key.id);
-    const page = c.get("page");
+    const restic = resticRepositoryOf(c.get("baseUrl"), key);
     const agentSha = await agentSha256();
-    return c.html(<NewKeyPage page={page} agentKey={key} secret={secret} install={install} agentSha={agentSha} />, 201);
+    return c.html(
+      <NewKeyPage
+        page={c.get("page")}
+        agentKey={key}
+        secret={secret}
+        install={install}
+        agentSha={agentSha}
+        resticRepository={restic}
+      />,
+      201,
+    );
   } catch (error) {
     if (error instanceof AppError && error.status < 500) return keysPage(c, form, appErrors(error), 400);
     throw error;

@@ -56,6 +56,7 @@ export function toCheckInput(body: Body, parentId: number | null, existing?: Che
     successKw: body.success_kw ?? existing?.successKw ?? d.successKw,
     failureKw: body.failure_kw ?? existing?.failureKw ?? d.failureKw,
     pushToken: pick(body.push_token, existing?.pushToken, d.pushToken),
+    quotaBytes: pick(body.quota_bytes, existing?.quotaBytes, d.quotaBytes),
   };
   // The merged schedule is validated again: a new tz can break a stored cron expression.
   const problem = input.cron ? cronProblem(input.cron, input.tz) : null;

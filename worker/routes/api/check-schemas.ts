@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PING_KINDS } from "../../db/schema";
+import { CHECK_KINDS, PING_KINDS, PING_SOURCES } from "../../db/schema";
 import { cronProblem, isTimeZone } from "../../domain/schedule";
 
 const YEAR_S = 365 * 86_400;
@@ -72,7 +72,9 @@ export const Tag = z.string().regex(/^[A-Za-z0-9_.:-]{1,40}$/, "tags are 1–40 
 const CheckFields = z.object({
   name: z.string().trim().min(1).max(100).openapi({ example: "Nightly database backup" }),
   slug: Slug,
-  kind: z.enum(["heartbeat", "backup"]),
+  kind: z.enum(CHECK_KINDS).openapi({
+    description: "heartbeat: pings; backup: the agent's uploads; restic: a restic repository at /restic/<slug>/",
+  }),
   period_s: z.number().int().min(60).max(YEAR_S).openapi({ description: "Expected interval between pings" }),
   cron: z.string().trim().min(1).max(100).openapi({ example: "0 3 * * *", description: "5-field cron expression" }),
   tz: z.string().refine(isTimeZone, "unknown IANA time zone").openapi({ example: "Europe/Berlin" }),
@@ -115,6 +117,13 @@ const CheckFields = z.object({
     description: "public checks: the status page also shows the description, backup sizes and incident details",
   }),
   ...pingOptionFields,
+  quota_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 53 - 1)
+    .nullable()
+    .openapi({ description: "restic checks: the repository's storage quota; an upload beyond it is refused (507)" }),
   parent: Slug.or(z.string().uuid()).nullable().openapi({
     description: "uuid or slug of the host's heartbeat check: while it is down, this check's alerts fold into it",
   }),
@@ -151,7 +160,7 @@ export const CheckParams = z.object({
 
 export const ListChecksQuery = z.object({
   tag: Tag.optional(),
-  kind: z.enum(["heartbeat", "backup"]).optional(),
+  kind: z.enum(CHECK_KINDS).optional(),
   status: z.enum(["new", "up", "down", "paused"]).optional().openapi({ description: "stored status" }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.coerce.number().int().min(0).optional().openapi({ description: "next_cursor of the previous page" }),
@@ -174,7 +183,7 @@ export const CheckView = z
     }),
     name: z.string(),
     slug: z.string(),
-    kind: z.enum(["heartbeat", "backup"]),
+    kind: z.enum(CHECK_KINDS),
     status: z.enum(["new", "up", "late", "down", "paused", "started"]),
     status_reason: z.string().nullable(),
     period_s: z.number().nullable(),
@@ -238,6 +247,7 @@ export const CheckView = z
       .openapi({ description: "the RPO in force: rpo_s, or the schedule's longest interval + grace_s" }),
     drill_every_s: z.number().nullable(),
     public_details: z.boolean(),
+    quota_bytes: z.number().nullable(),
     badges: z
       .object({
         state_svg: z.string().url(),
@@ -291,7 +301,7 @@ export const PingView = z
       .openapi({ description: "too_short or too_early when a success counted as a failure" }),
     body: z.string(),
     body_truncated: z.boolean(),
-    source: z.enum(["url", "signed"]),
+    source: z.enum(PING_SOURCES),
     method: z.string(),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),

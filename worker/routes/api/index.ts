@@ -3,20 +3,25 @@ import { compatDocs } from "../hc-api/openapi";
 import { backupsApi } from "./backups";
 import { channelsApi } from "./channels";
 import { checkBackupsApi } from "./check-backups";
+import { checkResticApi } from "./check-restic";
 import { checksApi } from "./checks";
 import { keysApi } from "./keys";
 import { maintenanceApi } from "./maintenance";
 import { settingsApi } from "./settings";
+import { registerResticOpenApi } from "../restic-openapi";
 
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
 adminApi.route("/", checksApi);
 adminApi.route("/", checkBackupsApi);
+adminApi.route("/", checkResticApi);
 adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
 adminApi.route("/", maintenanceApi);
 adminApi.route("/", backupsApi);
 adminApi.route("/", settingsApi);
+
+registerResticOpenApi(adminApi.openAPIRegistry);
 
 adminApi.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
   type: "http",
@@ -50,7 +55,8 @@ function adminDocument(baseUrl: string) {
       title: "Lifeboat admin API",
       version: "1",
       description:
-        "Checks, agent keys and alert channels. Ping URLs and signed agent endpoints are described in docs/API.md. " +
+        "Checks, agent keys and alert channels, and the restic REST server (docs/RESTIC.md). Ping URLs and " +
+        "signed agent endpoints are described in docs/API.md. " +
         "The healthchecks-compatible Management API (v3 shown; v1 and v2 alike) and Uptime Kuma's push URL are here too, " +
         "each path item with the bare origin as its server (docs/COMPATIBILITY.md).",
     },

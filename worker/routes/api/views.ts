@@ -69,6 +69,7 @@ export function checkView(row: CheckRow, links: Links, now: number, parent: Chec
     effective_rpo_s: effectiveRpoS(row, now),
     drill_every_s: row.drillEveryS,
     public_details: row.publicDetails,
+    quota_bytes: row.quotaBytes,
     badges: badgeUrls(links.baseUrl, row.badgeKey ?? ""),
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),

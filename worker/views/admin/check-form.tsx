@@ -18,7 +18,10 @@ const COUNT = "empty: rule off";
 export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
   name: { label: "Name" },
   slug: { label: "Slug", hint: "for /ping/<ping_key>/<slug> URLs; from the name when empty" },
-  kind: { label: "Kind", hint: "heartbeat: a job or host checks in; backup: the agent uploads backups" },
+  kind: {
+    label: "Kind",
+    hint: "heartbeat: a job or host checks in; backup: the agent uploads backups; restic: a restic repository",
+  },
   desc: { label: "Description" },
   group: { label: "Group", hint: "groups checks on the status page" },
   tags: { label: "Tags", hint: "separated by commas or spaces" },
@@ -54,6 +57,7 @@ export const CHECK_LABELS: Record<string, { label: string; hint?: string }> = {
     label: "Immutable for (days)",
     hint: "each backup is kept this long from when it arrives; lowering it never shortens a backup already received",
   },
+  quota_bytes: { label: "Repository quota (bytes)", hint: "restic checks: uploads beyond it are refused; empty: none" },
   tombstone_days: { label: "Restorable after deletion (days)" },
   methods: {
     label: "Allowed ping methods",
@@ -104,6 +108,7 @@ const SECTIONS: { legend: string; fields: string[]; note?: string }[] = [
     ],
   },
   { legend: "Backups", fields: ["rpo_s", "drill_every_s", "min_size_fraction", "expect_change"] },
+  { legend: "restic repository", fields: ["quota_bytes"] },
   {
     legend: "Retention (backup checks)",
     note: DEFAULT_RETENTION_NOTE,

@@ -4,6 +4,7 @@ import { currentReason, currentStatus } from "../../domain/state";
 import type { PingLine } from "../../services/dashboard";
 import type { retentionPreview } from "../../services/retention";
 import { BackupSections } from "./backup-sections";
+import { ResticSections, type ResticData } from "./restic-sections";
 import { CsrfField, Layout, type PageContext } from "./layout";
 import { duration, preciseDuration } from "./format";
 import { failureLabel, StatusText, Time } from "./overview";
@@ -17,6 +18,7 @@ export type CheckPageData = {
   backups: BackupRow[];
   retention: Awaited<ReturnType<typeof retentionPreview>> | null;
   drills: DrillRow[];
+  restic: ResticData | null;
 };
 
 export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: string }> = ({ page, data, notice }) => {
@@ -81,6 +83,7 @@ export const CheckPage: FC<{ page: PageContext; data: CheckPageData; notice?: st
       )}
 
       {check.kind === "backup" && <BackupSections data={data} now={now} />}
+      {data.restic && <ResticSections restic={data.restic} now={now} />}
 
       <section aria-labelledby="h-pings">
         <h2 id="h-pings">Ping log</h2>

@@ -8,6 +8,8 @@ const SCOPES = [
   { scope: "ping", label: "ping — send pings and logs" },
   { scope: "upload", label: "upload — add backups (never delete or overwrite)" },
   { scope: "read", label: "read — download its checks' backups (restores and drills)" },
+  { scope: "restic", label: "restic — use its restic repositories, append-only (docs/RESTIC.md)" },
+  { scope: "prune", label: "prune — with restic, also delete files past their window (one trusted machine)" },
 ] as const;
 
 const LABELS = { host: "Host", checks: "Checks", scopes: "Scopes" };
@@ -123,7 +125,8 @@ export const NewKeyPage: FC<{
   secret: string;
   install: string;
   agentSha: string;
-}> = ({ page, agentKey: key, secret, install, agentSha }) => (
+  resticRepository: string | null;
+}> = ({ page, agentKey: key, secret, install, agentSha, resticRepository }) => (
   <Layout title="Key created" page={page} current="/admin/keys">
     <div class="notice" role="status">
       <p>
@@ -156,6 +159,18 @@ export const NewKeyPage: FC<{
           <code>LIFEBOAT_AGENT_SHA256={agentSha}</code> before <code>sh</code>.
         </span>
       </dd>
+      {resticRepository && (
+        <>
+          <dt>restic repository</dt>
+          <dd>
+            <pre id="restic-repository">{resticRepository}</pre>
+            <span class="hint">
+              With the secret in place of &lt;secret&gt;, keep it in a file for RESTIC_REPOSITORY_FILE, never on a
+              command line (docs/RESTIC.md).
+            </span>
+          </dd>
+        </>
+      )}
     </dl>
     <p>
       <a href="/admin/keys">Back to the keys</a>

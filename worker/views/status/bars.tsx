@@ -1,4 +1,6 @@
 import { runsOf, runWords, type DayBar } from "../../domain/status/bars";
+import type { CheckKind } from "../../db/schema";
+import { keepsRestorePoints } from "../../domain/kinds";
 
 const CLASS = { green: "g", amber: "a", red: "r", grey: "x", unknown: "u" } as const;
 
@@ -7,7 +9,7 @@ const CLASS = { green: "g", amber: "a", red: "r", grey: "x", unknown: "u" } as c
  * tooltip and, with role="img" (Chromium leaves a bare shape out of the tree), its accessible name;
  * the SVG's label sums the period.
  */
-export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat" | "backup" }) {
+export function Bars(props: { bars: DayBar[]; firstDay: number; kind: CheckKind }) {
   const runs = runsOf(props.bars, props.firstDay, props.kind);
   return (
     <svg
@@ -33,11 +35,10 @@ export function Bars(props: { bars: DayBar[]; firstDay: number; kind: "heartbeat
 }
 
 /** "90 days: 87 within RPO, 2 over RPO, 1 no data". */
-export function summary(bars: DayBar[], kind: "heartbeat" | "backup"): string {
-  const words =
-    kind === "backup"
-      ? { green: "within RPO", amber: "over RPO", red: "over 2× RPO" }
-      : { green: "up all day", amber: "with downtime", red: "with long downtime" };
+export function summary(bars: DayBar[], kind: CheckKind): string {
+  const words = keepsRestorePoints(kind)
+    ? { green: "within RPO", amber: "over RPO", red: "over 2× RPO" }
+    : { green: "up all day", amber: "with downtime", red: "with long downtime" };
   const count = (colour: DayBar["colour"]) => bars.filter((b) => b.colour === colour).length;
   const parts = (["green", "amber", "red"] as const).filter((c) => count(c) > 0).map((c) => `${count(c)} ${words[c]}`);
   const idle = count("grey") + count("unknown");

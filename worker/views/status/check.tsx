@@ -19,15 +19,19 @@ export function CheckItem(props: { check: StatusCheck; now: number }) {
   );
 }
 
-/** "Last good backup 3 h ago", "RPO 25 h", "restore verified 5 d ago" — plain words, no colour needed. */
+/**
+ * "Last good backup 3 h ago" (a restic repository: "Last snapshot 3 h ago"), "RPO 25 h", "restore
+ * verified 5 d ago" — plain words, no colour needed.
+ */
 export function facts(check: StatusCheck, now: number): string[] {
   if (check.kind === "heartbeat") {
     return [check.lastSuccessAt === null ? "No success yet" : `Last success ${agoWords(check.lastSuccessAt, now)}`];
   }
+  const [point, size] = check.kind === "restic" ? ["snapshot", " added"] : ["good backup", ""];
   const backup = check.newestGood
-    ? `Last good backup ${agoWords(check.newestGood.takenAt, now)}` +
-      (check.publicDetails ? ` (${formatBytes(check.newestGood.size)})` : "")
-    : "No good backup yet";
+    ? `Last ${point} ${agoWords(check.newestGood.takenAt, now)}` +
+      (check.publicDetails ? ` (${formatBytes(check.newestGood.size)}${size})` : "")
+    : `No ${point} yet`;
   return [backup, `RPO ${shortDuration(check.rpoS * 1000)}`, drillWords(check, now)];
 }
 

@@ -2,6 +2,7 @@ import { runsOf, runWords } from "../../domain/status/bars";
 import { isoDay } from "../../domain/status/days";
 import type { StatusCheck, StatusSnapshot } from "../../services/status";
 import { reasonWords } from "./format";
+import { keepsRestorePoints } from "../../domain/kinds";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -47,7 +48,7 @@ function checkJson(check: StatusCheck) {
     state_words: check.state.words,
     level: check.state.level,
     last_success_at: iso(check.lastSuccessAt),
-    ...(check.kind === "backup"
+    ...(keepsRestorePoints(check.kind)
       ? {
           last_good_backup_at: iso(check.newestGood?.takenAt ?? null),
           rpo_s: check.rpoS,
