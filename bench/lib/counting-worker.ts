@@ -3,7 +3,8 @@
 // every R2 call and every outbound fetch(): the things Cloudflare counts as subrequests.
 // bench/alerts.mjs and bench/sweep.mjs run it as wrangler dev's entry point and read the last sweep's tally from
 // GET /__bench/last-sweep, so "subrequests per sweep" is counted, not estimated.
-// Only the scheduled handler is counted: requests (pings, the admin API) pass straight through.
+// Requests are counted too, cumulatively until GET /__bench/requests?reset=1 (bench/d1-rows.mjs):
+// D1 calls, rows read and written, including the work a request leaves to waitUntil.
 import worker from "../../worker/index";
 import type { Env } from "../../worker/env";
 
@@ -18,6 +19,7 @@ type D1Call = {
 type SweepTally = { d1: D1Call[]; r2: string[]; fetches: string[]; worker_ms: number; scheduled_time: number };
 
 let last: SweepTally | null = null;
+let requests = { count: 0, d1: [] as D1Call[] };
 // Off for CPU measurements: the extra all() that reads a first()/raw() SELECT's meta costs CPU.
 let meterRows = true;
 
@@ -38,7 +40,19 @@ export default {
         .all();
       return Response.json({ results: result.results, meta: result.meta });
     }
-    return worker.fetch(request, env, ctx);
+    if (path === "/__bench/requests") {
+      const tally = {
+        requests: requests.count,
+        d1_calls: requests.d1.length,
+        rows_read: requests.d1.reduce((sum, call) => sum + (call.rows_read ?? 0), 0),
+        rows_written: requests.d1.reduce((sum, call) => sum + (call.rows_written ?? 0), 0),
+        calls: new URL(request.url).searchParams.has("calls") ? requests.d1 : undefined,
+      };
+      if (new URL(request.url).searchParams.has("reset")) requests = { count: 0, d1: [] };
+      return Response.json(tally);
+    }
+    requests.count++;
+    return worker.fetch(request, { ...env, DB: countingD1(env.DB, requests.d1) }, ctx);
   },
 
   async scheduled(controller: ScheduledController, env: Env) {

@@ -149,13 +149,21 @@ function randomHex(bytes: number): string {
 export const PING_KINDS = ["success", "start", "fail", "log", "exit", "ign"] as const;
 export const PING_SOURCES = ["url", "signed", "restic"] as const;
 
+/**
+ * The ping log: a fixed ring of PINGS_KEPT slots per check (WITHOUT ROWID, keyed by check and slot,
+ * migration 0013), each new ping written over the oldest slot in place. One row written per ping
+ * and nothing ever pruned: the Free plan's rows-written budget (docs/FREE_PLAN.md).
+ */
 export const pings = sqliteTable(
   "pings",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
     checkId: integer("check_id")
       .notNull()
       .references(() => checks.id, { onDelete: "cascade" }),
+    // The check's ping number (healthchecks' `n`): 1 for its first ping, then its n_pings.
+    n: integer("n").notNull(),
+    // n % PINGS_KEPT: a new ping overwrites the slot of the ping PINGS_KEPT before it.
+    slot: integer("slot").notNull(),
     kind: text("kind", { enum: PING_KINDS }).notNull(),
     exitStatus: integer("exit_status"),
     rid: text("rid"),
@@ -163,6 +171,9 @@ export const pings = sqliteTable(
     // Why a success ping counted as a failure (too_short, too_early), if it did.
     outcome: text("outcome"),
     body: text("body").notNull().default(""),
+    // The body's bytes (base64) when they are not valid UTF-8 (healthchecks keeps raw bytes): \`body\`
+    // then holds them decoded with U+FFFD for display, and this is what the body endpoints return.
+    bodyBase64: text("body_base64"),
     bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull().default(false),
     // url: a ping URL; signed: the agent's signed requests; restic: a snapshot stored through /restic/.
     source: text("source", { enum: PING_SOURCES }).notNull(),
@@ -176,7 +187,7 @@ export const pings = sqliteTable(
     backupId: text("backup_id"),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("pings_by_check").on(t.checkId, t.id)],
+  (t) => [primaryKey({ columns: [t.checkId, t.slot] })],
 );
 
 // Written only by the flip_on_status trigger (migrations/0001_flip_trigger.sql), so every status
@@ -323,14 +334,20 @@ export const agentKeys = sqliteTable("agent_keys", {
   lastUsedAt: integer("last_used_at"),
 });
 
+/**
+ * Signed requests' nonces, WITHOUT ROWID keyed by (bucket, key, nonce) (migration 0013): the bucket
+ * is the request's signed timestamp / 600 s, so a replay (same timestamp) hits the same key, and
+ * expired buckets are pruned as one range of the primary key: one row written per request, no
+ * expiry index (domain/signing.ts nonceBucket).
+ */
 export const nonces = sqliteTable(
   "nonces",
   {
+    bucket: integer("bucket").notNull(),
     keyId: text("key_id").notNull(),
     nonce: text("nonce").notNull(),
-    expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.keyId, t.nonce] }), index("nonces_expiry").on(t.expiresAt)],
+  (t) => [primaryKey({ columns: [t.bucket, t.keyId, t.nonce] })],
 );
 
 export const BACKUP_STATUSES = ["uploading", "complete", "suspicious", "failed", "tombstoned", "deleted"] as const;

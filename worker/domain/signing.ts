@@ -76,6 +76,25 @@ export function checkClock(timestamp: string, now: number): ClockVerdict {
   return Math.abs(skewS) <= REPLAY_WINDOW_S ? { ok: true } : { ok: false, skewS };
 }
 
+/**
+ * Nonces are kept in buckets of the signed timestamp (services/keys.ts): a replay must carry the
+ * same timestamp, so it lands in the same bucket, and a bucket can be dropped whole once every
+ * timestamp in it is outside the window.
+ */
+export const NONCE_BUCKET_S = 2 * REPLAY_WINDOW_S;
+
+export function nonceBucket(timestamp: string): number {
+  return Math.floor(Number(timestamp) / NONCE_BUCKET_S);
+}
+
+/**
+ * Buckets below this hold only timestamps no request can carry any more: the newest timestamp of
+ * bucket b is 600·b + 599, accepted until 300 s (and the clock check's rounding) later.
+ */
+export function firstLiveNonceBucket(now: number): number {
+  return Math.floor((Math.floor(now / 1000) - REPLAY_WINDOW_S - 1) / NONCE_BUCKET_S);
+}
+
 /** The ping key in /ping/<ping_key>/<slug> URLs: PING_KEY when set, else derived from the master key. */
 export async function pingKeyOf(env: { PING_KEY?: string; LIFEBOAT_MASTER_KEY: string }): Promise<string> {
   if (env.PING_KEY) return env.PING_KEY;

@@ -53,6 +53,11 @@ export type Ping = {
   /** A duration the client measured itself (an Uptime Kuma push's `ping`), instead of start → finish. */
   durationMs?: number | null;
   /**
+   * When the start with this ping's rid arrived, if that run is not the check's open one (runs that
+   * overlap: start R1, start R2, success R1). Looked up by the ping service; measures this ping only.
+   */
+  runStartedAt?: number | null;
+  /**
    * Set only by completeBackup, for the success of a backup that arrived complete and not
    * suspicious, and by the restic server for a new snapshot: the one success that counts on a backup
    * or restic check. No ping URL or signed ping can set it.
@@ -97,14 +102,15 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
     return { state: check, flip: null, durationMs: null, outcome: "not_a_backup" };
   }
 
-  const durationMs = runDuration(check, ping, now);
+  const run = finishedRun(check, ping, now);
+  const durationMs = run.durationMs;
   const failure = failureOf(check, ping, durationMs, now);
   const base: CheckState = {
     ...check,
     lastPingAt: now,
-    lastStartAt: null,
-    lastStartRid: null,
-    lastDurationMs: durationMs,
+    lastStartAt: run.keepsOpenRun ? check.lastStartAt : null,
+    lastStartRid: run.keepsOpenRun ? check.lastStartRid : null,
+    lastDurationMs: run.ofOpenRun ? durationMs : null,
   };
 
   if (failure) {
@@ -126,6 +132,8 @@ export function applyPing(check: CheckState, ping: Ping, now: number): PingEffec
     ...deadlines({ ...check, status: "up" }, now),
     consecutiveFailures: 0,
   };
+  // The run still open keeps its run deadline, as a start sets it (applyStart).
+  if (run.keepsOpenRun) state.alertAfter = check.lastStartAt! + check.graceS * 1000;
   return { state, flip: flipTo(check, "up", "ping", ""), durationMs, outcome: null };
 }
 
@@ -206,12 +214,26 @@ function isSuccess(ping: Ping): boolean {
   return ping.kind === "success" || (ping.kind === "exit" && !ping.exitStatus);
 }
 
-function runDuration(check: CheckState, ping: Ping, now: number): number | null {
-  if (ping.durationMs !== undefined && ping.durationMs !== null) return ping.durationMs;
-  if (check.lastStartAt === null) return null;
-  // With run ids, only the finish of the same run measures a duration.
-  if (ping.rid && check.lastStartRid && ping.rid !== check.lastStartRid) return null;
-  return now - check.lastStartAt;
+/**
+ * What a finishing ping does to runs, as healthchecks does it (hc/api/models.py Check.ping): the
+ * finish of the open run (the same rid, or none on both) measures it and closes it; a success with
+ * another rid measures its own run (runStartedAt) and leaves the open one open; a failure, or a
+ * success without a rid, closes the open run without measuring it.
+ */
+function finishedRun(
+  check: CheckState,
+  ping: Ping,
+  now: number,
+): { durationMs: number | null; ofOpenRun: boolean; keepsOpenRun: boolean } {
+  if (ping.durationMs !== undefined && ping.durationMs !== null) {
+    return { durationMs: ping.durationMs, ofOpenRun: true, keepsOpenRun: false };
+  }
+  if (check.lastStartAt !== null && (ping.rid ?? null) === check.lastStartRid) {
+    return { durationMs: now - check.lastStartAt, ofOpenRun: true, keepsOpenRun: false };
+  }
+  const own = ping.rid && ping.runStartedAt != null ? now - ping.runStartedAt : null;
+  const keepsOpenRun = check.lastStartAt !== null && isSuccess(ping) && Boolean(ping.rid);
+  return { durationMs: own, ofOpenRun: false, keepsOpenRun };
 }
 
 function failureOf(

@@ -4,7 +4,7 @@ import type { CheckRow } from "../db/schema";
 import { exitStatusInvalid, isUuid, parseSuffix } from "../domain/ping-url";
 import { AppError } from "../errors";
 import { dispatchAlerts } from "../services/dispatch";
-import { PING_BODY_LIMIT, recordPing } from "../services/pings";
+import { decodeBody, PING_BODY_LIMIT, recordPing } from "../services/pings";
 import { allowedLoadedCheck, authenticateAgent, checkBySlug, signedPingMeta } from "./agent-auth";
 
 /** Endpoints for the `lifeboat` agent: every request is signed with an agent key. */
@@ -33,8 +33,9 @@ agentRoutes.post("/ping/:slug/:suffix?", async (c) => {
   const { key, body, target: check, begin } = request;
 
   const now = Date.now();
-  const text = new TextDecoder().decode(body!.subarray(0, PING_BODY_LIMIT));
-  const meta = signedPingMeta(c, key, text, body!.byteLength > PING_BODY_LIMIT);
+  const truncated = body!.byteLength > PING_BODY_LIMIT;
+  const decoded = decodeBody(body!.subarray(0, PING_BODY_LIMIT), truncated);
+  const meta = { ...signedPingMeta(c, key, decoded.text, truncated), bodyBase64: decoded.base64 };
   const result = await recordPing(db, check, ping, meta, now, begin);
   if (result.flip) c.executionCtx.waitUntil(dispatchAlerts(c.env, c.get("baseUrl"), now));
   return c.json({ ok: true, check: slug, status: result.check.status }, 200);

@@ -55,13 +55,15 @@ pingRoutes.on(["GET", "HEAD", "POST"], "/*", async (c) => {
   const problem = requestProblem(target.ping, rid);
   if (problem) return text(c, problem, 400);
 
-  const body = c.req.method === "POST" ? await readLimitedBody(c.req.raw.body) : { text: "", truncated: false };
+  const body =
+    c.req.method === "POST" ? await readLimitedBody(c.req.raw.body) : { text: "", truncated: false, base64: null };
   const result = await recordPing(
     db,
     check,
     pingAsCounted(check, c.req.method, body.text, target.ping),
     {
       body: body.text,
+      bodyBase64: body.base64,
       bodyTruncated: body.truncated,
       source: "url",
       method: c.req.method,

@@ -90,7 +90,7 @@ export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[
     FROM pings p JOIN checks c ON c.id = p.check_id
     WHERE p.kind = 'fail' OR (p.kind = 'exit' AND p.exit_status != 0)
       OR (p.outcome IS NOT NULL AND p.outcome != 'not_a_backup')
-    ORDER BY p.id DESC LIMIT ${limit}`);
+    ORDER BY p.received_at DESC LIMIT ${limit}`);
 }
 
 /**
@@ -143,10 +143,10 @@ export type PingLine = {
 /** A check's ping log with only the tail of each body (a full log of 100 pings can be 10 MB). */
 export async function pingLog(db: Db, checkId: number, limit = 100): Promise<PingLine[]> {
   const rows = await db.all<PingLine & { bodyLength: number; bodyTruncated: number }>(sql`
-    SELECT id, kind, exit_status AS exitStatus, duration_ms AS durationMs, outcome, source, ip,
+    SELECT n AS id, kind, exit_status AS exitStatus, duration_ms AS durationMs, outcome, source, ip,
       substr(body, max(1, length(body) - 1999)) AS excerpt, length(body) AS bodyLength,
       body_truncated AS bodyTruncated, received_at AS receivedAt
-    FROM pings WHERE check_id = ${checkId} ORDER BY id DESC LIMIT ${limit}`);
+    FROM pings WHERE check_id = ${checkId} ORDER BY n DESC LIMIT ${limit}`);
   return rows.map(({ bodyLength, bodyTruncated, ...line }) => ({
     ...line,
     truncated: bodyLength > 2000 || bodyTruncated === 1,

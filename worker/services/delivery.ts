@@ -82,7 +82,7 @@ export async function deliverDue(
       c.id AS check_id, c.uuid AS check_uuid, c.unique_key AS check_unique_key, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
       c.status AS check_status, c.last_ping_at, f.from_status, f.reason, f.detail, f.created_at AS flip_at,
       (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
-        ORDER BY id DESC LIMIT 1) AS log,
+        ORDER BY n DESC LIMIT 1) AS log,
       (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
         AND created_at <= n.created_at AND ${STATE_CHANGE}) AS flips_last_hour,
       CASE WHEN n.idempotency_key LIKE ${`%:${FLAPPING_OVER}`} THEN (

@@ -6,7 +6,9 @@ import {
   checkClock,
   constantTimeEqual,
   deriveKeySecret,
+  firstLiveNonceBucket,
   fromHex,
+  nonceBucket,
   REPLAY_WINDOW_S,
   sha256Hex,
   toHex,
@@ -60,7 +62,7 @@ export type SignedRequest = {
 };
 
 /** A request's nonce, stored by the request's unit of work (services/unit-of-work.ts) with its writes. */
-export type NonceRecord = { keyId: string; nonce: string; expiresAt: number };
+export type NonceRecord = { bucket: number; keyId: string; nonce: string };
 
 export type VerifyOptions = {
   /**
@@ -95,10 +97,11 @@ export async function verifySignedRequest<P = undefined>(
     );
   }
   const keyQuery = db.select().from(agentKeys).where(eq(agentKeys.id, headers.keyId)).limit(1);
+  const bucket = nonceBucket(headers.timestamp);
   const nonceQuery = db
     .select({ nonce: nonces.nonce })
     .from(nonces)
-    .where(and(eq(nonces.keyId, headers.keyId), eq(nonces.nonce, headers.nonce)));
+    .where(and(eq(nonces.bucket, bucket), eq(nonces.keyId, headers.keyId), eq(nonces.nonce, headers.nonce)));
   // One D1 round trip for the key, its nonce and whatever the route needs next (e.g. the check it pings).
   const [[key], seen, preloaded] = (await db.batch(
     options.preload ? [keyQuery, nonceQuery, options.preload] : [keyQuery, nonceQuery],
@@ -131,7 +134,7 @@ export async function verifySignedRequest<P = undefined>(
   // This read is only the early answer: the unit of work's nonce INSERT is what refuses a replay
   // racing its original.
   if (seen.length > 0) throw replayedNonce();
-  return { key, nonce: { keyId: key.id, nonce: headers.nonce, expiresAt: now + 2 * REPLAY_WINDOW_S * 1000 } };
+  return { key, nonce: { bucket, keyId: key.id, nonce: headers.nonce } };
 }
 
 export const replayedNonce = () => new AppError("replayed_nonce", "replayed nonce: this request was already received");
@@ -159,11 +162,15 @@ function signingKeyOf(masterKey: string, keyId: string): Promise<CryptoKey> {
 }
 
 /**
- * The statement that records when a key was last used, for the request's unit of work: at most once
- * a minute, so busy agents do not cost a write each.
+ * How stale `last_used_at` may be: the field answers "is this key still in use?", which an hour
+ * answers as well as a second, and healthchecks throttles its own bookkeeping the same way. Once an
+ * hour instead of once a minute saves a row written per signed request of a minutely job.
  */
+export const LAST_USED_PRECISION_MS = 3_600_000;
+
+/** The statement that records when a key was last used, for the request's unit of work (at most hourly). */
 export function keyTouch(key: AgentKeyRow, now: number): Statement[] {
-  if (key.lastUsedAt !== null && now - key.lastUsedAt < 60_000) return [];
+  if (key.lastUsedAt !== null && now - key.lastUsedAt < LAST_USED_PRECISION_MS) return [];
   return [lastUsedUpdate(key, now)];
 }
 
@@ -213,5 +220,6 @@ export async function touchKey(db: Db, key: AgentKeyRow, now: number): Promise<v
 }
 
 export async function pruneNonces(db: Db, now: number): Promise<void> {
-  await db.delete(nonces).where(lt(nonces.expiresAt, now));
+  // A range of the primary key: only the rows it deletes are read.
+  await db.delete(nonces).where(lt(nonces.bucket, firstLiveNonceBucket(now)));
 }

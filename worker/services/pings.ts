@@ -6,12 +6,14 @@ import { newRevision, type Db } from "./db";
 import { plainUnits, type BeginUnit, type UnitOfWork } from "./unit-of-work";
 
 export const PING_BODY_LIMIT = 100_000;
+/** The ring's size: each check keeps its last PINGS_KEPT pings (migration 0013). */
 export const PINGS_KEPT = 100;
-const PRUNE_EVERY = 10;
 const WRITE_ATTEMPTS = 8;
 
 export type PingMeta = {
   body: string;
+  /** The body's bytes as base64 when they are not valid UTF-8 (`body` then shows them with U+FFFD). */
+  bodyBase64?: string | null;
   bodyTruncated: boolean;
   source: (typeof PING_SOURCES)[number];
   method: string;
@@ -29,8 +31,7 @@ export type PingResult = { check: CheckRow; flip: Flip | null };
  * unit of work guarded by the check's revision: it applies only if the check is unchanged since it
  * was read; a concurrent ping makes us re-read and re-apply, so no ping is lost and no transition
  * is computed from stale state. A signed ping's unit (`begin`) carries its nonce, so a replay writes
- * nothing and an accepted ping is never left without its nonce. Every tenth ping of a check also
- * prunes its old pings, in the same unit.
+ * nothing and an accepted ping is never left without its nonce.
  */
 export async function recordPing(
   db: Db,
@@ -41,6 +42,7 @@ export async function recordPing(
   begin: BeginUnit = plainUnits(db),
 ): Promise<PingResult> {
   let current = check;
+  ping = await withRunStart(db, check, ping);
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const unit = begin();
     const result = addPing(unit, current, ping, meta, now);
@@ -52,17 +54,44 @@ export async function recordPing(
     }
     current = reread;
   }
-  // Still contended after every attempt: keep the ping itself rather than lose it.
+  // Still contended after every attempt: keep the ping itself rather than lose it, numbered by the
+  // database (n_pings moves in the same unit), without a state change.
   await begin()
-    .write(insertPing(pingRow(current.id, ping, meta, null, null, now)))
+    .write(
+      sql`UPDATE checks SET n_pings = n_pings + 1 WHERE id = ${current.id}`,
+      ringWrite(
+        pingRow(current.id, ping, meta, null, null, now),
+        sql`(SELECT n_pings FROM checks WHERE id = ${current.id})`,
+      ),
+    )
     .commit();
   return { check: current, flip: null };
 }
 
 /**
+ * A finishing ping whose rid is not the check's open run's: the time of the start with its rid, so
+ * overlapping runs each get their duration (healthchecks does the same). One read of the check's
+ * ring, only for such pings.
+ */
+async function withRunStart(db: Db, check: CheckRow, ping: Ping): Promise<Ping> {
+  if (
+    !ping.rid ||
+    ping.rid === check.lastStartRid ||
+    ping.kind === "start" ||
+    ping.kind === "log" ||
+    ping.kind === "ign"
+  )
+    return ping;
+  const row = await db.get<{ at: number | null }>(
+    sql`SELECT max(received_at) AS at FROM pings WHERE check_id = ${check.id} AND kind = 'start' AND rid = ${ping.rid}`,
+  );
+  return row?.at != null ? { ...ping, runStartedAt: row.at } : ping;
+}
+
+/**
  * Adds one ping to a unit of work: the guard that the check is still as read (its revision), the
- * state change (the flip_on_status trigger writes the flip within it), the ping row and, every
- * tenth ping, the pruning. Answers what the check becomes if the unit applies.
+ * state change (the flip_on_status trigger writes the flip within it) and the ping, written over
+ * the oldest slot of the check's ring. Answers what the check becomes if the unit applies.
  */
 export function addPing(unit: UnitOfWork, check: CheckRow, ping: Ping, meta: PingMeta, now: number): PingResult {
   const effect = applyPing(check, ping, now);
@@ -83,9 +112,9 @@ export function addPing(unit: UnitOfWork, check: CheckRow, ping: Ping, meta: Pin
         .update(checks)
         .set({ ...values, nPings: sql`${checks.nPings} + 1` })
         .where(and(eq(checks.id, check.id), eq(checks.revision, check.revision))),
-      insertPing(pingRow(check.id, ping, meta, effect.durationMs, effect.outcome, now)),
+      // The guard holds n_pings as read, so this ping is number nPings + 1.
+      ringWrite(pingRow(check.id, ping, meta, effect.durationMs, effect.outcome, now), sql`${check.nPings + 1}`),
     );
-  if ((check.nPings + 1) % PRUNE_EVERY === 0) unit.write(prunePings(check.id));
   return { check: { ...check, ...values, nPings: check.nPings + 1 }, flip: effect.flip };
 }
 
@@ -108,12 +137,12 @@ export async function findCheckToPing(
 }
 
 export async function listPings(db: Db, checkId: number, limit = PINGS_KEPT): Promise<PingRow[]> {
-  return db.select().from(pings).where(eq(pings.checkId, checkId)).orderBy(desc(pings.id)).limit(limit);
+  return db.select().from(pings).where(eq(pings.checkId, checkId)).orderBy(desc(pings.n)).limit(limit);
 }
 
 /** Reads at most `limit` bytes of a body and reports whether more was sent. */
 export async function readLimitedBody(body: ReadableStream<Uint8Array> | null, limit = PING_BODY_LIMIT) {
-  if (!body) return { text: "", truncated: false };
+  if (!body) return { text: "", truncated: false, base64: null };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -138,8 +167,33 @@ export async function readLimitedBody(body: ReadableStream<Uint8Array> | null, l
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  // A cut may split a multi-byte character; the decoder replaces the broken tail instead of failing.
-  return { text: new TextDecoder().decode(bytes), truncated };
+  return { ...decodeBody(bytes, truncated), truncated };
+}
+
+/**
+ * A body as text, and its bytes (base64) when they are not valid UTF-8: healthchecks keeps a body
+ * byte for byte, and so does Lifeboat, while pages show the text with U+FFFD. A cut (`truncated`)
+ * may split the last character, which does not make the body binary.
+ */
+export function decodeBody(bytes: Uint8Array, truncated: boolean): { text: string; base64: string | null } {
+  try {
+    return {
+      text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes, { stream: truncated }),
+      base64: null,
+    };
+  } catch {
+    return { text: new TextDecoder().decode(bytes), base64: toBase64(bytes) };
+  }
+}
+
+export function fromBase64(base64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 function pingRow(
@@ -158,6 +212,7 @@ function pingRow(
     duration_ms: durationMs,
     outcome,
     body: meta.body,
+    body_base64: meta.bodyBase64 ?? null,
     body_truncated: meta.bodyTruncated ? 1 : 0,
     source: meta.source,
     method: meta.method,
@@ -169,19 +224,21 @@ function pingRow(
   };
 }
 
-function insertPing(values: Record<string, unknown>) {
-  const columns = sql.raw(Object.keys(values).join(", "));
+/**
+ * The ping as number `n` (an SQL expression) in slot n % PINGS_KEPT of its check's ring: an insert
+ * while the ring fills, then an update in place of the ping PINGS_KEPT before it. Either way one
+ * row written, no index to maintain, nothing to prune.
+ */
+function ringWrite(values: ReturnType<typeof pingRow>, n: SQL) {
+  const entries = Object.entries(values);
+  const columns = sql.raw(["n", "slot", ...entries.map(([column]) => column)].join(", "));
   const params = sql.join(
-    Object.values(values).map((v) => sql`${v}`),
+    entries.map(([, v]) => sql`${v}`),
     sql`, `,
   );
-  return sql`INSERT INTO pings (${columns}) VALUES (${params})`;
-}
-
-/** Keeps the check's last PINGS_KEPT pings. */
-function prunePings(checkId: number) {
-  return sql`
-    DELETE FROM pings WHERE check_id = ${checkId} AND id < (
-      SELECT id FROM pings WHERE check_id = ${checkId} ORDER BY id DESC LIMIT 1 OFFSET ${PINGS_KEPT - 1}
-    )`;
+  const updates = sql.raw(
+    ["n", ...entries.map(([column]) => column)].map((column) => `${column} = excluded.${column}`).join(", "),
+  );
+  return sql`INSERT INTO pings (${columns}) SELECT ${n}, (${n}) % ${PINGS_KEPT}, ${params} WHERE true
+    ON CONFLICT (check_id, slot) DO UPDATE SET ${updates}`;
 }

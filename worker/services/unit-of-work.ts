@@ -63,7 +63,7 @@ export class UnitOfWork {
       this.options.onApplied?.();
       return { applied: true, results: this.writes.map((i) => results[i]!) };
     } catch (error) {
-      if (this.options.nonce && causedBy(error, "UNIQUE constraint failed: nonces.key_id")) throw replayedNonce();
+      if (this.options.nonce && causedBy(error, "UNIQUE constraint failed: nonces.")) throw replayedNonce();
       if (causedBy(error, "a_guard_did_not_hold")) return { applied: false };
       throw error;
     }
@@ -107,7 +107,7 @@ export const plainUnits =
 const holds = (condition: SQL) => sql`coalesce((${condition}) <> 0, 0)`;
 
 function nonceInsert(record: NonceRecord): SQL {
-  return sql`INSERT INTO nonces (key_id, nonce, expires_at) VALUES (${record.keyId}, ${record.nonce}, ${record.expiresAt})`;
+  return sql`INSERT INTO nonces (bucket, key_id, nonce) VALUES (${record.bucket}, ${record.keyId}, ${record.nonce})`;
 }
 
 /** True when a D1 error (drizzle wraps D1's in `cause`) carries this message. */

@@ -113,7 +113,7 @@ export function badgeUrls(baseUrl: string, key: string) {
 
 export function pingView(row: PingRow) {
   return {
-    n: row.id,
+    n: row.n,
     kind: row.kind,
     exit_status: row.exitStatus,
     rid: row.rid,

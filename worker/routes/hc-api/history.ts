@@ -5,6 +5,7 @@ import { isUuid } from "../../domain/ping-url";
 import { AppError } from "../../errors";
 import { listFlips } from "../../services/flips";
 import { findByUniqueKey } from "../../services/hc-checks";
+import { fromBase64 } from "../../services/pings";
 import { findCheckToPing, listPings } from "../../services/pings";
 import { Hono } from "hono";
 import { authorize, hcNotFound, methodNotAllowed, type HcContext, type HcEnv } from "./app";
@@ -41,11 +42,13 @@ hcHistory.get("/api/:version/checks/:id/pings/:n/body", async (c) => {
   if (!n.success) throw hcNotFound();
   const [row] = await c
     .get("db")
-    .select({ body: pings.body })
+    .select({ body: pings.body, base64: pings.bodyBase64 })
     .from(pings)
-    .where(and(eq(pings.id, n.data), eq(pings.checkId, check.id)))
+    .where(and(eq(pings.checkId, check.id), eq(pings.n, n.data)))
     .limit(1);
   if (!row?.body) throw hcNotFound();
+  // Bytes that are not UTF-8 come back as they were sent (healthchecks serves the stored bytes).
+  if (row.base64 !== null) return c.body(fromBase64(row.base64), 200, { "Content-Type": "text/plain" });
   return c.text(row.body, 200, { "Content-Type": "text/plain; charset=utf-8" });
 });
 

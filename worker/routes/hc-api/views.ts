@@ -59,19 +59,19 @@ export async function hcCheckView(row: CheckRow, ctx: HcViewContext) {
   };
 }
 
-/** A ping as healthchecks' Ping.to_dict shows it; `n` is Lifeboat's ping id (unique, increasing). */
+/** A ping as healthchecks' Ping.to_dict shows it; `n` is the check's ping number, as in healthchecks. */
 export function hcPingView(row: PingRow, check: CheckRow, baseUrl: string, v: HcVersion) {
   const type = row.kind === "exit" ? (row.exitStatus ? "fail" : "success") : row.kind;
   return {
     type,
     date: new Date(row.receivedAt).toISOString().replace("Z", "+00:00"),
-    n: row.id,
+    n: row.n,
     scheme: baseUrl.startsWith("https:") ? "https" : "http",
     remote_addr: row.ip,
     method: row.method,
     ua: row.userAgent ?? "",
     rid: row.rid,
-    body_url: row.body ? `${baseUrl}/api/v${v}/checks/${check.uuid}/pings/${row.id}/body` : null,
+    body_url: row.body ? `${baseUrl}/api/v${v}/checks/${check.uuid}/pings/${row.n}/body` : null,
     ...(row.durationMs !== null ? { duration: Math.round(row.durationMs / 10) / 100 } : {}),
   };
 }
