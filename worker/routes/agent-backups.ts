@@ -228,9 +228,6 @@ agentBackupRoutes.get("/checks/:slug/backups", async (c) => {
 agentBackupRoutes.get("/backups/:id/content", async (c) => {
   const db = c.get("db");
   const { target: backup, begin } = await authenticateAgent(c, "read", (key) => ownBackup(db, key, c.req.param("id")));
-  if (backup.status !== "complete" && backup.status !== "suspicious") {
-    throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
-  }
   return contentResponse(db, c.env.BUCKET, backup, c.req.header("Range"), () => begin().commit());
 });
 

@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { backups, checks, type BackupRow, type CheckRow } from "../db/schema";
-import { anomaliesOf } from "../domain/anomaly";
+import { anomaliesOf, MEDIAN_OF } from "../domain/anomaly";
 import { formatBytes } from "../domain/bytes";
 import type { Ping } from "../domain/state";
 import { AppError } from "../errors";
@@ -39,7 +39,7 @@ export async function completeBackup(
     .from(backups)
     .where(and(eq(backups.checkId, check.id), eq(backups.status, "complete")))
     .orderBy(desc(backups.receivedAt), desc(backups.id))
-    .limit(7);
+    .limit(MEDIAN_OF);
   const anomalies = anomaliesOf(backup, previous, {
     minSizeFraction: check.minSizeFraction,
     expectChange: check.expectChange,

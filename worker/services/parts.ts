@@ -117,7 +117,8 @@ export function parseRange(header: string | null | undefined, size: number): Byt
 /**
  * The artifact as one HTTP response, streamed part after part from R2 (a Range is mapped onto the
  * parts it covers). Memory stays at one chunk whatever the size. `beforeFirstByte` runs once the
- * download is known to be deliverable, before anything is read from R2.
+ * download is known to be deliverable, before anything is read from R2. Only complete (and
+ * suspicious) backups can be downloaded, by any route that serves content.
  */
 export async function contentResponse(
   db: Db,
@@ -126,6 +127,9 @@ export async function contentResponse(
   rangeHeader: string | undefined,
   beforeFirstByte: () => Promise<unknown> = async () => {},
 ) {
+  if (backup.status !== "complete" && backup.status !== "suspicious") {
+    throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
+  }
   const range = parseRange(rangeHeader, backup.size);
   if (range === "unsatisfiable") {
     const error = new AppError("range_not_satisfiable", `the range is outside the backup's ${backup.size} bytes`);

@@ -190,9 +190,6 @@ backupsApi.openapi(routes.get, async (c) =>
 
 backupsApi.openapi(routes.content, async (c) => {
   const backup = await findBackup(c.get("db"), c.req.valid("param").id, { tombstoned: true });
-  if (backup.status !== "complete" && backup.status !== "suspicious") {
-    throw new AppError("conflict", `the backup is ${backup.status}; only complete backups can be downloaded`);
-  }
   return contentResponse(c.get("db"), c.env.BUCKET, backup, c.req.header("Range")) as never;
 });
 
