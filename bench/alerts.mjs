@@ -36,7 +36,7 @@ const FLIPS = Number(process.env.BENCH_ALERT_FLIPS ?? 40);
 const WARMUP = Number(process.env.BENCH_ALERT_WARMUP ?? 4);
 const CHECKS = 20;
 const CHANNELS = 3;
-const DELIVERIES_PER_RUN = 20; // worker/services/delivery.ts
+const DELIVERIES_PER_RUN = 20; // worker/services/alert-pipeline/send.ts
 const MAX_SWEEPS = 10;
 const MAX_FLAP_THRESHOLD = 100; // worker/routes/api/check-schemas.ts
 // The first ping (new → up) counts as a change too.
@@ -242,7 +242,7 @@ async function sweepBound(origin) {
 
   // The dearest backlog sweep: every delivery fails for good. The recoveries queue up against 500s
   // as above, then the receivers answer 410 (gone), and each permanent failure also marks its channel
-  // broken: one more D1 UPDATE per row (services/delivery.ts, deliverDue's markBroken loop).
+  // broken: one more D1 UPDATE per row (services/alert-pipeline/send.ts, deliverDue's markBroken loop).
   setAll(500);
   for (const check of checks) await ping(check.ping_url);
   const pendingUp = await deliveryLog(origin, channels, "up", (d) => d.status === "pending" && d.attempts >= 1);

@@ -20,7 +20,7 @@ import { pushRoutes } from "./routes/push";
 import { resticRoutes } from "./routes/restic";
 import { statusRoutes } from "./routes/status";
 import { openDb } from "./services/db";
-import { sweepContext } from "./services/dispatch";
+import { sweepContext } from "./services/alert-pipeline/dispatch";
 import { publicUrlOf } from "./services/settings";
 import { runWatchedSweep } from "./services/sweep-runs";
 

@@ -1,6 +1,6 @@
 // The JavaScript of one "alert storm" sweep (bench/sweep-js.mjs), without its I/O: the fan-out's
 // per-(flip, channel) decisions and the delivery's per-row unseal, secret and render, through the
-// same functions worker/services/outbox.ts and delivery.ts call. Bundled by wrangler and run in
+// same functions worker/services/alert-pipeline/enqueue.ts and delivery.ts call. Bundled by wrangler and run in
 // Node (the same V8), because workerd's clock does not move between I/O.
 import { renderAlert } from "../../worker/domain/alerts";
 import type { Alert } from "../../worker/domain/alerts/alert";
@@ -46,7 +46,7 @@ export async function prepare(storm: Storm) {
 /** One sweep's worth of that JavaScript; returns a count so nothing is optimised away. */
 export async function sweepJs(input: Awaited<ReturnType<typeof prepare>>): Promise<number> {
   const { now, flips, channels, log, storm } = input;
-  // Fan-out (outbox.ts fanOutFlips): one decision per (flip, channel).
+  // Fan-out (alert-pipeline/enqueue.ts fanOutFlips): one decision per (flip, channel).
   const planned: { key: string; kind: string }[] = [];
   for (const flip of flips) {
     const check = { slug: flip.slug, tags: JSON.parse(flip.tags) as string[] };
@@ -69,7 +69,7 @@ export async function sweepJs(input: Awaited<ReturnType<typeof prepare>>): Promi
     }
   }
   const insert = JSON.stringify(planned);
-  // Delivery (delivery.ts deliverDue → sendOne): unseal, derive the signing secret, render.
+  // Delivery (alert-pipeline/send.ts deliverDue → sendOne): unseal, derive the signing secret, render.
   let bytes = insert.length;
   for (let i = 0; i < Math.min(storm.deliveries, planned.length); i++) {
     const flip = flips[i % flips.length]!;

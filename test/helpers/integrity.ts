@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "../../worker/domain/signing";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call } from "./api";
 

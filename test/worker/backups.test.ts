@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../worker/domain/signing";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json, tableCounts } from "../helpers/api";
 import { createAgentKey, sendSigned, signedJson, type AgentKey } from "../helpers/agent";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { openDb } from "../../worker/services/db";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { HISTORY_DAYS, pruneDue, pruneHistory } from "../../worker/services/history";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck } from "../helpers/api";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json } from "../helpers/api";
 import { checkIdOf, exec, getPublic, HOUR } from "../helpers/status";

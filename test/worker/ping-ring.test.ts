@@ -6,7 +6,7 @@ import worker from "../../worker/index";
 import { BASE, call, createCheck, fetchWorker, json } from "../helpers/api";
 import { createAgentKey, sendSigned, signedRequest } from "../helpers/agent";
 import { runSweep } from "../../worker/services/sweep";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 
 // Issue 18: the ping log is a ring of 100 slots per check, written in place; nonces are bucketed.
 // These tests attack what the redesign must not lose: pings under concurrency, the order and

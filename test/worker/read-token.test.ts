@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { pingKeyOf } from "../../worker/domain/signing";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { ADMIN, BASE, call, createCheck, fetchWorker, json, READER } from "../helpers/api";
 import { createAgentKey, type AgentKey } from "../helpers/agent";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { BASE, call, createCheck, fetchWorker } from "../helpers/api";
 import { createAgentKey, type AgentKey } from "../helpers/agent";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect, inject, it } from "vitest";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json } from "../helpers/api";
 import { createAgentKey } from "../helpers/agent";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { openDb } from "../../worker/services/db";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { purgeUnreferenced } from "../../worker/services/storage";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json } from "../helpers/api";

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import worker from "../../worker/index";
 import { describe, expect, inject, it } from "vitest";
 import { openDb } from "../../worker/services/db";
-import { sweepContext } from "../../worker/services/dispatch";
+import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { publicUrlOf, rememberPublicUrl } from "../../worker/services/settings";
 import { markOverdue, runSweep } from "../../worker/services/sweep";
 import { webhookSignature } from "../../worker/domain/alerts/webhook";

@@ -288,7 +288,7 @@ export const notifications = sqliteTable(
     index("notifications_quiet")
       .on(t.id)
       .where(sql`status = 'suppressed' AND resolved_at IS NULL`),
-    // Flapping alerts whose episode has not been summed up yet (services/outbox.ts).
+    // Flapping alerts whose episode has not been summed up yet (services/alert-pipeline/enqueue.ts).
     index("notifications_flapping_open")
       .on(t.id)
       .where(sql`kind = 'flapping' AND resolved_at IS NULL`),

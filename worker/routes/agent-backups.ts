@@ -15,7 +15,7 @@ import { AppError, notFound } from "../errors";
 import { createBackup, findBackup, listBackups, missingParts } from "../services/backups";
 import { findCheckById } from "../services/checks";
 import type { Db } from "../services/db";
-import { dispatchAlerts } from "../services/dispatch";
+import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { keyAllowsCheck } from "../services/keys";
 import { lastDrillsOf, recordDrill } from "../services/drills";
 import { completeBackup, failBackup } from "../services/finish-upload";

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app";
 import type { CheckRow } from "../db/schema";
 import { exitStatusInvalid, isUuid, parseSuffix } from "../domain/ping-url";
 import { AppError } from "../errors";
-import { dispatchAlerts } from "../services/dispatch";
+import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { decodeBody, PING_BODY_LIMIT, recordPing } from "../services/pings";
 import { allowedLoadedCheck, authenticateAgent, checkBySlug, signedPingMeta } from "./agent-auth";
 

@@ -6,7 +6,7 @@ import { exitStatusInvalid, isUuid, parsePingPath } from "../domain/ping-url";
 import type { Ping } from "../domain/state";
 import { constantTimeEqual, pingKeyOf } from "../domain/signing";
 import { CHECK_DEFAULTS, createCheck } from "../services/checks";
-import { dispatchAlerts } from "../services/dispatch";
+import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { findCheckToPing, PING_BODY_LIMIT, readLimitedBody, recordPing } from "../services/pings";
 
 /**

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app";
 import { isUuid } from "../domain/ping-url";
 import type { Ping } from "../domain/state";
-import { dispatchAlerts } from "../services/dispatch";
+import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { findCheckToPing, PING_BODY_LIMIT, recordPing } from "../services/pings";
 
 /**

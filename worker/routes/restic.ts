@@ -4,7 +4,7 @@ import { validationFailed, type AppEnv } from "../app";
 import { RESTIC_TYPES } from "../db/schema";
 import { deleteVerdict, listingVersion, MAX_FILE_BYTES, snapshotPingBody, tooLargeMessage } from "../domain/restic";
 import { AppError } from "../errors";
-import { dispatchAlerts } from "../services/dispatch";
+import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { recordPing } from "../services/pings";
 import { deleteFile, initRepository, storeFile, type FileRef } from "../services/restic-files";
 import { fileResponse, listingResponse } from "../services/restic-reads";

@@ -7,7 +7,7 @@ import { batch, type Db } from "./db";
 // decisions still read:
 // - each check's newest flip before the cutoff: its state at the start of the kept history;
 // - a flip whose notification is the newest one a channel got about the check: the channel's
-//   "belief" (worker/services/outbox.ts channelKnowledge) decides whether a recovery is news to it,
+//   "belief" (worker/services/alert-pipeline/enqueue.ts channelKnowledge) decides whether a recovery is news to it,
 //   and a reminder counts the reminders of its incident flip;
 // - a flip with a notification still pending, or suppressed and not yet resolved.
 // Notifications go with their flip (ON DELETE CASCADE).

@@ -3,10 +3,10 @@ import { TIMEOUT_DETAIL } from "../domain/state";
 import type { Db } from "./db";
 import { pruneDue, pruneHistory } from "./history";
 import { pruneNonces } from "./keys";
-import { deliverDue, type DeliveryContext } from "./delivery";
+import { deliverDue, type DeliveryContext } from "./alert-pipeline/send";
 import { purgeTombstones, retentionSweep } from "./retention";
 import { abandonStaleUploads, checkQuota, purgeUnreferenced } from "./storage";
-import { fanOutFlips, queueReminders, resumeAfterQuietEnds } from "./outbox";
+import { fanOutFlips, queueReminders, resumeAfterQuietEnds } from "./alert-pipeline/enqueue";
 
 export type SweepContext = DeliveryContext & { bucket: R2Bucket };
 

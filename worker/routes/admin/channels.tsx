@@ -12,8 +12,8 @@ import {
   listChannels,
   updateChannel,
 } from "../../services/channels";
-import { sendTest } from "../../services/delivery";
-import { deliveryContext } from "../../services/dispatch";
+import { sendTest } from "../../services/alert-pipeline/send";
+import { deliveryContext } from "../../services/alert-pipeline/dispatch";
 import { ChannelForm, ChannelsPage, CONFIG_FIELDS } from "../../views/admin/channels";
 import { FORM_ERROR, type FormErrors, type FormValues } from "../../views/admin/fields";
 import { appErrors, numberOr, parseSeconds, splitList, valueText, zodErrors } from "./forms";

@@ -16,9 +16,9 @@ import {
   updateChannel,
   type ChannelInput,
 } from "../../services/channels";
-import { sendTest } from "../../services/delivery";
-import { deliveryContext } from "../../services/dispatch";
-import { listDeliveries } from "../../services/deliveries";
+import { sendTest } from "../../services/alert-pipeline/send";
+import { deliveryContext } from "../../services/alert-pipeline/dispatch";
+import { listDeliveries } from "../../services/alert-pipeline/delivery-log";
 import { Slug, Tag } from "./check-schemas";
 import { DeliveryView } from "./delivery-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";

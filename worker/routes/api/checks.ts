@@ -30,7 +30,7 @@ import {
 import { toCheckInput } from "./check-input";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
 import { checkView, deliveryView, flipView, pingView } from "./views";
-import { listDeliveries } from "../../services/deliveries";
+import { listDeliveries } from "../../services/alert-pipeline/delivery-log";
 import { DeliveryView } from "./delivery-schemas";
 
 export const checksApi = createRouter();

@@ -2,7 +2,7 @@ import type { AgentKeyRow, BackupRow, CheckRow, FlipRow, PingRow } from "../../d
 import { describeRetention, isDefaultRetention } from "../../domain/retention";
 import { currentReason, currentStatus } from "../../domain/state";
 import { effectiveRpoS } from "../../domain/status/rpo";
-import type { DeliveryRow } from "../../services/deliveries";
+import type { DeliveryRow } from "../../services/alert-pipeline/delivery-log";
 
 /** Unix ms → ISO 8601, keeping null: every time in the API goes through here. */
 export const iso = <T extends number | null>(ms: T) =>

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "./db";
+import type { Db } from "../db";
 
 export type DeliveryRow = {
   id: number;

@@ -1,8 +1,8 @@
 import { EmailMessage } from "cloudflare:email";
-import type { Delivery } from "../domain/alerts/alert";
-import { emailRecipients } from "../domain/alerts/email";
-import { rawEmail } from "../domain/alerts/mime";
-import { oneLine } from "../domain/alerts/text";
+import type { Delivery } from "../../domain/alerts/alert";
+import { emailRecipients } from "../../domain/alerts/email";
+import { rawEmail } from "../../domain/alerts/mime";
+import { oneLine } from "../../domain/alerts/text";
 
 export const SEND_TIMEOUT_MS = 10_000;
 

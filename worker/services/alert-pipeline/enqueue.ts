@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { activeWindowFor, type MaintenanceWindow } from "../domain/maintenance";
+import { activeWindowFor, type MaintenanceWindow } from "../../domain/maintenance";
 import {
   afterQuiet,
   beliefOf,
@@ -14,11 +14,11 @@ import {
   type NotificationKind,
   type Quiet,
   type Suppression,
-} from "../domain/alerts/rules";
-import { batch, type Db } from "./db";
-import { listWindows } from "./maintenance";
+} from "../../domain/alerts/rules";
+import { batch, type Db } from "../db";
+import { listWindows } from "../maintenance";
 
-// The enqueue side of the outbox: which notifications exist. Delivery is services/delivery.ts.
+// The enqueue side of the outbox: which notifications exist. Delivery is services/alert-pipeline/send.ts.
 // Every step reads a bounded batch, decides in pure code (domain/alerts/rules.ts) and writes in one
 // D1 batch whose rows carry idempotency keys, so a rerun or an overlapping run adds nothing twice.
 
@@ -168,7 +168,7 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
     const endsFlapping = row.kind === "flapping";
     const kind = afterQuiet(row.status, known.belief, endsFlapping);
     if (!kind) continue;
-    // The suffix tells delivery that this one sums up a flapping episode (services/delivery.ts).
+    // The suffix tells delivery that this one sums up a flapping episode (services/alert-pipeline/send.ts).
     const key = `${row.latest_flip}:${row.channel_id}:${endsFlapping ? FLAPPING_OVER : "resume"}`;
     planned.push({ key, flip: row.latest_flip, channel: row.channel_id, check: row.check_id, kind, suppressed: null });
     caughtUp.add(to);

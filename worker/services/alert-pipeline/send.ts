@@ -1,13 +1,13 @@
 import { sql } from "drizzle-orm";
-import type { ChannelRow } from "../db/schema";
-import { kindOf, renderAlert } from "../domain/alerts";
-import type { Alert, AlertKind } from "../domain/alerts/alert";
-import { retryDelayMs, GIVE_UP_AFTER_MS } from "../domain/alerts/retry";
-import { FLAPPING_OVER } from "../domain/alerts/rules";
-import { egressProblem } from "../domain/egress";
-import { unseal } from "../domain/seal";
-import { brokenStatement, channelSecret, markBroken, markWorking } from "./channels";
-import { batch, type Db } from "./db";
+import type { ChannelRow } from "../../db/schema";
+import { kindOf, renderAlert } from "../../domain/alerts";
+import type { Alert, AlertKind } from "../../domain/alerts/alert";
+import { retryDelayMs, GIVE_UP_AFTER_MS } from "../../domain/alerts/retry";
+import { FLAPPING_OVER } from "../../domain/alerts/rules";
+import { egressProblem } from "../../domain/egress";
+import { unseal } from "../../domain/seal";
+import { brokenStatement, channelSecret, markBroken, markWorking } from "../channels";
+import { batch, type Db } from "../db";
 import { transmit, type Mailer, type TransmitResult } from "./transport";
 
 // The sending side of the outbox. Rows are claimed with one conditional UPDATE, so overlapping

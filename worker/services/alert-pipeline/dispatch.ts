@@ -1,8 +1,8 @@
-import { allowsInsecureChannels, type Env } from "../env";
-import { openDb } from "./db";
-import { deliverDue, type DeliveryContext } from "./delivery";
-import { fanOutFlips } from "./outbox";
-import type { SweepContext } from "./sweep";
+import { allowsInsecureChannels, type Env } from "../../env";
+import { openDb } from "../db";
+import { deliverDue, type DeliveryContext } from "./send";
+import { fanOutFlips } from "./enqueue";
+import type { SweepContext } from "../sweep";
 
 /** Everything a delivery needs from the Worker's environment. */
 export function deliveryContext(env: Env, publicUrl: string, now: number): DeliveryContext {
