@@ -97,7 +97,9 @@ describe("a day's projection", () => {
   it("costs a backup as register + its parts + complete, its completion ping included", () => {
     const b = REQUEST_COSTS;
     const plan = projectDay(
-      input([check({ kind: "backup", periodS: 86_400, backups: 2, parts: 6, pings: 2, signedPings: 2, backupEchoes: 2 })]),
+      input([
+        check({ kind: "backup", periodS: 86_400, backups: 2, parts: 6, pings: 2, signedPings: 2, backupEchoes: 2 }),
+      ]),
       NOW,
     );
     const oneBackup = b.backupRegister.rows_written + 3 * b.backupPart.rows_written + b.backupComplete.rows_written;
@@ -187,7 +189,11 @@ describe("the projection is monotone", () => {
         (traffic, pick, morePings, shorterPeriodS) => {
           const i = pick % traffic.length;
           const t = traffic[i]!;
-          const busier = { ...t, pings: Math.min(100, t.pings + morePings), periodS: Math.max(60, t.periodS - shorterPeriodS) };
+          const busier = {
+            ...t,
+            pings: Math.min(100, t.pings + morePings),
+            periodS: Math.max(60, t.periodS - shorterPeriodS),
+          };
           const before = projectDay(input(traffic.map(toCheck)), NOW);
           const after = projectDay(input(traffic.map((x, j) => toCheck(j === i ? busier : x, j))), NOW);
           for (const r of RESOURCES) expect(after.resources[r].used).toBeGreaterThanOrEqual(before.resources[r].used);

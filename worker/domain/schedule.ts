@@ -51,7 +51,13 @@ export function nextExpectedAt(schedule: Schedule, after: number): number {
 
 const DAY_S = 86_400;
 const NICKNAME_RUNS: Record<string, number> = {
-  "@yearly": 1, "@annually": 1, "@monthly": 1, "@weekly": 1, "@daily": 1, "@midnight": 1, "@hourly": 24,
+  "@yearly": 1,
+  "@annually": 1,
+  "@monthly": 1,
+  "@weekly": 1,
+  "@daily": 1,
+  "@midnight": 1,
+  "@hourly": 24,
 };
 
 /** How many values of `lo..hi` a crontab field allows (`*`, `a-b`, `a,b`, `*\/n`, `a-b/n`), or null. */
@@ -63,7 +69,7 @@ function fieldCount(field: string, lo: number, hi: number): number | null {
     const [, range, stepText] = match;
     const step = stepText ? Number(stepText) : 1;
     if (step < 1) return null;
-    let [from, to] = range === "*" ? [lo, hi] : range!.split("-").map(Number) as [number, number?];
+    let [from, to] = range === "*" ? [lo, hi] : (range!.split("-").map(Number) as [number, number?]);
     if (to === undefined) to = stepText ? hi : from;
     for (let v = from!; v <= Math.min(to, hi); v += step) allowed.add(v);
   }
