@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { z } from "zod";
 import { projectDay, type CheckTraffic, type Projection } from "../domain/free-plan";
 import type { CheckKind } from "../db/schema";
 import type { Db } from "./db";
@@ -17,53 +18,110 @@ type CheckRowOfPlan = {
   tz: string;
   grace_s: number;
 };
-type PingCounts = { check_id: number; pings: number; signed: number; echoes: number; oldest: number };
-type BackupCounts = { check_id: number; backups: number; parts: number };
+
+const CountsSchema = z.object({
+  /** Per check id: [pings, signed, backup echoes, oldest ping, backups, parts] of the day before `at`. */
+  checks: z.record(
+    z.string(),
+    z.tuple([z.number(), z.number(), z.number(), z.number().nullable(), z.number(), z.number()]),
+  ),
+  dueChecks: z.number(),
+});
+type DayCounts = z.infer<typeof CountsSchema>;
+
+const COUNTS_SETTING = "free_plan_counts";
+/** The sweep recounts once an hour, at this minute (history pruning has minute 17). */
+export const PLAN_COUNT_MINUTE = 43;
+export const planCountDue = (now: number) => new Date(now).getUTCMinutes() === PLAN_COUNT_MINUTE;
+/** A count older than this means the sweep missed its minute: pages count for themselves meanwhile. */
+const COUNTS_FRESH_MS = 2 * 3_600_000;
 
 /**
- * What the Free plan projection needs, in four D1 queries whatever the number of checks: the
- * checks' schedules; per check the pings of the last 24 h (count, signed, a backup's echoes,
- * oldest), which reads every kept ping once (pings has no index on time, and the log is at most
- * PINGS_KEPT per check); the backups registered in the last 24 h (backups_by_check); and the checks
- * the sweep marked down in that day.
+ * Per check the pings of the last 24 h (count, signed, a backup's echoes, oldest), the backups
+ * registered in it, and the checks the sweep marked down: three queries, the first of which reads
+ * every kept ping once (pings has no index on time; the log keeps PINGS_KEPT per check).
  */
-export async function readPlanTraffic(db: Db, now: number) {
+async function countDay(db: Db, now: number): Promise<DayCounts> {
   const since = now - DAY_MS;
-  const [checkRows, pingRows, backupRows, due] = await Promise.all([
-    db.all<CheckRowOfPlan>(sql`
-      SELECT id, coalesce(unique_key, slug) AS key, name, kind, status, period_s, cron, tz, grace_s
-      FROM checks ORDER BY id`),
-    db.all<PingCounts>(sql`
+  const [pingRows, backupRows, due] = await Promise.all([
+    db.all<{ check_id: number; pings: number; signed: number; echoes: number; oldest: number }>(sql`
       SELECT check_id, count(*) AS pings, sum(source = 'signed') AS signed,
         sum(backup_id IS NOT NULL) AS echoes, min(received_at) AS oldest
       FROM pings WHERE received_at >= ${since} AND received_at <= ${now} GROUP BY check_id`),
-    db.all<BackupCounts>(sql`
+    db.all<{ check_id: number; backups: number; parts: number }>(sql`
       SELECT check_id, count(*) AS backups, sum(part_count) AS parts
       FROM backups WHERE received_at >= ${since} AND received_at <= ${now} GROUP BY check_id`),
     db.get<{ n: number }>(sql`
       SELECT count(*) AS n FROM flips WHERE created_at >= ${since} AND created_at <= ${now} AND to_status = 'down'
         AND reason IN ('timeout', 'run_timeout')`),
   ]);
-  const pings = new Map(pingRows.map((row) => [row.check_id, row]));
-  const backups = new Map(backupRows.map((row) => [row.check_id, row]));
+  const backups = new Map(backupRows.map((b) => [b.check_id, b]));
+  const checks: DayCounts["checks"] = {};
+  for (const p of pingRows) {
+    const b = backups.get(p.check_id);
+    checks[p.check_id] = [p.pings, p.signed, p.echoes, p.oldest, b?.backups ?? 0, b?.parts ?? 0];
+  }
+  for (const b of backupRows) checks[b.check_id] ??= [0, 0, 0, null, b.backups, b.parts];
+  return { checks, dueChecks: due?.n ?? 0 };
+}
+
+/** The sweep's hourly count, kept in one `settings` row (24 rows written a day). */
+export async function refreshPlanCounts(db: Db, now: number): Promise<void> {
+  const counts = JSON.stringify(await countDay(db, now));
+  await db.run(sql`INSERT INTO settings (key, value, updated_at) VALUES (${COUNTS_SETTING}, ${counts}, ${now})
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+}
+
+/**
+ * The day's counts as the sweep last stored them, so a dashboard open all day or a scrape every
+ * minute reads one row, not the whole ping log; counted here (and not stored: a page never writes)
+ * when the row is missing, damaged or older than two hours.
+ */
+async function dayCounts(db: Db, now: number): Promise<{ counts: DayCounts; at: number }> {
+  const row = await db.get<{ value: string; updated_at: number } | undefined>(
+    sql`SELECT value, updated_at FROM settings WHERE key = ${COUNTS_SETTING}`,
+  );
+  if (row && row.updated_at <= now && now - row.updated_at < COUNTS_FRESH_MS) {
+    const stored = CountsSchema.safeParse(safeJson(row.value));
+    if (stored.success) return { counts: stored.data, at: row.updated_at };
+  }
+  return { counts: await countDay(db, now), at: now };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** What the projection needs: the checks' schedules, always fresh, and the day's counts. */
+export async function readPlanTraffic(db: Db, now: number) {
+  const [checkRows, { counts, at }] = await Promise.all([
+    db.all<CheckRowOfPlan>(sql`
+      SELECT id, coalesce(unique_key, slug) AS key, name, kind, status, period_s, cron, tz, grace_s
+      FROM checks ORDER BY id`),
+    dayCounts(db, now),
+  ]);
   const checks = checkRows.map((row): CheckTraffic => {
-    const p = pings.get(row.id);
-    const b = backups.get(row.id);
+    const [pings, signed, echoes, oldest, backups, parts] = counts.checks[row.id] ?? [0, 0, 0, null, 0, 0];
     return {
       key: row.key,
       name: row.name,
       kind: row.kind,
       paused: row.status === "paused",
       schedule: { periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s },
-      pings: p?.pings ?? 0,
-      signedPings: p?.signed ?? 0,
-      oldestPingAt: p?.oldest ?? null,
-      backupEchoes: p?.echoes ?? 0,
-      backups: b?.backups ?? 0,
-      parts: b?.parts ?? 0,
+      pings,
+      signedPings: signed,
+      // Counted `now - at` ago: keep the span the pings covered then, which is what the rate is.
+      oldestPingAt: oldest === null ? null : oldest + (now - at),
+      backupEchoes: echoes,
+      backups,
+      parts,
     };
   });
-  return { checks, dueChecks: due?.n ?? 0, pingsKept: PINGS_KEPT };
+  return { checks, dueChecks: counts.dueChecks, pingsKept: PINGS_KEPT };
 }
 
 export async function planProjection(db: Db, now: number): Promise<Projection> {
