@@ -39,7 +39,8 @@ const COUNTS_FRESH_MS = 2 * 3_600_000;
 /**
  * Per check the pings of the last 24 h (count, signed, a backup's echoes, oldest), the backups
  * registered in it, and the checks the sweep marked down: three queries, the first of which reads
- * every kept ping once (pings has no index on time; the log keeps PINGS_KEPT per check).
+ * every kept ping once (pings has no index on time; the log keeps PINGS_KEPT per check): 5,000 rows
+ * for 50 checks, measured through D1's meta.rows_read.
  */
 async function countDay(db: Db, now: number): Promise<DayCounts> {
   const since = now - DAY_MS;
@@ -48,12 +49,16 @@ async function countDay(db: Db, now: number): Promise<DayCounts> {
       SELECT check_id, count(*) AS pings, sum(source = 'signed') AS signed,
         sum(backup_id IS NOT NULL) AS echoes, min(received_at) AS oldest
       FROM pings WHERE received_at >= ${since} AND received_at <= ${now} GROUP BY check_id`),
+    // CROSS JOIN keeps checks outermost: backups_by_check and flips_by_check_time then seek each
+    // check's last day instead of reading every backup and flip kept.
     db.all<{ check_id: number; backups: number; parts: number }>(sql`
-      SELECT check_id, count(*) AS backups, sum(part_count) AS parts
-      FROM backups WHERE received_at >= ${since} AND received_at <= ${now} GROUP BY check_id`),
+      SELECT c.id AS check_id, count(*) AS backups, sum(b.part_count) AS parts
+      FROM checks c CROSS JOIN backups b ON b.check_id = c.id AND b.received_at >= ${since} AND b.received_at <= ${now}
+      GROUP BY c.id`),
     db.get<{ n: number }>(sql`
-      SELECT count(*) AS n FROM flips WHERE created_at >= ${since} AND created_at <= ${now} AND to_status = 'down'
-        AND reason IN ('timeout', 'run_timeout')`),
+      SELECT count(*) AS n FROM checks c CROSS JOIN flips f ON f.check_id = c.id
+        AND f.created_at >= ${since} AND f.created_at <= ${now}
+      WHERE f.to_status = 'down' AND f.reason IN ('timeout', 'run_timeout')`),
   ]);
   const backups = new Map(backupRows.map((b) => [b.check_id, b]));
   const checks: DayCounts["checks"] = {};
