@@ -1,23 +1,11 @@
-import { sql } from "drizzle-orm";
+import { asc, sql } from "drizzle-orm";
 import { z } from "zod";
 import { projectDay, type CheckTraffic, type Projection } from "../domain/free-plan";
-import type { CheckKind } from "../db/schema";
+import { checks } from "../db/schema";
 import type { Db } from "./db";
 import { PINGS_KEPT } from "./pings";
 
 const DAY_MS = 86_400_000;
-
-type CheckRowOfPlan = {
-  id: number;
-  key: string;
-  name: string;
-  kind: CheckKind;
-  status: string;
-  period_s: number | null;
-  cron: string | null;
-  tz: string;
-  grace_s: number;
-};
 
 const CountsSchema = z.object({
   /** Per check id: [pings, signed, backup echoes, oldest ping, backups, parts] of the day before `at`. */
@@ -61,13 +49,13 @@ async function countDay(db: Db, now: number): Promise<DayCounts> {
       WHERE f.to_status = 'down' AND f.reason IN ('timeout', 'run_timeout')`),
   ]);
   const backups = new Map(backupRows.map((b) => [b.check_id, b]));
-  const checks: DayCounts["checks"] = {};
+  const perCheck: DayCounts["checks"] = {};
   for (const p of pingRows) {
     const b = backups.get(p.check_id);
-    checks[p.check_id] = [p.pings, p.signed, p.echoes, p.oldest, b?.backups ?? 0, b?.parts ?? 0];
+    perCheck[p.check_id] = [p.pings, p.signed, p.echoes, p.oldest, b?.backups ?? 0, b?.parts ?? 0];
   }
-  for (const b of backupRows) checks[b.check_id] ??= [0, 0, 0, null, b.backups, b.parts];
-  return { checks, dueChecks: due?.n ?? 0 };
+  for (const b of backupRows) perCheck[b.check_id] ??= [0, 0, 0, null, b.backups, b.parts];
+  return { checks: perCheck, dueChecks: due?.n ?? 0 };
 }
 
 /** The sweep's hourly count, kept in one `settings` row (24 rows written a day). */
@@ -104,19 +92,30 @@ function safeJson(text: string): unknown {
 /** What the projection needs: the checks' schedules, always fresh, and the day's counts. */
 export async function readPlanTraffic(db: Db, now: number) {
   const [checkRows, { counts, at }] = await Promise.all([
-    db.all<CheckRowOfPlan>(sql`
-      SELECT id, coalesce(unique_key, slug) AS key, name, kind, status, period_s, cron, tz, grace_s
-      FROM checks ORDER BY id`),
+    db
+      .select({
+        id: checks.id,
+        key: sql<string>`coalesce(${checks.uniqueKey}, ${checks.slug})`,
+        name: checks.name,
+        kind: checks.kind,
+        status: checks.status,
+        periodS: checks.periodS,
+        cron: checks.cron,
+        tz: checks.tz,
+        graceS: checks.graceS,
+      })
+      .from(checks)
+      .orderBy(asc(checks.id)),
     dayCounts(db, now),
   ]);
-  const checks = checkRows.map((row): CheckTraffic => {
+  const traffic = checkRows.map((row): CheckTraffic => {
     const [pings, signed, echoes, oldest, backups, parts] = counts.checks[row.id] ?? [0, 0, 0, null, 0, 0];
     return {
       key: row.key,
       name: row.name,
       kind: row.kind,
       paused: row.status === "paused",
-      schedule: { periodS: row.period_s, cron: row.cron, tz: row.tz, graceS: row.grace_s },
+      schedule: { periodS: row.periodS, cron: row.cron, tz: row.tz, graceS: row.graceS },
       pings,
       signedPings: signed,
       // Counted `now - at` ago: keep the span the pings covered then, which is what the rate is.
@@ -126,7 +125,7 @@ export async function readPlanTraffic(db: Db, now: number) {
       parts,
     };
   });
-  return { checks, dueChecks: counts.dueChecks, pingsKept: PINGS_KEPT };
+  return { checks: traffic, dueChecks: counts.dueChecks, pingsKept: PINGS_KEPT };
 }
 
 export async function planProjection(db: Db, now: number): Promise<Projection> {
