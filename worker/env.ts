@@ -35,6 +35,11 @@ export type Env = {
   SELF_PING_URL?: string;
   /** Seconds the public pages are cached (Cache-Control and the server's own memo); "0" turns caching off. Default 30. */
   STATUS_CACHE_S?: string;
+  /**
+   * "paid" on the Workers Paid plan: the dashboard then shows the Free plan projection without its
+   * warning (the Paid plan's limits are monthly and far larger; docs/FREE_PLAN.md). Default: free.
+   */
+  PLAN?: string;
 };
 
 export type AppBindings = { Bindings: Env };
@@ -42,3 +47,6 @@ export type AppBindings = { Bindings: Env };
 /** ALLOW_INSECURE_CHANNELS: only the exact string "true" turns the egress rules off. */
 export const allowsInsecureChannels = (env: Pick<Env, "ALLOW_INSECURE_CHANNELS">) =>
   env.ALLOW_INSECURE_CHANNELS === "true";
+
+/** PLAN: only the exact string "paid" (any case) says the Free plan's daily limits do not apply. */
+export const onPaidPlan = (env: Pick<Env, "PLAN">) => env.PLAN?.trim().toLowerCase() === "paid";

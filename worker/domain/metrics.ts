@@ -2,6 +2,7 @@ import type { Monitoring } from "./monitoring";
 import { seconds, type Family, type Labels } from "./prometheus";
 import type { CheckKind } from "../db/schema";
 import { keepsRestorePoints } from "./kinds";
+import { RESOURCES, type Projection } from "./free-plan";
 
 /**
  * The metric families of /metrics from one snapshot of the database, at `now`. Ages are computed
@@ -38,6 +39,8 @@ export type MetricsInput = {
     files: number | null;
     snapshots: number;
   }[];
+  /** A day projected against the Free plan's limits (domain/free-plan.ts). */
+  plan?: Projection;
 };
 
 const STATES = ["new", "up", "down", "paused"] as const;
@@ -188,5 +191,15 @@ export function metricFamilies(input: MetricsInput, now: number): Family[] {
   gauge("lifeboat_sweep_last_failed", "1 if the latest sweep failed or was cut off, else 0.", [
     { value: sweep ? (sweep.lastError !== null ? 1 : 0) : null },
   ]);
+  gauge(
+    "lifeboat_free_plan_projected",
+    "Projected use per day from the checks' schedules and the last 24 h (docs/FREE_PLAN.md).",
+    (input.plan ? RESOURCES : []).map((r) => ({ labels: { resource: r }, value: input.plan!.resources[r].used })),
+  );
+  gauge(
+    "lifeboat_free_plan_limit",
+    "The Workers Free plan's daily limit of the resource.",
+    (input.plan ? RESOURCES : []).map((r) => ({ labels: { resource: r }, value: input.plan!.resources[r].limit })),
+  );
   return families;
 }

@@ -6,6 +6,7 @@ import { effectiveRpoS } from "../domain/status/rpo";
 import { PROMETHEUS_CONTENT_TYPE, renderExposition } from "../domain/prometheus";
 import { bearerRole } from "../middleware/admin-auth";
 import { readMetrics } from "../services/metrics";
+import { planProjection } from "../services/free-plan";
 import { keepsRestorePoints } from "../domain/kinds";
 
 /**
@@ -16,8 +17,11 @@ export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/", async (c) => {
   await bearerRole(c.env, c.req.header("Authorization"));
-  const { checkRows, channelRows, storage, heartbeat, repositories } = await readMetrics(c.get("db"));
   const now = Date.now();
+  const [{ checkRows, channelRows, storage, heartbeat, repositories }, plan] = await Promise.all([
+    readMetrics(c.get("db")),
+    planProjection(c.get("db"), now),
+  ]);
   // Backup checks without an RPO of their own get their schedule's (the status page's arithmetic).
   const checks = checkRows.map((row) => ({
     ...row,
@@ -26,6 +30,8 @@ metricsRoutes.get("/", async (c) => {
       : null,
   }));
   const sweep = heartbeat ? monitoringOf(heartbeat, now) : null;
-  const body = renderExposition(metricFamilies({ checks, channels: channelRows, storage, sweep, repositories }, now));
+  const body = renderExposition(
+    metricFamilies({ checks, channels: channelRows, storage, sweep, repositories, plan }, now),
+  );
   return c.body(body, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE, "Cache-Control": "no-store" });
 });

@@ -3,6 +3,7 @@ import { checks, type CheckRow } from "../db/schema";
 import { monitoringOf } from "../domain/monitoring";
 import { currentStatus, type Status } from "../domain/state";
 import type { Db } from "./db";
+import { planProjection } from "./free-plan";
 import { storageTotals } from "./storage";
 import { readHeartbeat, recentSweeps } from "./sweep-runs";
 
@@ -114,7 +115,7 @@ export async function restorePoints(db: Db): Promise<RestorePoints[]> {
 }
 
 export async function overview(db: Db, now: number) {
-  const [rows, rates, failures, storage, points, heartbeat, sweeps] = await Promise.all([
+  const [rows, rates, failures, storage, points, heartbeat, sweeps, plan] = await Promise.all([
     allChecks(db),
     backupSuccessRates(db, now),
     recentFailures(db),
@@ -122,9 +123,20 @@ export async function overview(db: Db, now: number) {
     restorePoints(db),
     readHeartbeat(db),
     recentSweeps(db),
+    planProjection(db, now),
   ]);
   const monitoring = heartbeat ? monitoringOf(heartbeat, now) : null;
-  return { checks: rows, counts: countByStatus(rows, now), rates, failures, storage, points, monitoring, sweeps };
+  return {
+    checks: rows,
+    counts: countByStatus(rows, now),
+    rates,
+    failures,
+    storage,
+    points,
+    monitoring,
+    sweeps,
+    plan,
+  };
 }
 
 export type PingLine = {

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { TIMEOUT_DETAIL } from "../domain/state";
 import type { Db } from "./db";
 import { pruneDue, pruneHistory } from "./history";
+import { planCountDue, refreshPlanCounts } from "./free-plan";
 import { pruneNonces } from "./keys";
 import { deliverDue, type DeliveryContext } from "./alert-pipeline/send";
 import { purgeTombstones, retentionSweep } from "./retention";
@@ -65,6 +66,7 @@ export async function runSweep(ctx: SweepContext): Promise<SweepReport> {
   const purgedObjects = await purgeUnreferenced(db, ctx.bucket, now);
   await pruneNonces(db, now);
   const historyPruned = pruneDue(now) ? (await pruneHistory(db, now)).deleted : 0;
+  if (planCountDue(now)) await refreshPlanCounts(db, now);
   return {
     ...overdue,
     notificationsQueued,

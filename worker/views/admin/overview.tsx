@@ -4,6 +4,7 @@ import { currentStatus, type Status } from "../../domain/state";
 import type { overview } from "../../services/dashboard";
 import { checkHref, formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
 import { Layout, type PageContext } from "./layout";
+import { FreePlanSection } from "./free-plan";
 import { MonitoringBanner, SweepsSection } from "./sweeps";
 
 type Overview = Awaited<ReturnType<typeof overview>>;
@@ -21,7 +22,7 @@ export const Time: FC<{ at: number | null; now: number }> = ({ at, now }) =>
     </time>
   );
 
-export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, data }) => {
+export const OverviewPage: FC<{ page: PageContext; data: Overview; paid: boolean }> = ({ page, data, paid }) => {
   const { now } = page;
   return (
     <Layout title="Overview" page={page} current="/admin">
@@ -76,6 +77,8 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview }> = ({ page, 
         <h2 id="h-storage">Storage</h2>
         <Storage storage={data.storage} />
       </section>
+
+      <FreePlanSection plan={data.plan} paid={paid} />
 
       <section aria-labelledby="h-points">
         <h2 id="h-points">Restore points</h2>
