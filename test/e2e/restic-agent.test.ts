@@ -60,7 +60,8 @@ afterAll(async () => {
 });
 
 const env = { LIFEBOAT_VERBOSE: "1", RESTIC_CACHE_DIR: "" };
-const receivedBytes = async () => Number((await lifeboat.api("GET", `/api/v1/checks/${SLUG}/restic`)).body.received_bytes);
+const receivedBytes = async () =>
+  Number((await lifeboat.api("GET", `/api/v1/checks/${SLUG}/restic`)).body.received_bytes);
 
 function tool(file: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -84,7 +85,9 @@ describe("the agent's ENGINE=restic with a Postgres dump", () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toMatch(/restic init/);
     firstBytes = (await receivedBytes()) - before;
-    console.log(`first backup: ${firstBytes} bytes received by the server; agent: ${first.stderr.trim().split("\n").pop()}`);
+    console.log(
+      `first backup: ${firstBytes} bytes received by the server; agent: ${first.stderr.trim().split("\n").pop()}`,
+    );
     expect(firstBytes).toBeGreaterThan(1_000_000);
     expect((await lifeboat.api("GET", `/api/v1/checks/${SLUG}`)).body.status).toBe("up");
   }, 180_000);
