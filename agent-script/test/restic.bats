@@ -96,6 +96,14 @@ our_restic() {
   [ "$(snapshot_count files)" -eq 2 ]
   test_restic files snapshots --json | grep -q '"tags":\["lifeboat","job=files"\]'
   [ "$(check_status files)" = up ]
+  run $LIFEBOAT list files
+  [ "$status" -eq 0 ] && [[ "$output" == *"lifeboat,job=files"* ]] && [[ "$output" == *"2 snapshots"* ]]
+  first=$(test_restic files snapshots --json | sed -n 's/^\[{[^{]*"id":"\([0-9a-f]*\)".*/\1/p')
+  run $LIFEBOAT restore files --backup "${first:0:8}" --to "$BATS_TEST_TMPDIR/first.tar"
+  [ "$status" -eq 0 ]
+  [ "$(tar -xOf "$BATS_TEST_TMPDIR/first.tar" "${BATS_TEST_TMPDIR#/}/src/sub/f1" | wc -c)" -eq 200000 ]
+  run $LIFEBOAT restore files --backup bk_00000000000000000000
+  [ "$status" -eq 1 ] && [[ "$output" == *"bad restic snapshot id"* ]]
   run $LIFEBOAT restore files --to "$BATS_TEST_TMPDIR/out.tar"
   [ "$status" -eq 0 ]
   mkdir "$BATS_TEST_TMPDIR/out" && tar -C "$BATS_TEST_TMPDIR/out" -xf "$BATS_TEST_TMPDIR/out.tar"
