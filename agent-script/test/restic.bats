@@ -215,3 +215,16 @@ our_restic() {
   [[ "$output" == *"FAIL job fresh: restic cannot open files: "*"wrong password"* ]]
   [[ "$output" != *"$SECRET"* ]]
 }
+
+@test "a failed drill of a restic job is a /fail of its check, with the reason" {
+  # A snapshot that claims to be the sqlite job's database but is not one.
+  test_restic dumps cat config >/dev/null 2>&1 || test_restic dumps init -q
+  echo "not a database" | test_restic dumps backup -q --stdin --stdin-filename junk.sqlite --tag lifeboat,job=junk
+  job junk SOURCE=sqlite SQLITE_DB=/nonexistent/junk.db ENGINE=restic CHECK=dumps "RESTIC_PASSWORD_FILE=$RESTIC_PASSWORD_TEST"
+  run $LIFEBOAT drill junk
+  [ "$status" -eq 5 ]
+  [[ "$output" == *"drill junk failed after"*"is not sqlite data"* ]]
+  pings=$(admin GET /api/v1/checks/dumps/pings)
+  [[ "$pings" == *'"kind":"fail"'*"lifeboat drill junk: failed after"* ]]
+  [ "$(check_status dumps)" = down ]
+}
