@@ -32,8 +32,16 @@ export type AgentSetup = {
   start: (args: string[], env?: Record<string, string>) => { child: ChildProcess; done: Promise<AgentResult> };
 };
 
-/** Creates a check of each `slug:kind`, one key for all of them with every scope, and the agent's config in `dir`. */
-export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs: string[]): Promise<AgentSetup> {
+/**
+ * Creates a check of each `slug:kind`, one key for all of them with `scopes` (default: what
+ * ENGINE=lifeboat needs), and the agent's config in `dir`.
+ */
+export async function setUpAgent(
+  lifeboat: Lifeboat<boolean>,
+  dir: string,
+  specs: string[],
+  scopes: string[] = ["ping", "upload", "read"],
+): Promise<AgentSetup> {
   const slugs: string[] = [];
   for (const spec of specs) {
     const [slug, kind] = spec.split(":") as [string, string];
@@ -44,7 +52,7 @@ export async function setUpAgent(lifeboat: Lifeboat<boolean>, dir: string, specs
   const key = await lifeboat.api("POST", "/api/v1/keys", {
     host: "reliability",
     checks: slugs,
-    scopes: ["ping", "upload", "read"],
+    scopes,
   });
   if (key.status !== 201) throw await lifeboat.serverError("create key", key);
   const configDir = join(dir, "conf");

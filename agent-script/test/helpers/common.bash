@@ -37,7 +37,8 @@ make_agent_config() {
     admin POST /api/v1/checks "{\"name\":\"${spec%%:*}\",\"slug\":\"${spec%%:*}\",\"kind\":\"${spec#*:}\",\"period_s\":86400}" >/dev/null
     slugs="$slugs${slugs:+,}\"${spec%%:*}\""
   done
-  key=$(admin POST /api/v1/keys "{\"host\":\"bats\",\"checks\":[$slugs],\"scopes\":[\"ping\",\"upload\",\"read\"]}")
+  # AGENT_SCOPES: the key's scopes as JSON strings (default: what ENGINE=lifeboat needs).
+  key=$(admin POST /api/v1/keys "{\"host\":\"bats\",\"checks\":[$slugs],\"scopes\":[${AGENT_SCOPES:-\"ping\",\"upload\",\"read\"}]}")
   mkdir -p "$dir/conf/jobs" "$dir/state"
   echo "$key" | sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' >"$dir/conf/secret"
   chmod 600 "$dir/conf/secret"
