@@ -3,7 +3,8 @@ import type { AppEnv } from "../../app";
 import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
 import { publicConfig } from "../../domain/alerts";
 import { AppError } from "../../errors";
-import { channelInput, channelUpdateInput, CreateChannel, UpdateChannel } from "../api/channels";
+import { channelInput, channelUpdateInput } from "../api/channel-input";
+import { CreateChannel, UpdateChannel } from "../api/channel-schemas";
 import {
   channelConfig,
   createChannel,

@@ -1,11 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { createRouter, seesCapabilities, validationFailed, type AppEnv } from "../../app";
-import { CHANNEL_KINDS, type ChannelRow } from "../../db/schema";
-import { kindOf, publicConfig, resendProblem } from "../../domain/alerts";
-import { egressProblem } from "../../domain/egress";
-import { allowsInsecureChannels } from "../../env";
-import { AppError } from "../../errors";
+import { createRouter, seesCapabilities, type AppEnv } from "../../app";
+import type { ChannelRow } from "../../db/schema";
+import { publicConfig } from "../../domain/alerts";
 import {
   channelConfig,
   channelSecret,
@@ -14,82 +11,16 @@ import {
   getChannel,
   listChannels,
   updateChannel,
-  type ChannelInput,
 } from "../../services/channels";
-import { sendTest } from "../../services/alert-pipeline/send";
-import { deliveryContext } from "../../services/alert-pipeline/dispatch";
-import { listDeliveries } from "../../services/alert-pipeline/delivery-log";
-import { Slug, Tag } from "./check-schemas";
-import { DeliveryView } from "./delivery-schemas";
+import { channelInput, channelUpdateInput } from "./channel-input";
+import { ChannelParams, ChannelView, CreateChannel, UpdateChannel } from "./channel-schemas";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
-import { deliveryView, iso } from "./views";
+import { iso } from "./views";
 
+/** Alert channels: create, read, update, delete. Test sends and the delivery log: channel-deliveries.ts. */
 export const channelsApi = createRouter();
 
 const tag = ["Channels"];
-
-const Fields = z.object({
-  kind: z.enum(CHANNEL_KINDS),
-  name: z.string().trim().min(1).max(100),
-  config: z.record(z.string(), z.unknown()).openapi({ description: "the kind's settings; see docs/CHANNELS.md" }),
-  filter: z
-    .object({ tags: z.array(Tag).max(20).default([]), checks: z.array(Slug).max(100).default([]) })
-    .strict()
-    .openapi({ description: "limit the channel to checks with one of these tags or slugs; empty: all checks" }),
-  repeat_every_s: z
-    .number()
-    .int()
-    .min(300)
-    .max(7 * 86_400)
-    .nullable()
-    .openapi({
-      description: "remind every N seconds while a check stays down (null: no reminders)",
-    }),
-});
-
-/** Also the dashboard's channel forms (with UpdateChannel, channelInput and channelUpdateInput). */
-export const CreateChannel = Fields.extend({
-  url: z
-    .string()
-    .max(2000)
-    .optional()
-    .openapi({ description: 'shorthand for config.url ({"kind":"webhook","url":…})' }),
-})
-  .partial()
-  .required({ kind: true })
-  .strict()
-  .openapi("CreateChannel");
-export const UpdateChannel = Fields.omit({ kind: true }).partial().strict().openapi("UpdateChannel");
-
-const ChannelView = z
-  .object({
-    uuid: z.string(),
-    kind: z.enum(CHANNEL_KINDS),
-    name: z.string(),
-    target: z.string().openapi({ description: "where it sends, without credentials" }),
-    config: z.record(z.string(), z.unknown()).openapi({ description: "settings, credentials left out" }),
-    filter: z.object({ tags: z.array(z.string()), checks: z.array(z.string()) }),
-    repeat_every_s: z.number().nullable(),
-    status: z.enum(["ok", "broken"]),
-    broken_reason: z.string().nullable(),
-    broken_at: z.string().nullable(),
-    signing_secret: z.string().optional().openapi({
-      description: "webhook only: verifies X-Lifeboat-Webhook-Signature; absent for the read-only token",
-    }),
-    created_at: z.string(),
-  })
-  .openapi("Channel");
-
-const TestResult = z
-  .object({ ok: z.boolean(), status: z.number().nullable(), error: z.string().nullable() })
-  .openapi("ChannelTestResult");
-
-const ChannelParams = z.object({
-  id: z
-    .string()
-    .uuid("not a channel id")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
 
 const routes = {
   create: createRoute({
@@ -136,26 +67,6 @@ const routes = {
     request: { params: ChannelParams },
     responses: withErrors({ 200: jsonResponse(ChannelView, "The deleted channel") }),
   }),
-  test: createRoute({
-    method: "post",
-    path: "/channels/{id}/test",
-    operationId: "testChannel",
-    summary: "Send a test alert through a channel",
-    tags: tag,
-    request: { params: ChannelParams },
-    responses: withErrors({ 200: jsonResponse(TestResult, "What the receiver answered (within 10 s)") }),
-  }),
-  deliveries: createRoute({
-    method: "get",
-    path: "/channels/{id}/deliveries",
-    operationId: "listChannelDeliveries",
-    summary: "List a channel's deliveries",
-    tags: tag,
-    request: { params: ChannelParams },
-    responses: withErrors({
-      200: jsonResponse(z.object({ deliveries: z.array(DeliveryView) }), "The last 100 notifications, newest first"),
-    }),
-  }),
 };
 
 channelsApi.openapi(routes.create, async (c) => {
@@ -189,85 +100,6 @@ channelsApi.openapi(routes.remove, async (c) => {
   await deleteChannel(db, row);
   return c.json(await view(c, row), 200);
 });
-
-channelsApi.openapi(routes.test, async (c) => {
-  const row = await getChannel(c.get("db"), c.req.valid("param").id);
-  const result = await sendTest(deliveryContext(c.env, c.get("baseUrl"), Date.now()), row);
-  return c.json({ ok: result.ok, status: result.status, error: result.ok ? null : result.message }, 200);
-});
-
-channelsApi.openapi(routes.deliveries, async (c) => {
-  const db = c.get("db");
-  const row = await getChannel(db, c.req.valid("param").id);
-  const capable = seesCapabilities(c);
-  const deliveries = (await listDeliveries(db, { channelId: row.id })).map((d) => deliveryView(d, capable));
-  return c.json({ deliveries }, 200);
-});
-
-type Body = {
-  kind: ChannelRow["kind"];
-  name?: string;
-  config: Record<string, unknown>;
-  filter?: { tags: string[]; checks: string[] };
-  repeat_every_s?: number | null;
-};
-
-/** An update laid over the stored channel, validated like a new one. */
-export async function channelUpdateInput(
-  c: Context<AppEnv>,
-  row: ChannelRow,
-  body: z.output<typeof UpdateChannel>,
-): Promise<ChannelInput> {
-  const current = await channelConfig(c.env.LIFEBOAT_MASTER_KEY, row);
-  // Credentials are never shown back, so an update may leave them out to keep them, but only
-  // while the channel keeps sending where it did: a stored credential never follows a new URL.
-  const config = body.config ? { ...pick(current, secretFieldsOf(row.kind)), ...body.config } : current;
-  const problem = resendProblem(row.kind, current, config, Object.keys(body.config ?? {}));
-  if (problem) {
-    const { fields, message } = problem;
-    const details = fields.map((field) => ({ field: `config.${field}`, message }));
-    throw new AppError("validation_failed", `invalid json: config.${fields[0]}: ${message}`, details);
-  }
-  return channelInput(c, {
-    kind: row.kind,
-    name: body.name ?? row.name,
-    config,
-    filter: body.filter ?? { tags: row.filterTags, checks: row.filterChecks },
-    repeat_every_s: body.repeat_every_s !== undefined ? body.repeat_every_s : row.repeatEveryS,
-  });
-}
-
-/** Validates the kind's config with the kind's own schema, and its URLs against the egress rules. */
-export async function channelInput(c: Context<AppEnv>, body: Body): Promise<ChannelInput> {
-  const kind = kindOf(body.kind);
-  const parsed = kind.config.safeParse(body.config);
-  if (!parsed.success) throw validationFailed("json", parsed.error, "config.");
-  const config = parsed.data as Record<string, unknown>;
-  for (const [field, value] of Object.entries(config)) {
-    if (typeof value === "string" && /^https?:\/\//i.test(value)) {
-      const problem = egressProblem(value, allowsInsecureChannels(c.env));
-      if (problem)
-        throw new AppError("validation_failed", `invalid json: config.${field}: ${problem}`, [
-          { field: `config.${field}`, message: problem },
-        ]);
-    }
-  }
-  return {
-    kind: body.kind,
-    name: body.name ?? kind.describeTarget(config),
-    config,
-    target: kind.describeTarget(config),
-    filterTags: body.filter?.tags ?? [],
-    filterChecks: body.filter?.checks ?? [],
-    repeatEveryS: body.repeat_every_s ?? null,
-  };
-}
-
-const secretFieldsOf = (kind: ChannelRow["kind"]) => kindOf(kind).secretFields;
-
-function pick(config: Record<string, unknown>, fields: readonly string[]) {
-  return Object.fromEntries(Object.entries(config).filter(([field]) => fields.includes(field)));
-}
 
 async function view(c: Context<AppEnv>, row: ChannelRow) {
   const masterKey = c.env.LIFEBOAT_MASTER_KEY;

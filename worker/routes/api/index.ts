@@ -1,6 +1,7 @@
 import { createRouter } from "../../app";
 import { compatDocs } from "../hc-api/openapi";
 import { backupsApi } from "./backups";
+import { channelDeliveriesApi } from "./channel-deliveries";
 import { channelsApi } from "./channels";
 import { checkBackupsApi } from "./check-backups";
 import { checkResticApi } from "./check-restic";
@@ -17,6 +18,7 @@ adminApi.route("/", checkBackupsApi);
 adminApi.route("/", checkResticApi);
 adminApi.route("/", keysApi);
 adminApi.route("/", channelsApi);
+adminApi.route("/", channelDeliveriesApi);
 adminApi.route("/", maintenanceApi);
 adminApi.route("/", backupsApi);
 adminApi.route("/", settingsApi);
