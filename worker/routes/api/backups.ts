@@ -1,88 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter, seesCapabilities } from "../../app";
-import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
+import { createRouter } from "../../app";
 import { AppError } from "../../errors";
 import { findBackup, listBackups } from "../../services/backups";
 import { findCheckById, getCheck } from "../../services/checks";
 import { tombstoneBackup, undeleteBackup } from "../../services/retention";
 import { contentResponse } from "../../services/parts";
-import { setQuota, storageTotals, usageByCheck } from "../../services/storage";
-import { ErrorSchema, jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
+import { BackupParams, BackupView, ListQuery } from "./backup-schemas";
+import { ErrorSchema, jsonResponse, withErrors } from "./openapi-helpers";
 import { backupView, iso } from "./views";
 
+/** Backups as the admin sees them: list, read, download, delete and undelete. Storage totals: storage.ts. */
 export const backupsApi = createRouter();
 
 const tag = ["Backups"];
-
-const BackupView = z
-  .object({
-    id: z.string(),
-    status: z.enum(BACKUP_STATUSES),
-    size: z.number(),
-    sha256: z.string(),
-    part_size: z.number(),
-    parts: z.number(),
-    compression: z.string(),
-    encryption: z.string(),
-    source: z.enum(BACKUP_SOURCES),
-    host: z.string(),
-    meta: z.record(z.string(), z.unknown()),
-    key_id: z.string().nullable(),
-    received_at: z.string().openapi({ description: "server time: the only time retention trusts" }),
-    immutable_until: z.string().openapi({
-      description:
-        "nothing deletes or tombstones the backup, or a part it uses, before this time: received_at plus the check's min_age_days when it was received (docs/RETENTION.md)",
-    }),
-    completed_at: z.string().nullable(),
-    anomaly: z.string().nullable().openapi({ description: "why a suspicious backup is suspicious, in words" }),
-    failure_log: z.string().nullable(),
-    new_bytes: z.number().openapi({ description: "bytes this backup added (parts not already stored)" }),
-    tombstoned_at: z.string().nullable(),
-    purge_after: z.string().nullable().openapi({ description: "a tombstoned backup is purged then; undelete before" }),
-    signature: z.object({ statement: z.string(), value: z.string(), public_key: z.string() }).nullable().openapi({
-      description:
-        "the host's Ed25519 signature over a statement of what it backed up (docs/BACKUPS.md); null from older agents",
-    }),
-  })
-  .openapi("Backup");
-
-const ListQuery = z.object({
-  check: z.string().min(1).max(64).optional().openapi({ description: "uuid, slug or unique_key" }),
-  status: z.enum(BACKUP_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before this time (paging)" }),
-});
-
-const Params = z.object({
-  id: z
-    .string()
-    .regex(/^bk_[0-9a-f]{20}$/, "not a backup id")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
-
-const Storage = z
-  .object({
-    stored_bytes: z.number().openapi({ description: "bytes in R2 (each distinct part once)" }),
-    quota_bytes: z.number().nullable(),
-    used_fraction: z.number().nullable(),
-    checks: z.array(
-      z.object({
-        uuid: z.string().optional().openapi({ description: "absent for the read-only token: it is a capability" }),
-        unique_key: z.string(),
-        slug: z.string(),
-        name: z.string(),
-        stored_bytes: z.number(),
-        backup_bytes: z.number(),
-        backups: z.number(),
-      }),
-    ),
-  })
-  .openapi("Storage");
-
-const Quota = z
-  .object({ bytes: z.number().int().min(1).nullable() })
-  .strict()
-  .openapi("Quota");
 
 const routes = {
   list: createRoute({
@@ -105,7 +35,7 @@ const routes = {
     operationId: "getBackup",
     summary: "Get a backup's metadata",
     tags: tag,
-    request: { params: Params },
+    request: { params: BackupParams },
     responses: withErrors({ 200: jsonResponse(BackupView, "The backup's metadata") }),
   }),
   content: createRoute({
@@ -114,7 +44,7 @@ const routes = {
     operationId: "downloadBackup",
     summary: "Download a backup's bytes (Range supported)",
     tags: tag,
-    request: { params: Params },
+    request: { params: BackupParams },
     responses: withErrors({
       200: {
         description: "The artifact, streamed (Range supported: 206)",
@@ -133,7 +63,7 @@ const routes = {
     operationId: "deleteBackup",
     summary: "Delete a backup (tombstone, then purge)",
     tags: tag,
-    request: { params: Params },
+    request: { params: BackupParams },
     responses: withErrors({
       200: jsonResponse(
         BackupView,
@@ -147,25 +77,8 @@ const routes = {
     operationId: "undeleteBackup",
     summary: "Undelete a tombstoned backup",
     tags: tag,
-    request: { params: Params },
+    request: { params: BackupParams },
     responses: withErrors({ 200: jsonResponse(BackupView, "The backup, back as it was") }),
-  }),
-  storage: createRoute({
-    method: "get",
-    path: "/storage",
-    operationId: "getStorage",
-    summary: "Get storage totals and the quota",
-    tags: tag,
-    responses: withErrors({ 200: jsonResponse(Storage, "Storage used, in total and per check, against the quota") }),
-  }),
-  quota: createRoute({
-    method: "put",
-    path: "/storage/quota",
-    operationId: "setStorageQuota",
-    summary: "Set the storage quota",
-    tags: tag,
-    request: { body: jsonBody(Quota) },
-    responses: withErrors({ 200: jsonResponse(Storage, "Storage with the new quota (alerts at 80 % and 95 %)") }),
   }),
 };
 
@@ -208,22 +121,3 @@ backupsApi.openapi(routes.undelete, async (c) => {
     200,
   );
 });
-
-backupsApi.openapi(routes.storage, async (c) => c.json(await storageView(c.get("db"), seesCapabilities(c)), 200));
-
-backupsApi.openapi(routes.quota, async (c) => {
-  const db = c.get("db");
-  await setQuota(db, c.req.valid("json").bytes, Date.now());
-  return c.json(await storageView(db, true), 200);
-});
-
-/** `capable`: the admin token; the read-only token sees each check's unique_key but not its uuid. */
-async function storageView(db: Parameters<typeof storageTotals>[0], capable: boolean) {
-  const [{ storedBytes, quotaBytes }, checks] = await Promise.all([storageTotals(db), usageByCheck(db)]);
-  return {
-    stored_bytes: storedBytes,
-    quota_bytes: quotaBytes,
-    used_fraction: quotaBytes ? storedBytes / quotaBytes : null,
-    checks: checks.map(({ uuid, ...check }) => (capable ? { uuid, ...check } : check)),
-  };
-}

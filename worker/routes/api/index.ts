@@ -9,6 +9,7 @@ import { checksApi } from "./checks";
 import { keysApi } from "./keys";
 import { maintenanceApi } from "./maintenance";
 import { settingsApi } from "./settings";
+import { storageApi } from "./storage";
 import { registerResticOpenApi } from "../restic-openapi";
 
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
@@ -21,6 +22,7 @@ adminApi.route("/", channelsApi);
 adminApi.route("/", channelDeliveriesApi);
 adminApi.route("/", maintenanceApi);
 adminApi.route("/", backupsApi);
+adminApi.route("/", storageApi);
 adminApi.route("/", settingsApi);
 
 registerResticOpenApi(adminApi.openAPIRegistry);
