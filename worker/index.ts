@@ -9,6 +9,7 @@ import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agent";
 import { agentBackupRoutes } from "./routes/agent-backups";
 import { agentFileRoutes } from "./routes/agent-files";
+import { agentRestoreRoutes } from "./routes/agent-restores";
 import { badgeRoutes } from "./routes/badges";
 import { healthRoutes } from "./routes/health";
 import { adminApi, openApiDocument } from "./routes/api";
@@ -36,6 +37,7 @@ app.use("/api/*", async (c, next) => {
 });
 app.route("/v1", agentRoutes);
 app.route("/v1", agentBackupRoutes);
+app.route("/v1", agentRestoreRoutes);
 app.route("/restic", resticRoutes); // restic's REST backend: restic -r rest:https://<key>:<secret>@host/restic/<slug>/
 app.use("/api/v1/*", adminAuth);
 app.route("/api/v1", adminApi);

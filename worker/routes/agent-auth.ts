@@ -2,9 +2,10 @@ import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
-import { checks, type AgentKeyRow, type CheckRow } from "../db/schema";
-import { AppError } from "../errors";
-import { findCheck } from "../services/checks";
+import { checks, type AgentKeyRow, type BackupRow, type CheckRow } from "../db/schema";
+import { AppError, notFound } from "../errors";
+import { findBackup } from "../services/backups";
+import { findCheck, findCheckById } from "../services/checks";
 import type { Db } from "../services/db";
 import type { PingMeta } from "../services/pings";
 import { keyAllowsCheck, keyTouch, verifySignedRequest, type Scope, type VerifyOptions } from "../services/keys";
@@ -134,6 +135,25 @@ function mayTouch(key: AgentKeyRow, slug: string) {
 function foundCheck(check: CheckRow | undefined, slug: string): CheckRow {
   if (!check || check.slug !== slug) throw new AppError("not_found", `check "${slug}" not found`);
   return check;
+}
+
+const BACKUP_ID = /^bk_[0-9a-f]{20}$/;
+
+/** A backup of a check this key may touch; anything else is "not found", never "forbidden". */
+export async function ownBackup(db: Db, key: AgentKeyRow, id: string): Promise<BackupRow> {
+  return (await ownBackupWithCheck(db, key, id)).backup;
+}
+
+export async function ownBackupWithCheck(
+  db: Db,
+  key: AgentKeyRow,
+  id: string,
+): Promise<{ backup: BackupRow; check: CheckRow }> {
+  if (!BACKUP_ID.test(id)) throw notFound("backup");
+  const backup = await findBackup(db, id);
+  const check = await findCheckById(db, backup.checkId);
+  if (!check || !keyAllowsCheck(key, check.slug)) throw notFound("backup");
+  return { backup, check };
 }
 
 /** How a signed request is logged as a ping of its check. */
