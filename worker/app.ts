@@ -2,6 +2,7 @@ import { OpenAPIHono, type Hook, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Env } from "./env";
 import { AppError } from "./errors";
+import type { TokenRole } from "./middleware/admin-auth";
 import type { Db } from "./services/db";
 
 /**
@@ -10,7 +11,7 @@ import type { Db } from "./services/db";
  */
 export type AppEnv = {
   Bindings: Env;
-  Variables: { db: Db; baseUrl: string; onSuccess?: () => void; role?: "admin" | "reader" };
+  Variables: { db: Db; baseUrl: string; onSuccess?: () => void; role?: TokenRole };
 };
 
 /** Whether an answer may carry capabilities (ping URLs, uuids, signing secrets): the admin token only. */

@@ -7,10 +7,7 @@ import { rememberPublicUrl } from "../services/settings";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/**
- * Bearer auth for /api/v1: ADMIN_TOKEN may do anything; ADMIN_READ_TOKEN (optional) may only read.
- * Both comparisons always run, in constant time, so timing tells nothing about either token.
- */
+/** Which admin token a request carried: "admin" (ADMIN_TOKEN) or "reader" (ADMIN_READ_TOKEN). */
 export type TokenRole = "admin" | "reader";
 
 /**
