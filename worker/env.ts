@@ -42,8 +42,6 @@ export type Env = {
   PLAN?: string;
 };
 
-export type AppBindings = { Bindings: Env };
-
 /** ALLOW_INSECURE_CHANNELS: only the exact string "true" turns the egress rules off. */
 export const allowsInsecureChannels = (env: Pick<Env, "ALLOW_INSECURE_CHANNELS">) =>
   env.ALLOW_INSECURE_CHANNELS === "true";

@@ -4,8 +4,6 @@ import { formatBytes } from "./bytes";
 import { DAY_MS } from "./retention/policy";
 
 export type ResticType = (typeof RESTIC_TYPES)[number];
-/** The types restic lists and names by the sha256 of their content: everything but the config. */
-export type ResticFileType = Exclude<ResticType, "config">;
 
 export const MEDIA_V1 = "application/vnd.x.restic.rest.v1";
 export const MEDIA_V2 = "application/vnd.x.restic.rest.v2";

@@ -4,7 +4,7 @@ import { BACKUP_SOURCES, DRILL_KINDS, DRILL_OUTCOMES } from "../db/schema";
 import { MAX_PART_SIZE, MAX_PARTS, RECOMMENDED_PART_SIZE } from "../domain/manifest";
 import { AppError } from "../errors";
 
-/** The JSON bodies the agent signs and sends to agent-backups.ts and agent-restores.ts. */
+// The JSON bodies the agent signs and sends to agent-backups.ts and agent-restores.ts.
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, "a sha256 is 64 lowercase hex characters");
 const Base64 = (bytes: number) =>

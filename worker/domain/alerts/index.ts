@@ -1,5 +1,4 @@
 // Every channel kind Lifeboat can alert through. Adding one: a file next to these, one line here.
-import type { z } from "zod";
 import type { Alert, Delivery } from "./alert";
 import type { ChannelKind, RenderContext } from "./channel";
 import { discord } from "./discord";
@@ -13,11 +12,7 @@ import { webhook } from "./webhook";
 export const channelKinds = { webhook, slack, discord, telegram, ntfy, email, pagerduty } as const;
 
 export type ChannelKindName = keyof typeof channelKinds;
-/** A kind's config after validation, defaults filled in. */
-export type ChannelConfig<K extends ChannelKindName> = z.output<(typeof channelKinds)[K]["config"]>;
 export type { ChannelKind, RenderContext };
-
-export const isChannelKind = (name: string): name is ChannelKindName => Object.hasOwn(channelKinds, name);
 
 /** The kind as the common interface, for code that handles any kind (the outbox, the API). */
 export const kindOf = (name: ChannelKindName) => channelKinds[name] as unknown as ChannelKind<ChannelKindName>;

@@ -51,7 +51,6 @@ export const MAX_REASON = 500;
 /** Children named in human messages; the rest are counted ("and 7 more"). */
 export const MAX_CHILDREN_LISTED = 10;
 
-export const stateWord = (kind: AlertKind) => STATE_WORD[kind];
 export const stateIcon = (kind: AlertKind) => STATE_ICON[kind];
 
 /**
