@@ -5,6 +5,7 @@ import type { overview } from "../../services/dashboard";
 import { checkHref, formatBytes, isoOf, percent, relative, STATUS_WORDS, timestamp } from "./format";
 import { Layout, type PageContext } from "./layout";
 import { FreePlanSection } from "./free-plan";
+import { Table, type Column } from "./table";
 import { MonitoringBanner, SweepsSection } from "./sweeps";
 
 type Overview = Awaited<ReturnType<typeof overview>>;
@@ -45,32 +46,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview; paid: boolean
         <p class="muted">
           Runs of backup checks: registered backups, and failures reported before any backup was registered.
         </p>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Window</th>
-              <th scope="col" class="num">
-                Success
-              </th>
-              <th scope="col" class="num">
-                Good
-              </th>
-              <th scope="col" class="num">
-                Failed or suspicious
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.rates.map((r) => (
-              <tr>
-                <th scope="row">last {r.days} days</th>
-                <td class="num">{percent(r.good, r.bad)}</td>
-                <td class="num">{r.good}</td>
-                <td class="num">{r.bad}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table columns={rateColumns} rows={data.rates} />
       </section>
 
       <section aria-labelledby="h-storage">
@@ -85,45 +61,7 @@ export const OverviewPage: FC<{ page: PageContext; data: Overview; paid: boolean
         {data.points.length === 0 ? (
           <p class="muted">No backup checks yet.</p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col" class="num">
-                  Restore points
-                </th>
-                <th scope="col">Newest</th>
-                <th scope="col">Oldest</th>
-                <th scope="col" class="num">
-                  Size
-                </th>
-                <th scope="col">Last proven restore</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.points.map((p) => (
-                <tr>
-                  <td>
-                    <a href={checkHref(p.key)}>{p.name}</a>
-                  </td>
-                  <td class="num">
-                    {p.points}
-                    {p.suspicious > 0 && <span class="bad"> ({p.suspicious} suspicious)</span>}
-                  </td>
-                  <td>
-                    <Time at={p.newest} now={now} />
-                  </td>
-                  <td>
-                    <Time at={p.oldest} now={now} />
-                  </td>
-                  <td class="num">{formatBytes(p.bytes)}</td>
-                  <td>
-                    <Time at={p.lastGoodDrill} now={now} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table columns={pointColumns(now)} rows={data.points} />
         )}
       </section>
 
@@ -166,41 +104,54 @@ const ChecksTable: FC<{ checks: CheckRow[]; now: number; canEdit: boolean }> = (
       )}
     </p>
   ) : (
-    <table>
-      <caption class="skip">All checks</caption>
-      <thead>
-        <tr>
-          <th scope="col">Check</th>
-          <th scope="col">Kind</th>
-          <th scope="col">State</th>
-          <th scope="col">Last ping</th>
-          <th scope="col">Next due</th>
-          <th scope="col">Public</th>
-        </tr>
-      </thead>
-      <tbody>
-        {checks.map((check) => (
-          <tr>
-            <td>
-              <a href={checkHref(check)}>{check.name}</a>
-              {check.group && <span class="muted"> · {check.group}</span>}
-            </td>
-            <td>{check.kind}</td>
-            <td>
-              <StatusText status={currentStatus(check, now)} />
-            </td>
-            <td>
-              <Time at={check.lastPingAt} now={now} />
-            </td>
-            <td>
-              {check.status === "paused" || check.nextDueAt === null ? "—" : <Time at={check.nextDueAt} now={now} />}
-            </td>
-            <td>{check.public ? "yes" : "no"}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table caption="All checks" hiddenCaption columns={checkColumns(now)} rows={checks} />
   );
+
+const checkColumns = (now: number): Column<CheckRow>[] => [
+  {
+    header: "Check",
+    cell: (check) => (
+      <>
+        <a href={checkHref(check)}>{check.name}</a>
+        {check.group && <span class="muted"> · {check.group}</span>}
+      </>
+    ),
+  },
+  { header: "Kind", cell: (check) => check.kind },
+  { header: "State", cell: (check) => <StatusText status={currentStatus(check, now)} /> },
+  { header: "Last ping", cell: (check) => <Time at={check.lastPingAt} now={now} /> },
+  {
+    header: "Next due",
+    cell: (check) =>
+      check.status === "paused" || check.nextDueAt === null ? "—" : <Time at={check.nextDueAt} now={now} />,
+  },
+  { header: "Public", cell: (check) => (check.public ? "yes" : "no") },
+];
+
+const rateColumns: Column<Overview["rates"][number]>[] = [
+  { header: "Window", rowHeader: true, cell: (r) => `last ${r.days} days` },
+  { header: "Success", num: true, cell: (r) => percent(r.good, r.bad) },
+  { header: "Good", num: true, cell: (r) => r.good },
+  { header: "Failed or suspicious", num: true, cell: (r) => r.bad },
+];
+
+const pointColumns = (now: number): Column<Overview["points"][number]>[] => [
+  { header: "Check", cell: (p) => <a href={checkHref(p.key)}>{p.name}</a> },
+  {
+    header: "Restore points",
+    num: true,
+    cell: (p) => (
+      <>
+        {p.points}
+        {p.suspicious > 0 && <span class="bad"> ({p.suspicious} suspicious)</span>}
+      </>
+    ),
+  },
+  { header: "Newest", cell: (p) => <Time at={p.newest} now={now} /> },
+  { header: "Oldest", cell: (p) => <Time at={p.oldest} now={now} /> },
+  { header: "Size", num: true, cell: (p) => formatBytes(p.bytes) },
+  { header: "Last proven restore", cell: (p) => <Time at={p.lastGoodDrill} now={now} /> },
+];
 
 const Storage: FC<{ storage: Overview["storage"] }> = ({ storage }) => {
   const { storedBytes, quotaBytes } = storage;

@@ -3,6 +3,7 @@ import type { ResticFileRow } from "../../db/schema";
 import type { RepositoryStats } from "../../services/restic-repos";
 import { formatBytes, timestamp } from "./format";
 import { Time } from "./overview";
+import { Table, type Column } from "./table";
 
 export type ResticData = {
   stats: RepositoryStats;
@@ -34,60 +35,23 @@ export const ResticSections: FC<{ restic: ResticData; now: number }> = ({ restic
         {restic.stats.snapshots}, the newest <Time at={restic.stats.lastSnapshotAt} now={now} />
       </dd>
     </dl>
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Type</th>
-          <th scope="col" class="num">
-            Files
-          </th>
-          <th scope="col" class="num">
-            Size
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {restic.types.map((t) => (
-          <tr>
-            <td>{t.type}</td>
-            <td class="num">{t.files}</td>
-            <td class="num">{formatBytes(t.bytes)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table columns={typeColumns} rows={restic.types} />
     {restic.snapshots.length > 0 && (
-      <table>
-        <caption>Newest snapshots</caption>
-        <thead>
-          <tr>
-            <th scope="col">Received</th>
-            <th scope="col">Snapshot</th>
-            <th scope="col" class="num">
-              Added
-            </th>
-            <th scope="col">Immutable until</th>
-            <th scope="col">Key</th>
-          </tr>
-        </thead>
-        <tbody>
-          {restic.snapshots.map((s) => (
-            <tr>
-              <td>
-                <Time at={s.receivedAt} now={now} />
-              </td>
-              <td>
-                <code>{s.name.slice(0, 8)}</code>
-              </td>
-              <td class="num">{s.addedBytes === null ? "—" : formatBytes(s.addedBytes)}</td>
-              <td>{timestamp(s.immutableUntil)}</td>
-              <td>
-                <code>{s.keyId ?? "—"}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table caption="Newest snapshots" columns={snapshotColumns(now)} rows={restic.snapshots} />
     )}
   </section>
 );
+
+const typeColumns: Column<ResticData["types"][number]>[] = [
+  { header: "Type", cell: (t) => t.type },
+  { header: "Files", num: true, cell: (t) => t.files },
+  { header: "Size", num: true, cell: (t) => formatBytes(t.bytes) },
+];
+
+const snapshotColumns = (now: number): Column<ResticFileRow>[] => [
+  { header: "Received", cell: (s) => <Time at={s.receivedAt} now={now} /> },
+  { header: "Snapshot", cell: (s) => <code>{s.name.slice(0, 8)}</code> },
+  { header: "Added", num: true, cell: (s) => (s.addedBytes === null ? "—" : formatBytes(s.addedBytes)) },
+  { header: "Immutable until", cell: (s) => timestamp(s.immutableUntil) },
+  { header: "Key", cell: (s) => <code>{s.keyId ?? "—"}</code> },
+];
