@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { BACKUP_SOURCES, BACKUP_STATUSES } from "../../db/schema";
+import { idParams } from "./openapi-helpers";
 
 export const BackupView = z
   .object({
@@ -40,9 +41,4 @@ export const ListQuery = z.object({
   before: z.iso.datetime({ offset: true }).optional().openapi({ description: "received before this time (paging)" }),
 });
 
-export const BackupParams = z.object({
-  id: z
-    .string()
-    .regex(/^bk_[0-9a-f]{20}$/, "not a backup id")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
+export const BackupParams = idParams(z.string().regex(/^bk_[0-9a-f]{20}$/, "not a backup id"));

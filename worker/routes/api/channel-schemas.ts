@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../../db/schema";
 import { Slug, Tag } from "./check-schemas";
+import { idParams } from "./openapi-helpers";
 
 const Fields = z.object({
   kind: z.enum(CHANNEL_KINDS),
@@ -58,9 +59,4 @@ export const TestResult = z
   .object({ ok: z.boolean(), status: z.number().nullable(), error: z.string().nullable() })
   .openapi("ChannelTestResult");
 
-export const ChannelParams = z.object({
-  id: z
-    .string()
-    .uuid("not a channel id")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
+export const ChannelParams = idParams(z.string().uuid("not a channel id"));

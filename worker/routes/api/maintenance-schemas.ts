@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { cronProblem, isTimeZone } from "../../domain/schedule";
 import { Slug, Tag } from "./check-schemas";
+import { idParams } from "./openapi-helpers";
 
 const MAX_DURATION_S = 7 * 86_400;
 
@@ -79,9 +80,4 @@ export const WindowView = z
   })
   .openapi("Maintenance");
 
-export const MaintenanceParams = z.object({
-  id: z
-    .string()
-    .uuid("not a maintenance window id")
-    .openapi({ param: { name: "id", in: "path" } }),
-});
+export const MaintenanceParams = idParams(z.string().uuid("not a maintenance window id"));

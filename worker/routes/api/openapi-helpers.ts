@@ -19,6 +19,9 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };
 }
 
+/** A resource's `{id}` path parameter: `id` says what an id looks like, and its message is the 400's. */
+export const idParams = (id: z.ZodString) => z.object({ id: id.openapi({ param: { name: "id", in: "path" } }) });
+
 const errorResponses = {
   400: jsonResponse(ErrorSchema, "Invalid input; the message names the field"),
   401: jsonResponse(ErrorSchema, "Missing or wrong token"),
