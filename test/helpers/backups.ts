@@ -1,5 +1,6 @@
 import { sha256Hex } from "../../worker/domain/signing";
-import { sendSigned, signedJson, type AgentKey } from "./agent";
+import { createAgentKey, sendSigned, signedJson, type AgentKey } from "./agent";
+import { createCheck } from "./api";
 
 export const MiB = 1024 * 1024;
 
@@ -74,4 +75,17 @@ export async function uploadBackup(key: AgentKey, check: string, data: Uint8Arra
   if (completed.status !== 200)
     throw new Error(`complete failed: ${completed.status} ${JSON.stringify(completed.body)}`);
   return { id: created.body.id as string, missing: created.body.missing as number[], backup: completed.body };
+}
+
+/**
+ * A backup check of the test's own and a key for it: a test that uploads, lists or counts backups
+ * sets up the check it looks at, and never depends on what an earlier test uploaded.
+ */
+export async function backupCheck(
+  slug: string,
+  scopes = ["upload", "read"],
+  fields: Record<string, unknown> = {},
+): Promise<AgentKey> {
+  await createCheck({ name: slug, slug, kind: "backup", ...fields });
+  return createAgentKey([slug], scopes);
 }
