@@ -276,13 +276,18 @@ STUB
   cmp "$vols/app_media/img/1.jpg" "$BATS_TEST_TMPDIR/out/img/1.jpg"
 }
 
+# drop_part_uploads: a curl in $stub for which the network drops every part upload (curl -T);
+# everything else goes through the real curl.
+drop_part_uploads() {
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && { echo "curl: (56) Recv failure" >&2; exit 56; }; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
+  chmod +x "$stub/curl"
+}
+
 @test "an upload that breaks after registering marks that backup failed, with the log" {
   echo data >"$BATS_TEST_TMPDIR/f"
   printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=netfail\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/netfail.conf"
-  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
-  # The network drops every part upload (curl -T); everything else goes through the real curl.
-  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && { echo "curl: (56) Recv failure" >&2; exit 56; }; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
-  chmod +x "$stub/curl"
+  drop_part_uploads
   PATH="$stub:$PATH" run $LIFEBOAT backup netfail
   [ "$status" -eq 4 ]
   listing=$(admin GET "/api/v1/backups?check=netfail")
@@ -297,9 +302,7 @@ STUB
   printf '#!/bin/sh\necho data\nprintf %s >&2\n' "'say \"hi\" back\\\\slash\\ttab\\n'" >"$BATS_TEST_TMPDIR/cmd"
   chmod +x "$BATS_TEST_TMPDIR/cmd"
   printf 'SOURCE=command\nCOMMAND=%s\nCHECK=esc\n' "$BATS_TEST_TMPDIR/cmd" >"$LIFEBOAT_CONFIG_DIR/jobs/esc.conf"
-  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
-  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && exit 56; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
-  chmod +x "$stub/curl"
+  drop_part_uploads
   PATH="$stub:$PATH" run $LIFEBOAT backup esc
   [ "$status" -eq 4 ]
   log=$(admin GET "/api/v1/backups?check=esc" | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () =>
