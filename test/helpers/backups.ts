@@ -62,10 +62,15 @@ export async function putPart(key: AgentKey, id: string, index: number, chunk: U
   });
 }
 
+/** The agent's first step: the manifest of `data`, POSTed. Returns the answer and the split. */
+export async function registerBackup(key: AgentKey, check: string, data: Uint8Array, partSize = MiB, extra = {}) {
+  const s = await split(data, partSize);
+  return { ...(await signedJson(key, "POST", "/v1/backups", manifestOf(check, data, s, partSize, extra))), s };
+}
+
 /** The whole agent upload: manifest, every missing part, complete. Returns the backup id. */
 export async function uploadBackup(key: AgentKey, check: string, data: Uint8Array, partSize = MiB, extra = {}) {
-  const s = await split(data, partSize);
-  const created = await signedJson(key, "POST", "/v1/backups", manifestOf(check, data, s, partSize, extra));
+  const { s, ...created } = await registerBackup(key, check, data, partSize, extra);
   if (created.status !== 201) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
   for (const index of created.body.missing as number[]) {
     const response = await putPart(key, created.body.id, index, s.chunks[index]!);

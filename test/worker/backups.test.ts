@@ -5,7 +5,16 @@ import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json, tableCounts } from "../helpers/api";
 import { createAgentKey, sendSigned, signedJson, type AgentKey } from "../helpers/agent";
-import { backupCheck, bytesOf, manifestOf, MiB, putPart, split, uploadBackup } from "../helpers/backups";
+import {
+  backupCheck,
+  bytesOf,
+  manifestOf,
+  MiB,
+  putPart,
+  registerBackup,
+  split,
+  uploadBackup,
+} from "../helpers/backups";
 
 const HOUR = 3_600_000;
 const sweepAt = (now: number) => runSweep(sweepContext(env, "https://lifeboat.test", now));
@@ -71,9 +80,7 @@ describe("upload and restore", () => {
 
   it("resumes an interrupted upload: a stored part is never sent or written again", async () => {
     const key = await backupCheck("resumed");
-    const data = bytesOf(3 * MiB, 12);
-    const s = await split(data, MiB);
-    const created = await signedJson(key, "POST", "/v1/backups", manifestOf("resumed", data, s, MiB));
+    const { s, ...created } = await registerBackup(key, "resumed", bytesOf(3 * MiB, 12));
     expect((await putPart(key, created.body.id, 0, s.chunks[0]!)).status).toBe(201);
     // The agent died here. On restart it asks what is missing.
     const status = await signedJson(key, "GET", `/v1/backups/${created.body.id}`);
@@ -154,10 +161,8 @@ describe("write-only keys and other hosts", () => {
 
 describe("bad input: a clear 4xx and nothing stored", () => {
   async function started(seed: number, size = 2 * MiB) {
-    const data = bytesOf(size, seed);
-    const s = await split(data, MiB);
-    const created = await signedJson(hostA, "POST", "/v1/backups", manifestOf("db-a", data, s, MiB));
-    return { id: created.body.id as string, s, data };
+    const { s, body } = await registerBackup(hostA, "db-a", bytesOf(size, seed));
+    return { id: body.id as string, s };
   }
 
   it("a part that does not match its sha256 is refused by R2, and nothing is stored", async () => {
@@ -255,13 +260,7 @@ describe("bad input: a clear 4xx and nothing stored", () => {
   it("a heartbeat check takes no backups", async () => {
     await createCheck({ name: "hb", slug: "hb-only" });
     const key = await createAgentKey(["hb-only"], ["upload"]);
-    const data = bytesOf(10, 2);
-    const response = await signedJson(
-      key,
-      "POST",
-      "/v1/backups",
-      manifestOf("hb-only", data, await split(data, 10), 10),
-    );
+    const response = await registerBackup(key, "hb-only", bytesOf(10, 2), 10);
     expect([response.status, response.body.error.message]).toEqual([
       409,
       'check "hb-only" is a heartbeat check, not a backup check',
@@ -304,13 +303,7 @@ describe("anomalies", () => {
 
   it("a failed run is reported with its log and fails the check", async () => {
     const key = await backupCheck("failing", ["upload"]);
-    const data = bytesOf(100, 5);
-    const created = await signedJson(
-      key,
-      "POST",
-      "/v1/backups",
-      manifestOf("failing", data, await split(data, 100), 100),
-    );
+    const created = await registerBackup(key, "failing", bytesOf(100, 5), 100);
     const failed = await signedJson(key, "POST", `/v1/backups/${created.body.id}/fail`, {
       log: "pg_dump: error: connection refused\nexit 1",
     });
@@ -329,9 +322,7 @@ describe("anomalies", () => {
 describe("storage and cleanup", () => {
   it("an upload left incomplete for 24 h fails and its parts are deleted", async () => {
     const key = await backupCheck("abandoned", ["upload"]);
-    const data = bytesOf(2 * MiB, 400);
-    const s = await split(data, MiB);
-    const created = await signedJson(key, "POST", "/v1/backups", manifestOf("abandoned", data, s, MiB));
+    const { s, ...created } = await registerBackup(key, "abandoned", bytesOf(2 * MiB, 400));
     await putPart(key, created.body.id, 0, s.chunks[0]!);
     const check = await json(call("GET", "/api/v1/checks/abandoned"));
     expect(await r2Keys(`blobs/${check.uuid}/`)).toHaveLength(1);
@@ -390,8 +381,7 @@ describe("storage and cleanup", () => {
   it("the admin API lists, filters and downloads backups and shows storage per check", async () => {
     const key = await backupCheck("listed-admin");
     for (const seed of [810, 811, 812]) await uploadBackup(key, "listed-admin", bytesOf(2000, seed));
-    const data = bytesOf(2000, 813);
-    await signedJson(key, "POST", "/v1/backups", manifestOf("listed-admin", data, await split(data, MiB), MiB));
+    await registerBackup(key, "listed-admin", bytesOf(2000, 813)); // uploading: not in the list
     const list = await json(call("GET", "/api/v1/backups?check=listed-admin&status=complete&limit=2"));
     expect(list.backups).toHaveLength(2);
     expect(list.next_before).not.toBeNull();
