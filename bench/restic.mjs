@@ -39,13 +39,12 @@ import {
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
-import { applyMigrations, freePort, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
+import { freePort } from "../test/helpers/wrangler-dev.ts";
 import { adminClient } from "./lib/admin.mjs";
-import { baselineConfig } from "./lib/configs.mjs";
 import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { groupCpuSeconds, startRssSampler } from "./lib/proc.mjs";
 import { runBenchmark } from "./lib/run.mjs";
+import { startUploadServers } from "./lib/upload-servers.mjs";
 import { benchTempDir } from "./lib/temp.mjs";
 import { median, round3 } from "./lib/stats.mjs";
 import { formatTable } from "./lib/table.mjs";
@@ -140,38 +139,11 @@ async function main() {
   console.log(`restic: ${BIG_MIB} and ${SMALL_MIB} MiB new, then 1 % changed; ${ROUNDS} rounds; temp dir ${dir}\n`);
 
   // Lifeboat under wrangler dev, and rclone's restic server, side by side.
-  const config = await frozenWorkerConfig(join(dir, "lifeboat"));
-  await applyMigrations(join(dir, "state"), config);
-  const envFile = join(dir, "empty.env");
-  writeFileSync(envFile, "");
-  const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
-  let dev;
-  let bare;
-  try {
-    dev = await startWranglerDev({
-      config,
-      persistTo: join(dir, "state"),
-      envFile,
-      logLevel: "warn",
-      vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: randomBytes(32).toString("hex") },
-    });
-    servers.push(dev);
-    bare = await startWranglerDev({
-      config: baselineConfig(join(dir, "bare"), {
-        name: "lifeboat-bench-r2-put",
-        main: "bench/lib/r2-put-worker.js",
-        r2: true,
-      }),
-      persistTo: join(dir, "bare-state"),
-      envFile,
-      logLevel: "warn",
-    });
-    servers.push(bare);
-  } finally {
-    if (tmpBefore === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = tmpBefore;
-  }
+  const { dev, bare } = await startUploadServers(
+    dir,
+    { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: randomBytes(32).toString("hex") },
+    servers,
+  );
   const rclonePort = await freePort();
   const rcloneRoot = join(dir, "rclone");
   mkdirSync(rcloneRoot);

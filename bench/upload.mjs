@@ -35,8 +35,7 @@ import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { frozenWorkerConfig } from "../test/helpers/frozen-worker.ts";
-import { applyMigrations, REPO_ROOT, startWranglerDev } from "../test/helpers/wrangler-dev.ts";
+import { REPO_ROOT } from "../test/helpers/wrangler-dev.ts";
 import {
   groupCpuSeconds,
   machineBusySeconds,
@@ -45,7 +44,6 @@ import {
   workerdRoles,
 } from "./lib/proc.mjs";
 import { startSink } from "./lib/sink.mjs";
-import { baselineConfig } from "./lib/configs.mjs";
 import { connectInspector, heapUsage, inspectorPortOf } from "./lib/inspector.mjs";
 import { signedHeaders } from "./lib/sign.mjs";
 import { median, round3 } from "./lib/stats.mjs";
@@ -53,6 +51,7 @@ import { formatTable } from "./lib/table.mjs";
 import { adminClient } from "./lib/admin.mjs";
 import { machineInfo, writeBenchOutput } from "./lib/output.mjs";
 import { runBenchmark } from "./lib/run.mjs";
+import { startUploadServers } from "./lib/upload-servers.mjs";
 import { benchTempDir } from "./lib/temp.mjs";
 
 const MiB = 2 ** 20;
@@ -148,40 +147,7 @@ async function main() {
 
   const sink = await startSink(dir);
   servers.push({ stop: sink.close });
-  // A snapshot of the Worker: others editing worker/ meanwhile must not restart it mid-upload.
-  const config = await frozenWorkerConfig(join(dir, "lifeboat"));
-  await applyMigrations(join(dir, "state"), config);
-  const envFile = join(dir, "empty.env"); // no .dev.vars: secrets come from --var only
-  writeFileSync(envFile, "");
-  // miniflare's scratch files (and any spooled body) land in the temp dir, removed with it.
-  const tmpBefore = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
-  let dev;
-  let bare;
-  try {
-    dev = await startWranglerDev({
-      config,
-      persistTo: join(dir, "state"),
-      envFile,
-      logLevel: "warn", // no per-request logging in the numbers
-      vars: { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY },
-    });
-    servers.push(dev);
-    bare = await startWranglerDev({
-      config: baselineConfig(join(dir, "bare"), {
-        name: "lifeboat-bench-r2-put",
-        main: "bench/lib/r2-put-worker.js",
-        r2: true,
-      }),
-      persistTo: join(dir, "bare-state"),
-      envFile,
-      logLevel: "warn",
-    });
-    servers.push(bare);
-  } finally {
-    if (tmpBefore === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = tmpBefore;
-  }
+  const { dev, bare } = await startUploadServers(dir, { ADMIN_TOKEN, LIFEBOAT_MASTER_KEY: MASTER_KEY }, servers);
   const key = await admin(dev.url, "POST", "/api/v1/keys", { host: "bench", checks: "*", scopes: ["upload", "read"] });
   const agent = { LIFEBOAT_URL: dev.url, LIFEBOAT_KEY: key.key_id, LIFEBOAT_SECRET: key.secret };
 

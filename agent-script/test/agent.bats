@@ -6,7 +6,7 @@ setup_file() {
   start_server
   start_postgres 0
   make_agent_config "$BATS_FILE_TMPDIR/agent" cron:heartbeat files:backup db:backup dbfail:backup big:backup secret:backup lite:backup vol:backup netfail:backup alla:backup allb:backup allc:backup tty:backup \
-    sus:backup cp:backup sym:backup dockdb:backup keepdb:backup cron-db:backup rep:backup typo:backup
+    sus:backup cp:backup sym:backup dockdb:backup keepdb:backup cron-db:backup rep:backup typo:backup esc:backup
 }
 
 teardown_file() {
@@ -276,19 +276,40 @@ STUB
   cmp "$vols/app_media/img/1.jpg" "$BATS_TEST_TMPDIR/out/img/1.jpg"
 }
 
+# drop_part_uploads: a curl in $stub for which the network drops every part upload (curl -T);
+# everything else goes through the real curl.
+drop_part_uploads() {
+  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
+  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && { echo "curl: (56) Recv failure" >&2; exit 56; }; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
+  chmod +x "$stub/curl"
+}
+
 @test "an upload that breaks after registering marks that backup failed, with the log" {
   echo data >"$BATS_TEST_TMPDIR/f"
   printf 'SOURCE=command\nCOMMAND=cat %s\nCHECK=netfail\n' "$BATS_TEST_TMPDIR/f" >"$LIFEBOAT_CONFIG_DIR/jobs/netfail.conf"
-  stub="$BATS_TEST_TMPDIR/bin"; mkdir -p "$stub"
-  # The network drops every part upload (curl -T); everything else goes through the real curl.
-  printf '#!/bin/sh\nfor a; do [ "$a" = -T ] && { echo "curl: (56) Recv failure" >&2; exit 56; }; done\nexec /usr/bin/curl "$@"\n' >"$stub/curl"
-  chmod +x "$stub/curl"
+  drop_part_uploads
   PATH="$stub:$PATH" run $LIFEBOAT backup netfail
   [ "$status" -eq 4 ]
   listing=$(admin GET "/api/v1/backups?check=netfail")
   [[ "$listing" == *'"status":"failed"'* ]]
   [[ "$listing" == *'curl failed'* ]]
   [ "$(check_status netfail)" = down ]
+}
+
+@test "a failure report carries its log exactly: quotes, backslashes and tabs escaped, no newline added or lost" {
+  # The command's stderr goes into the log; the dropped part upload (curl -T) makes the failure a
+  # /fail of the registered backup, whose body is the log as one JSON string.
+  printf '#!/bin/sh\necho data\nprintf %s >&2\n' "'say \"hi\" back\\\\slash\\ttab\\n'" >"$BATS_TEST_TMPDIR/cmd"
+  chmod +x "$BATS_TEST_TMPDIR/cmd"
+  printf 'SOURCE=command\nCOMMAND=%s\nCHECK=esc\n' "$BATS_TEST_TMPDIR/cmd" >"$LIFEBOAT_CONFIG_DIR/jobs/esc.conf"
+  drop_part_uploads
+  PATH="$stub:$PATH" run $LIFEBOAT backup esc
+  [ "$status" -eq 4 ]
+  log=$(admin GET "/api/v1/backups?check=esc" | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () =>
+    process.stdout.write(JSON.stringify(JSON.parse(s).backups[0].failure_log)))')
+  [[ "$log" == '"say \"hi\" back\\slash\ttab\n'* ]]
+  [[ "$log" == *': curl failed (exit 56)\n"' ]]
+  [[ "$log" != *'\n\n'* ]]
 }
 
 @test "the secret never appears in any command's arguments (the HMAC is fed to openssl on stdin)" {

@@ -32,6 +32,19 @@ setup() {
   [[ "$output" == *"lc.conf:1: bad key"* ]]
 }
 
+@test "a value with an inline ' #' is warned about with its file and line, by the run and by doctor; a quoted one is not" {
+  printf 'SOURCE=directory\nDIRECTORY=%s\nPGPASSFILE=/etc/lifeboat/pgpass      # mode 600\nCHECK=c\n' "$BATS_TEST_TMPDIR" >"$LIFEBOAT_CONFIG_DIR/jobs/note.conf"
+  run $LIFEBOAT backup note --no-upload
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"lifeboat: warning: $LIFEBOAT_CONFIG_DIR/jobs/note.conf:3: the value of PGPASSFILE has a ' #' in it, and is all of '/etc/lifeboat/pgpass      # mode 600'"* ]]
+  run $LIFEBOAT doctor
+  [[ "$output" == *"warn $LIFEBOAT_CONFIG_DIR/jobs/note.conf:3: the value of PGPASSFILE"* ]]
+  printf 'SOURCE=directory\nDIRECTORY=%s\nPGPASSFILE="/etc/lifeboat/pg #1"\nCHECK=c\n' "$BATS_TEST_TMPDIR" >"$LIFEBOAT_CONFIG_DIR/jobs/note.conf"
+  run $LIFEBOAT backup note --no-upload
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"warning"* ]]
+}
+
 @test "a secret that is not 64 hex characters is refused" {
   echo nothex >"$LIFEBOAT_CONFIG_DIR/secret"
   run $LIFEBOAT ping x

@@ -3,9 +3,8 @@ import { readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setUpAgent, type AgentSetup } from "../helpers/agent-cli";
-import { startLifeboat, type Lifeboat } from "../helpers/e2e";
-import { frozenWorkerConfig } from "../helpers/frozen-worker";
-import { PGBIN, startPostgres, type PgCluster } from "../helpers/postgres";
+import { type Lifeboat } from "../helpers/e2e";
+import { PGBIN, startLifeboatAndPostgres, type PgCluster } from "../helpers/postgres";
 
 /**
  * The real agent (dash) with ENGINE=restic, Debian's restic 0.14 and a throwaway Postgres 15
@@ -21,14 +20,7 @@ let pg: PgCluster;
 let agent: AgentSetup;
 
 beforeAll(async () => {
-  [lifeboat, pg] = await Promise.all([
-    startLifeboat({
-      prefix: "lifeboat-e2e-restic-agent-",
-      config: (dir) => frozenWorkerConfig(join(dir, "worker")),
-      tmpdirInside: true,
-    }),
-    startPostgres("lifeboat-e2e-restic-agent-pg-"),
-  ]);
+  ({ lifeboat, pg } = await startLifeboatAndPostgres("lifeboat-e2e-restic-agent-"));
   agent = await setUpAgent(lifeboat, join(lifeboat.dir, "agent"), [`${SLUG}:restic`], ["ping", "read", "restic"]);
   const password = join(agent.configDir, "restic-password");
   writeFileSync(password, "a restic password that never leaves the host\n");

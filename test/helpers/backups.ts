@@ -1,5 +1,6 @@
 import { sha256Hex } from "../../worker/domain/signing";
-import { sendSigned, signedJson, type AgentKey } from "./agent";
+import { createAgentKey, sendSigned, signedJson, type AgentKey } from "./agent";
+import { createCheck } from "./api";
 
 export const MiB = 1024 * 1024;
 
@@ -61,10 +62,15 @@ export async function putPart(key: AgentKey, id: string, index: number, chunk: U
   });
 }
 
+/** The agent's first step: the manifest of `data`, POSTed. Returns the answer and the split. */
+export async function registerBackup(key: AgentKey, check: string, data: Uint8Array, partSize = MiB, extra = {}) {
+  const s = await split(data, partSize);
+  return { ...(await signedJson(key, "POST", "/v1/backups", manifestOf(check, data, s, partSize, extra))), s };
+}
+
 /** The whole agent upload: manifest, every missing part, complete. Returns the backup id. */
 export async function uploadBackup(key: AgentKey, check: string, data: Uint8Array, partSize = MiB, extra = {}) {
-  const s = await split(data, partSize);
-  const created = await signedJson(key, "POST", "/v1/backups", manifestOf(check, data, s, partSize, extra));
+  const { s, ...created } = await registerBackup(key, check, data, partSize, extra);
   if (created.status !== 201) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
   for (const index of created.body.missing as number[]) {
     const response = await putPart(key, created.body.id, index, s.chunks[index]!);
@@ -74,4 +80,17 @@ export async function uploadBackup(key: AgentKey, check: string, data: Uint8Arra
   if (completed.status !== 200)
     throw new Error(`complete failed: ${completed.status} ${JSON.stringify(completed.body)}`);
   return { id: created.body.id as string, missing: created.body.missing as number[], backup: completed.body };
+}
+
+/**
+ * A backup check of the test's own and a key for it: a test that uploads, lists or counts backups
+ * sets up the check it looks at, and never depends on what an earlier test uploaded.
+ */
+export async function backupCheck(
+  slug: string,
+  scopes = ["upload", "read"],
+  fields: Record<string, unknown> = {},
+): Promise<AgentKey> {
+  await createCheck({ name: slug, slug, kind: "backup", ...fields });
+  return createAgentKey([slug], scopes);
 }

@@ -2,6 +2,8 @@ import { execFile } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { startLifeboat, type Lifeboat } from "./e2e";
+import { frozenWorkerConfig } from "./frozen-worker";
 
 /**
  * A throwaway Postgres 15 cluster in a temp dir, listening on a unix socket only: the TypeScript
@@ -80,4 +82,21 @@ export async function startPostgres(prefix = "lifeboat-pg-"): Promise<PgCluster>
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * What a test of the agent against a database needs: Lifeboat under a real `wrangler dev` (a frozen
+ * bundle, its temp files inside its own dir) and a throwaway Postgres cluster, started side by side
+ * (each takes seconds). Temp dirs are named PREFIX… and PREFIXpg-…; stop Postgres first, then Lifeboat.
+ */
+export async function startLifeboatAndPostgres(prefix: string): Promise<{ lifeboat: Lifeboat; pg: PgCluster }> {
+  const [lifeboat, pg] = await Promise.all([
+    startLifeboat({
+      prefix,
+      config: (dir) => frozenWorkerConfig(join(dir, "worker")),
+      tmpdirInside: true,
+    }),
+    startPostgres(`${prefix}pg-`),
+  ]);
+  return { lifeboat, pg };
 }

@@ -5,7 +5,16 @@ import { sweepContext } from "../../worker/services/alert-pipeline/dispatch";
 import { runSweep } from "../../worker/services/sweep";
 import { call, createCheck, json, tableCounts } from "../helpers/api";
 import { createAgentKey, sendSigned, signedJson, type AgentKey } from "../helpers/agent";
-import { bytesOf, manifestOf, MiB, putPart, split, uploadBackup } from "../helpers/backups";
+import {
+  backupCheck,
+  bytesOf,
+  manifestOf,
+  MiB,
+  putPart,
+  registerBackup,
+  split,
+  uploadBackup,
+} from "../helpers/backups";
 
 const HOUR = 3_600_000;
 const sweepAt = (now: number) => runSweep(sweepContext(env, "https://lifeboat.test", now));
@@ -60,27 +69,29 @@ describe("upload and restore", () => {
   });
 
   it("completing counts as a success ping of the check", async () => {
-    const check = await json(call("GET", "/api/v1/checks/db-a"));
+    const key = await backupCheck("completed");
+    await uploadBackup(key, "completed", bytesOf(64 * 1024, 10), 32 * 1024);
+    const check = await json(call("GET", "/api/v1/checks/completed"));
     expect(check.status).toBe("up");
-    const [ping] = (await json(call("GET", "/api/v1/checks/db-a/pings"))).pings;
-    expect(ping).toMatchObject({ kind: "success", source: "signed", key_id: hostA.key_id });
+    const [ping] = (await json(call("GET", "/api/v1/checks/completed/pings"))).pings;
+    expect(ping).toMatchObject({ kind: "success", source: "signed", key_id: key.key_id });
     expect(ping.body).toMatch(/^backup bk_[0-9a-f]{20} complete: /);
   });
 
   it("resumes an interrupted upload: a stored part is never sent or written again", async () => {
-    const data = bytesOf(3 * MiB, 12);
-    const s = await split(data, MiB);
-    const created = await signedJson(hostA, "POST", "/v1/backups", manifestOf("db-a", data, s, MiB));
-    expect((await putPart(hostA, created.body.id, 0, s.chunks[0]!)).status).toBe(201);
+    const key = await backupCheck("resumed");
+    const { s, ...created } = await registerBackup(key, "resumed", bytesOf(3 * MiB, 12));
+    expect((await putPart(key, created.body.id, 0, s.chunks[0]!)).status).toBe(201);
     // The agent died here. On restart it asks what is missing.
-    const status = await signedJson(hostA, "GET", `/v1/backups/${created.body.id}`);
+    const status = await signedJson(key, "GET", `/v1/backups/${created.body.id}`);
     expect(status.body).toMatchObject({ status: "uploading", missing: [1, 2] });
-    const before = await env.BUCKET.head((await r2Keys(`blobs/`)).find(Boolean)!);
-    const again = await putPart(hostA, created.body.id, 0, s.chunks[0]!);
+    // The check's only blob so far: part 0's.
+    const { uuid } = await json(call("GET", "/api/v1/checks/resumed"));
+    const before = await env.BUCKET.head((await r2Keys(`blobs/${uuid}/`)).find(Boolean)!);
+    const again = await putPart(key, created.body.id, 0, s.chunks[0]!);
     expect([again.status, await again.json()]).toEqual([200, { index: 0, stored: false, already_stored: true }]);
-    for (const index of [1, 2])
-      expect((await putPart(hostA, created.body.id, index, s.chunks[index]!)).status).toBe(201);
-    expect((await signedJson(hostA, "POST", `/v1/backups/${created.body.id}/complete`)).body.status).toBe("complete");
+    for (const index of [1, 2]) expect((await putPart(key, created.body.id, index, s.chunks[index]!)).status).toBe(201);
+    expect((await signedJson(key, "POST", `/v1/backups/${created.body.id}/complete`)).body.status).toBe("complete");
     expect((await env.BUCKET.head(before!.key))!.uploaded).toEqual(before!.uploaded);
   });
 
@@ -150,10 +161,8 @@ describe("write-only keys and other hosts", () => {
 
 describe("bad input: a clear 4xx and nothing stored", () => {
   async function started(seed: number, size = 2 * MiB) {
-    const data = bytesOf(size, seed);
-    const s = await split(data, MiB);
-    const created = await signedJson(hostA, "POST", "/v1/backups", manifestOf("db-a", data, s, MiB));
-    return { id: created.body.id as string, s, data };
+    const { s, body } = await registerBackup(hostA, "db-a", bytesOf(size, seed));
+    return { id: body.id as string, s };
   }
 
   it("a part that does not match its sha256 is refused by R2, and nothing is stored", async () => {
@@ -251,13 +260,7 @@ describe("bad input: a clear 4xx and nothing stored", () => {
   it("a heartbeat check takes no backups", async () => {
     await createCheck({ name: "hb", slug: "hb-only" });
     const key = await createAgentKey(["hb-only"], ["upload"]);
-    const data = bytesOf(10, 2);
-    const response = await signedJson(
-      key,
-      "POST",
-      "/v1/backups",
-      manifestOf("hb-only", data, await split(data, 10), 10),
-    );
+    const response = await registerBackup(key, "hb-only", bytesOf(10, 2), 10);
     expect([response.status, response.body.error.message]).toEqual([
       409,
       'check "hb-only" is a heartbeat check, not a backup check',
@@ -267,8 +270,7 @@ describe("bad input: a clear 4xx and nothing stored", () => {
 
 describe("anomalies", () => {
   it("a backup far smaller than the recent median is kept as suspicious and alerts", async () => {
-    await createCheck({ name: "shrinking", slug: "shrinking", kind: "backup" });
-    const key = await createAgentKey(["shrinking"], ["upload", "read"]);
+    const key = await backupCheck("shrinking");
     for (let i = 0; i < 7; i++) await uploadBackup(key, "shrinking", bytesOf(200_000 + i, 100 + i), 64 * 1024);
     const { id, backup } = await uploadBackup(key, "shrinking", bytesOf(3_000, 200), 64 * 1024);
     expect(backup).toMatchObject({ id, status: "suspicious", anomaly: "shrank 98 %: 200 kB → 3 kB" });
@@ -283,15 +285,13 @@ describe("anomalies", () => {
   });
 
   it("an empty backup is suspicious", async () => {
-    await createCheck({ name: "empty", slug: "empty-db", kind: "backup" });
-    const key = await createAgentKey(["empty-db"], ["upload"]);
+    const key = await backupCheck("empty-db", ["upload"]);
     const { backup } = await uploadBackup(key, "empty-db", new Uint8Array(0));
     expect(backup).toMatchObject({ status: "suspicious", anomaly: "empty: the backup is 0 bytes" });
   });
 
   it("an identical backup is suspicious when the source should change", async () => {
-    await createCheck({ name: "changing", slug: "changing", kind: "backup", expect_change: true });
-    const key = await createAgentKey(["changing"], ["upload"]);
+    const key = await backupCheck("changing", ["upload"], { expect_change: true });
     const data = bytesOf(5000, 300);
     expect((await uploadBackup(key, "changing", data)).backup.status).toBe("complete");
     const again = await uploadBackup(key, "changing", data);
@@ -302,15 +302,8 @@ describe("anomalies", () => {
   });
 
   it("a failed run is reported with its log and fails the check", async () => {
-    await createCheck({ name: "failing", slug: "failing", kind: "backup" });
-    const key = await createAgentKey(["failing"], ["upload"]);
-    const data = bytesOf(100, 5);
-    const created = await signedJson(
-      key,
-      "POST",
-      "/v1/backups",
-      manifestOf("failing", data, await split(data, 100), 100),
-    );
+    const key = await backupCheck("failing", ["upload"]);
+    const created = await registerBackup(key, "failing", bytesOf(100, 5), 100);
     const failed = await signedJson(key, "POST", `/v1/backups/${created.body.id}/fail`, {
       log: "pg_dump: error: connection refused\nexit 1",
     });
@@ -328,11 +321,8 @@ describe("anomalies", () => {
 
 describe("storage and cleanup", () => {
   it("an upload left incomplete for 24 h fails and its parts are deleted", async () => {
-    await createCheck({ name: "abandoned", slug: "abandoned", kind: "backup" });
-    const key = await createAgentKey(["abandoned"], ["upload"]);
-    const data = bytesOf(2 * MiB, 400);
-    const s = await split(data, MiB);
-    const created = await signedJson(key, "POST", "/v1/backups", manifestOf("abandoned", data, s, MiB));
+    const key = await backupCheck("abandoned", ["upload"]);
+    const { s, ...created } = await registerBackup(key, "abandoned", bytesOf(2 * MiB, 400));
     await putPart(key, created.body.id, 0, s.chunks[0]!);
     const check = await json(call("GET", "/api/v1/checks/abandoned"));
     expect(await r2Keys(`blobs/${check.uuid}/`)).toHaveLength(1);
@@ -350,8 +340,7 @@ describe("storage and cleanup", () => {
   });
 
   it("deleting a backup keeps parts another backup still uses", async () => {
-    await createCheck({ name: "shared", slug: "shared", kind: "backup", min_age_days: 0, tombstone_days: 0 });
-    const key = await createAgentKey(["shared"], ["upload", "read"]);
+    const key = await backupCheck("shared", ["upload", "read"], { min_age_days: 0, tombstone_days: 0 });
     const data = bytesOf(2 * MiB, 500);
     const first = await uploadBackup(key, "shared", data);
     const second = await uploadBackup(key, "shared", data);
@@ -382,26 +371,32 @@ describe("storage and cleanup", () => {
   });
 
   it("a check with backups cannot be deleted", async () => {
-    const response = await call("DELETE", "/api/v1/checks/db-a");
+    const key = await backupCheck("kept");
+    await uploadBackup(key, "kept", bytesOf(1000, 800));
+    const response = await call("DELETE", "/api/v1/checks/kept");
     expect(response.status).toBe(409);
     expect((await response.json<any>()).error.message).toMatch(/still has \d+ backup\(s\)/);
   });
 
   it("the admin API lists, filters and downloads backups and shows storage per check", async () => {
-    const list = await json(call("GET", "/api/v1/backups?check=db-a&status=complete&limit=2"));
+    const key = await backupCheck("listed-admin");
+    for (const seed of [810, 811, 812]) await uploadBackup(key, "listed-admin", bytesOf(2000, seed));
+    await registerBackup(key, "listed-admin", bytesOf(2000, 813)); // uploading: not in the list
+    const list = await json(call("GET", "/api/v1/backups?check=listed-admin&status=complete&limit=2"));
     expect(list.backups).toHaveLength(2);
     expect(list.next_before).not.toBeNull();
     const download = await call("GET", `/api/v1/backups/${list.backups[0].id}/content`);
     expect(download.status).toBe(200);
     expect((await download.arrayBuffer()).byteLength).toBe(list.backups[0].size);
     const storage = await json(call("GET", "/api/v1/storage"));
-    expect(storage.checks.find((c: any) => c.slug === "db-a")).toMatchObject({
+    expect(storage.checks.find((c: any) => c.slug === "listed-admin")).toMatchObject({
       backups: expect.any(Number),
       stored_bytes: expect.any(Number),
     });
   });
 
   it("alerts at 80 % and again at 95 % of the quota through the built-in storage check", async () => {
+    await uploadBackup(await backupCheck("quota-filler"), "quota-filler", bytesOf(64 * 1024, 820));
     const { stored_bytes: used } = await json(call("GET", "/api/v1/storage"));
     await call("PUT", "/api/v1/storage/quota", { body: { bytes: Math.ceil(used / 0.85) } });
     await sweepAt(Date.now());
@@ -422,8 +417,7 @@ describe("storage and cleanup", () => {
 
 describe("restore drills", () => {
   it("keeps a drill's result and measured RTO with the backup; a failed drill alerts without changing the state", async () => {
-    await createCheck({ name: "drilled", slug: "drilled", kind: "backup" });
-    const key = await createAgentKey(["drilled"], ["upload", "read"]);
+    const key = await backupCheck("drilled");
     const { id } = await uploadBackup(key, "drilled", bytesOf(5000, 700));
     const ok = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
       ok: true,
@@ -450,8 +444,7 @@ describe("restore drills", () => {
   });
 
   it("the agent's backup list carries each backup's newest drill, from any host", async () => {
-    await createCheck({ name: "listed", slug: "listed", kind: "backup" });
-    const key = await createAgentKey(["listed"], ["upload", "read"]);
+    const key = await backupCheck("listed");
     const drilled = (await uploadBackup(key, "listed", bytesOf(3000, 710))).id;
     const untouched = (await uploadBackup(key, "listed", bytesOf(3000, 711))).id;
     await signedJson(key, "POST", `/v1/backups/${drilled}/drills`, { ok: false, duration_s: 2 });
@@ -463,8 +456,7 @@ describe("restore drills", () => {
   });
 
   it("a drill that could not start is its own outcome: alerted in its own words, never 'the last drill'", async () => {
-    await createCheck({ name: "unstarted", slug: "unstarted", kind: "backup" });
-    const key = await createAgentKey(["unstarted"], ["upload", "read"]);
+    const key = await backupCheck("unstarted");
     const { id } = await uploadBackup(key, "unstarted", bytesOf(4000, 720));
     await signedJson(key, "POST", `/v1/backups/${id}/drills`, { ok: true, duration_s: 2.5 });
     const report = await signedJson(key, "POST", `/v1/backups/${id}/drills`, {
@@ -491,8 +483,7 @@ describe("restore drills", () => {
   });
 
   it("a manual restore is kept as a proven restore (kind restore); only a successful one is taken", async () => {
-    await createCheck({ name: "restored", slug: "restored", kind: "backup" });
-    const key = await createAgentKey(["restored"], ["upload", "read"]);
+    const key = await backupCheck("restored");
     const { id } = await uploadBackup(key, "restored", bytesOf(4000, 730));
     const before = await tableCounts();
     for (const bad of [

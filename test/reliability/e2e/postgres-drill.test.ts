@@ -1,9 +1,8 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setUpAgent, type AgentSetup } from "../../helpers/agent-cli";
-import { startLifeboat, type Lifeboat } from "../../helpers/e2e";
-import { frozenWorkerConfig } from "../../helpers/frozen-worker";
-import { startPostgres, type PgCluster } from "../../helpers/postgres";
+import { type Lifeboat } from "../../helpers/e2e";
+import { startLifeboatAndPostgres, type PgCluster } from "../../helpers/postgres";
 
 /**
  * Reliability 6 (docs/RELIABILITY.md), the drill from the story: a real Postgres 15 cluster with a
@@ -44,14 +43,7 @@ let pg: PgCluster;
 let agent: AgentSetup;
 
 beforeAll(async () => {
-  [lifeboat, pg] = await Promise.all([
-    startLifeboat({
-      prefix: "lifeboat-rel-drill-",
-      config: (dir) => frozenWorkerConfig(join(dir, "worker")),
-      tmpdirInside: true,
-    }),
-    startPostgres("lifeboat-rel-drill-pg-"),
-  ]);
+  ({ lifeboat, pg } = await startLifeboatAndPostgres("lifeboat-rel-drill-"));
   agent = await setUpAgent(lifeboat, join(lifeboat.dir, "agent"), ["shop-db:backup"]);
   agent.job("shop", { SOURCE: "postgres", DATABASE: "shop", CHECK: "shop-db" });
 });
