@@ -3,6 +3,7 @@ import { describeRetention, isDefaultRetention } from "../../domain/retention";
 import { currentReason, currentStatus } from "../../domain/state";
 import { effectiveRpoS } from "../../domain/status/rpo";
 import type { DeliveryRow } from "../../services/alert-pipeline/delivery-log";
+import { RETENTION_FIELDS, TOP_LEVEL_FIELDS, valuesOf } from "../../domain/check-fields";
 
 /** Unix ms → ISO 8601, keeping null: every time in the API goes through here. */
 export const iso = <T extends number | null>(ms: T) =>
@@ -17,59 +18,24 @@ export type Links = { baseUrl: string; pingKey: string | null };
 /** A check as the API shows it: snake_case, ISO times, derived status and both ping URLs. */
 export function checkView(row: CheckRow, links: Links, now: number, parent: CheckIds | null = null) {
   const pingKey = links.pingKey;
+  // A push token pings the check, like its uuid: only the admin token sees it.
+  const { push_token, ...fields } = valuesOf(TOP_LEVEL_FIELDS, row);
   return {
     ...(pingKey !== null ? { uuid: row.uuid } : {}),
     unique_key: uniqueKeyOf(row),
-    name: row.name,
-    slug: row.slug,
-    kind: row.kind,
+    ...fields,
+    ...(pingKey !== null ? { push_token } : {}),
+    period_s: row.cron ? null : row.periodS,
+    parent: parent && (pingKey !== null ? parent.uuid : parent.uniqueKey),
     status: currentStatus(row, now),
     status_reason: currentReason(row, now).reason,
-    period_s: row.cron ? null : row.periodS,
-    cron: row.cron,
-    tz: row.tz,
-    grace_s: row.graceS,
-    tags: row.tags,
-    desc: row.desc,
-    group: row.group,
-    public: row.public,
-    min_duration_s: row.minDurationS,
-    early_s: row.earlyS,
-    failure_threshold: row.failureThreshold,
-    flap_threshold: row.flapThreshold,
-    min_size_fraction: row.minSizeFraction,
-    expect_change: row.expectChange,
     retention: {
-      keep_last: row.keepLast,
-      keep_hourly: row.keepHourly,
-      keep_daily: row.keepDaily,
-      keep_weekly: row.keepWeekly,
-      keep_monthly: row.keepMonthly,
-      keep_yearly: row.keepYearly,
-      keep_within_s: row.keepWithinS,
-      min_age_days: row.minAgeDays,
-      tombstone_days: row.tombstoneDays,
+      ...valuesOf(RETENTION_FIELDS, row),
       problem: row.retentionProblem,
       summary: describeRetention(row),
       default: isDefaultRetention(row, now),
     },
-    methods: row.methods,
-    manual_resume: row.manualResume,
-    filter_subject: row.filterSubject,
-    filter_body: row.filterBody,
-    filter_http_body: row.filterHttpBody,
-    filter_default_fail: row.filterDefaultFail,
-    start_kw: row.startKw,
-    success_kw: row.successKw,
-    failure_kw: row.failureKw,
-    // A push token pings the check, like its uuid: only the admin token sees it.
-    ...(pingKey !== null ? { push_token: row.pushToken } : {}),
-    parent: parent && (pingKey !== null ? parent.uuid : parent.uniqueKey),
-    rpo_s: row.rpoS,
     effective_rpo_s: effectiveRpoS(row, now),
-    drill_every_s: row.drillEveryS,
-    public_details: row.publicDetails,
-    quota_bytes: row.quotaBytes,
     badges: badgeUrls(links.baseUrl, row.badgeKey ?? ""),
     n_pings: row.nPings,
     last_ping_at: iso(row.lastPingAt),
