@@ -5,31 +5,28 @@ import type { CheckRow } from "../../db/schema";
  * field a user sets, described once in ./index.ts (which fails the typecheck when a
  * settable column has no field there).
  */
-type OwnedColumn =
-  | "id"
-  | "uuid"
-  | "badgeKey"
-  | "uniqueKey"
-  | "retentionCheckedAt"
-  | "retentionProblem"
-  | "status"
-  | "statusReason"
-  | "statusDetail"
-  | "lastPingAt"
-  | "lastStartAt"
-  | "lastStartRid"
-  | "lastDurationMs"
-  | "nextDueAt"
-  | "alertAfter"
-  | "nPings"
-  | "consecutiveFailures"
-  | "revision"
-  | "createdAt"
-  | "updatedAt";
+export const OWNED_COLUMNS = [
+  "id",
+  "uuid",
+  "badgeKey",
+  "uniqueKey",
+  "retentionCheckedAt",
+  "retentionProblem",
+  "status",
+  "statusReason",
+  "statusDetail",
+  "lastPingAt",
+  "lastStartAt",
+  "lastStartRid",
+  "lastDurationMs",
+  "nextDueAt",
+  "alertAfter",
+  "nPings",
+  "consecutiveFailures",
+  "revision",
+  "createdAt",
+  "updatedAt",
+] as const satisfies readonly (keyof CheckRow)[];
 
 /** A check's settable columns, complete: what createCheck inserts and updateCheck sets. */
-export type CheckInput = Omit<CheckRow, OwnedColumn>;
-
-// A renamed owned column must fail the typecheck too, not silently become settable.
-const ownedColumnsExist: Exclude<OwnedColumn, keyof CheckRow> extends never ? true : never = true;
-void ownedColumnsExist;
+export type CheckInput = Omit<CheckRow, (typeof OWNED_COLUMNS)[number]>;
