@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CHECK_KINDS, PING_KINDS, PING_SOURCES } from "../../db/schema";
+import { CHECK_KINDS } from "../../db/schema";
 import { cronProblem } from "../../domain/schedule";
 import {
   ADMIN_ONLY,
@@ -124,31 +124,3 @@ export const CheckView = z
 export const CheckList = z
   .object({ checks: z.array(CheckView), next_cursor: z.number().nullable() })
   .openapi("CheckList");
-
-export const PingView = z
-  .object({
-    n: z.number(),
-    kind: z
-      .enum(PING_KINDS)
-      .openapi({ description: "ign: received, but ignored by the check's methods or keyword filters" }),
-    exit_status: z.number().nullable(),
-    rid: z.string().nullable(),
-    duration_s: z.number().nullable(),
-    outcome: z
-      .string()
-      .nullable()
-      .openapi({ description: "too_short or too_early when a success counted as a failure" }),
-    body: z.string(),
-    body_truncated: z.boolean(),
-    source: z.enum(PING_SOURCES),
-    method: z.string(),
-    ip: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    key_id: z.string().nullable(),
-    received_at: z.string(),
-  })
-  .openapi("Ping");
-
-export const FlipView = z
-  .object({ from: z.string(), to: z.string(), reason: z.string(), detail: z.string(), at: z.string() })
-  .openapi("Flip");

@@ -2,6 +2,7 @@ import { createRouter } from "../../app";
 import { compatDocs } from "../hc-api/openapi";
 import { backupsApi } from "./backups";
 import { channelsApi } from "./channels";
+import { checkActivityApi } from "./check-activity";
 import { checkBackupsApi } from "./check-backups";
 import { checkResticApi } from "./check-restic";
 import { checksApi } from "./checks";
@@ -13,6 +14,7 @@ import { registerResticOpenApi } from "../restic-openapi";
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
 adminApi.route("/", checksApi);
+adminApi.route("/", checkActivityApi);
 adminApi.route("/", checkBackupsApi);
 adminApi.route("/", checkResticApi);
 adminApi.route("/", keysApi);
