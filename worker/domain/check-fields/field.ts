@@ -29,7 +29,10 @@ export type Field<
 type Options<T, V> = {
   label: string;
   hint?: string;
-  /** Only where the column has no SQL default of its own; otherwise that one is used. */
+  /**
+   * Only where schema.ts has no plain default to take: a default SQL does not hold (period, grace)
+   * or one SQL writes as an expression (tags). test/worker/check-fields.test.ts checks them.
+   */
   default?: T;
   /** How the API shows it, when the column's type does not say (JSON columns, capabilities). */
   view?: V;
