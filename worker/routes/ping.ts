@@ -5,7 +5,8 @@ import { classifyPing } from "../domain/ping-filter";
 import { exitStatusInvalid, isUuid, parsePingPath } from "../domain/ping-url";
 import type { Ping } from "../domain/state";
 import { constantTimeEqual, pingKeyOf } from "../domain/signing";
-import { CHECK_DEFAULTS, createCheck } from "../services/checks";
+import { createCheck } from "../services/checks";
+import { CHECK_DEFAULTS } from "../domain/check-fields";
 import { dispatchAlerts } from "../services/alert-pipeline/dispatch";
 import { findCheckToPing, PING_BODY_LIMIT, readLimitedBody, recordPing } from "../services/pings";
 

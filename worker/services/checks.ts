@@ -1,99 +1,14 @@
 import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import { checks, flips, type CheckKind, type CheckRow } from "../db/schema";
+import { checks, flips, type CheckRow } from "../db/schema";
+import type { CheckInput } from "../domain/check-fields/columns";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
-import { DEFAULT_FLAP_THRESHOLD } from "../domain/alerts/rules";
 import { AppError, notFound } from "../errors";
 import { DAY_MS } from "../domain/retention/policy";
 import { batch, isUniqueViolation, newRevision, type Db } from "./db";
 import { unitOfWork } from "./unit-of-work";
 import { dropRepository, youngestFile } from "./restic-files";
 
-export type CheckInput = {
-  name: string;
-  slug: string;
-  kind: CheckKind;
-  periodS: number | null;
-  cron: string | null;
-  tz: string;
-  graceS: number;
-  tags: string[];
-  desc: string;
-  group: string;
-  public: boolean;
-  minDurationS: number | null;
-  earlyS: number | null;
-  failureThreshold: number;
-  flapThreshold: number;
-  minSizeFraction: number;
-  expectChange: boolean;
-  keepLast: number | null;
-  keepHourly: number | null;
-  keepDaily: number | null;
-  keepWeekly: number | null;
-  keepMonthly: number | null;
-  keepYearly: number | null;
-  keepWithinS: number | null;
-  minAgeDays: number;
-  tombstoneDays: number;
-  parentId: number | null;
-  rpoS: number | null;
-  drillEveryS: number | null;
-  publicDetails: boolean;
-  methods: "" | "POST";
-  manualResume: boolean;
-  filterSubject: boolean;
-  filterBody: boolean;
-  filterHttpBody: boolean;
-  filterDefaultFail: boolean;
-  startKw: string;
-  successKw: string;
-  failureKw: string;
-  pushToken: string | null;
-  quotaBytes: number | null;
-};
-
-/** healthchecks' defaults: daily, one hour of grace, alert on the first failure. */
-export const CHECK_DEFAULTS: Omit<CheckInput, "name" | "slug"> = {
-  kind: "heartbeat",
-  periodS: 86_400,
-  cron: null,
-  tz: "UTC",
-  graceS: 3_600,
-  tags: [],
-  desc: "",
-  group: "",
-  public: false,
-  minDurationS: null,
-  earlyS: null,
-  failureThreshold: 1,
-  flapThreshold: DEFAULT_FLAP_THRESHOLD,
-  minSizeFraction: 0.5,
-  expectChange: false,
-  keepLast: null,
-  keepHourly: null,
-  keepDaily: null,
-  keepWeekly: null,
-  keepMonthly: null,
-  keepYearly: null,
-  keepWithinS: null,
-  minAgeDays: 7,
-  tombstoneDays: 3,
-  parentId: null,
-  rpoS: null,
-  drillEveryS: null,
-  publicDetails: false,
-  methods: "",
-  manualResume: false,
-  filterSubject: false,
-  filterBody: false,
-  filterHttpBody: false,
-  filterDefaultFail: false,
-  startKw: "",
-  successKw: "",
-  failureKw: "",
-  pushToken: null,
-  quotaBytes: null,
-};
+export type { CheckInput } from "../domain/check-fields/columns";
 
 export type CheckFilter = { tag?: string; kind?: string; status?: string; after?: number; limit: number };
 

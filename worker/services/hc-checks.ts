@@ -1,6 +1,7 @@
 import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import { channels, checks, type CheckRow } from "../db/schema";
 import type { ChannelChange, ChannelRef } from "../domain/hc-compat";
+import type { CheckInput } from "./checks";
 import type { Db } from "./db";
 
 /** The channels as healthchecks' channel assignment sees them (domain/hc-compat.ts). */
@@ -36,13 +37,13 @@ export function channelStatements(changes: ChannelChange[], slug: string, applie
 /** The check an upsert (`unique`) finds: the oldest whose listed fields all equal the request's. */
 export async function findUnique(
   db: Db,
-  match: { name?: string; slug?: string; tags?: string[]; periodS?: number; graceS?: number },
+  match: Partial<Pick<CheckInput, "name" | "slug" | "tags" | "periodS" | "graceS">>,
 ): Promise<CheckRow | undefined> {
   const where: SQL[] = [];
   if (match.name !== undefined) where.push(eq(checks.name, match.name));
   if (match.slug !== undefined) where.push(eq(checks.slug, match.slug));
   if (match.tags !== undefined) where.push(sql`${checks.tags} = ${JSON.stringify(match.tags)}`);
-  if (match.periodS !== undefined) where.push(eq(checks.periodS, match.periodS));
+  if (match.periodS != null) where.push(eq(checks.periodS, match.periodS));
   if (match.graceS !== undefined) where.push(eq(checks.graceS, match.graceS));
   const [row] = await db
     .select()

@@ -9,8 +9,6 @@ export type Suppression = "maintenance" | "parent_down" | "flapping";
 
 export type Decision = { kind: NotificationKind; suppressed: Suppression | null };
 
-export const DEFAULT_FLAP_THRESHOLD = 6;
-
 /** Flip reasons that alert without a state change, and the kind of alert each sends. */
 const NOTICES: Record<string, NotificationKind> = {
   retention: "retention",

@@ -4,7 +4,7 @@ import { pingKeyOf } from "../../domain/signing";
 import { AppError } from "../../errors";
 import { CreateCheck, UpdateCheck } from "../api/check-schemas";
 import { toCheckInput } from "../api/check-input";
-import { checkView } from "../api/views";
+import { checkView } from "../api/check-view";
 import {
   createCheck,
   getCheck,

@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { createRouter, seesCapabilities, type AppEnv } from "../../app";
 import type { CheckRow } from "../../db/schema";
 import { pingKeyOf } from "../../domain/signing";
@@ -14,24 +14,11 @@ import {
   resolveParent,
   idsOfCheck,
 } from "../../services/checks";
-import { listFlips } from "../../services/flips";
 import { rotateBadgeKey } from "../../services/status-badges";
-import { listPings } from "../../services/pings";
-import {
-  CheckList,
-  CheckParams,
-  CheckView,
-  CreateCheck,
-  FlipView,
-  ListChecksQuery,
-  PingView,
-  UpdateCheck,
-} from "./check-schemas";
+import { CheckList, CheckParams, CheckView, CreateCheck, ListChecksQuery, UpdateCheck } from "./check-schemas";
 import { toCheckInput } from "./check-input";
 import { jsonBody, jsonResponse, withErrors } from "./openapi-helpers";
-import { checkView, deliveryView, flipView, pingView } from "./views";
-import { listDeliveries } from "../../services/alert-pipeline/delivery-log";
-import { DeliveryView } from "./delivery-schemas";
+import { checkView } from "./check-view";
 
 export const checksApi = createRouter();
 
@@ -101,40 +88,6 @@ const routes = {
     tags: tag,
     request: { params: CheckParams },
     responses: one("The check, back to `new` until its next ping"),
-  }),
-  pings: createRoute({
-    method: "get",
-    path: "/checks/{id}/pings",
-    operationId: "listCheckPings",
-    summary: "List a check's pings",
-    tags: tag,
-    request: { params: CheckParams },
-    responses: withErrors({
-      200: jsonResponse(z.object({ pings: z.array(PingView) }), "The last 100 pings, newest first, with bodies"),
-    }),
-  }),
-  deliveries: createRoute({
-    method: "get",
-    path: "/checks/{id}/deliveries",
-    operationId: "listCheckDeliveries",
-    summary: "List a check's alert deliveries",
-    tags: tag,
-    request: { params: CheckParams },
-    responses: withErrors({
-      200: jsonResponse(
-        z.object({ deliveries: z.array(DeliveryView) }),
-        "Alerts about this check on every channel, newest first",
-      ),
-    }),
-  }),
-  flips: createRoute({
-    method: "get",
-    path: "/checks/{id}/flips",
-    operationId: "listCheckFlips",
-    summary: "List a check's status changes",
-    tags: tag,
-    request: { params: CheckParams },
-    responses: withErrors({ 200: jsonResponse(z.object({ flips: z.array(FlipView) }), "State changes, newest first") }),
   }),
 };
 
@@ -211,23 +164,3 @@ checksApi.openapi(
     return c.json(await view(c, await rotateBadgeKey(db, await getCheck(db, c.req.valid("param").id))), 200);
   },
 );
-
-checksApi.openapi(routes.pings, async (c) => {
-  const db = c.get("db");
-  const row = await getCheck(db, c.req.valid("param").id);
-  return c.json({ pings: (await listPings(db, row.id)).map(pingView) }, 200);
-});
-
-checksApi.openapi(routes.deliveries, async (c) => {
-  const db = c.get("db");
-  const row = await getCheck(db, c.req.valid("param").id);
-  const capable = seesCapabilities(c);
-  const deliveries = (await listDeliveries(db, { checkId: row.id })).map((d) => deliveryView(d, capable));
-  return c.json({ deliveries }, 200);
-});
-
-checksApi.openapi(routes.flips, async (c) => {
-  const db = c.get("db");
-  const row = await getCheck(db, c.req.valid("param").id);
-  return c.json({ flips: (await listFlips(db, row.id)).map(flipView) }, 200);
-});

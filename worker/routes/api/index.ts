@@ -3,6 +3,7 @@ import { compatDocs } from "../hc-api/openapi";
 import { backupsApi } from "./backups";
 import { channelDeliveriesApi } from "./channel-deliveries";
 import { channelsApi } from "./channels";
+import { checkActivityApi } from "./check-activity";
 import { checkBackupsApi } from "./check-backups";
 import { checkResticApi } from "./check-restic";
 import { checksApi } from "./checks";
@@ -15,6 +16,7 @@ import { registerResticOpenApi } from "../restic-openapi";
 /** The admin API under /api/v1 (bearer auth is applied by the caller). */
 export const adminApi = createRouter();
 adminApi.route("/", checksApi);
+adminApi.route("/", checkActivityApi);
 adminApi.route("/", checkBackupsApi);
 adminApi.route("/", checkResticApi);
 adminApi.route("/", keysApi);

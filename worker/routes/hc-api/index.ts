@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { ChannelRow } from "../../db/schema";
 import { listChannels } from "../../services/channels";
 import { listChecks } from "../../services/checks";
-import { badgeUrls } from "../api/views";
+import { badgeUrls } from "../api/check-view";
 import { authorize, hcRouter, methodNotAllowed } from "./app";
 import { hcChecks } from "./checks";
 import { hcHistory } from "./history";

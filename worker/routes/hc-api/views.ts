@@ -1,7 +1,6 @@
 import type { CheckRow, FlipRow, PingRow } from "../../db/schema";
 import { assignedChannels, hcIso, hcNextPing, hcStatus, type ChannelRef, type HcVersion } from "../../domain/hc-compat";
-import { uniqueKeyOf } from "../api/views";
-import { badgeUrls } from "../api/views";
+import { badgeUrls, uniqueKeyOf } from "../api/check-view";
 
 export type HcViewContext = {
   baseUrl: string;
