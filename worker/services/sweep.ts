@@ -33,6 +33,9 @@ export type SweepReport = {
  * A check that was started and never finished timed out its run, not its schedule. The trigger
  * dates a timeout's flip at the deadline it missed, not at this run (migrations/0010), so a late
  * sweep records what currentStatus and pendingTimeout already showed.
+ *
+ * This is domain/state.ts applyTimeout as one set-based statement (applying it check by check
+ * would cost a read and a write each); test/worker/timeout-rule.test.ts holds the two to one rule.
  */
 export async function markOverdue(db: Db, now: number): Promise<{ timedOut: number; rowsRead: number }> {
   const result = await db.run(sql`

@@ -14,7 +14,7 @@ import {
   resolveParent,
   idsOfCheck,
 } from "../../services/checks";
-import { listFlips } from "../../services/flips";
+import { listFlips } from "../../services/history";
 import { rotateBadgeKey } from "../../services/status-badges";
 import { listPings } from "../../services/pings";
 import {

@@ -8,6 +8,7 @@ import { egressProblem } from "../../domain/egress";
 import { unseal } from "../../domain/seal";
 import { brokenStatement, channelSecret, markBroken, markWorking } from "../channels";
 import { batch, type Db } from "../db";
+import { UP_DOWN_CHANGE } from "../state-changes";
 import { transmit, type Mailer, type TransmitResult } from "./transport";
 
 // The sending side of the outbox. Rows are claimed with one conditional UPDATE, so overlapping
@@ -84,9 +85,9 @@ export async function deliverDue(
       (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
         ORDER BY n DESC LIMIT 1) AS log,
       (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
-        AND created_at <= n.created_at AND ${STATE_CHANGE}) AS flips_last_hour,
+        AND created_at <= n.created_at AND ${UP_DOWN_CHANGE}) AS flips_last_hour,
       CASE WHEN n.idempotency_key LIKE ${`%:${FLAPPING_OVER}`} THEN (
-        SELECT count(*) FROM flips WHERE check_id = c.id AND created_at <= n.created_at AND ${STATE_CHANGE}
+        SELECT count(*) FROM flips WHERE check_id = c.id AND created_at <= n.created_at AND ${UP_DOWN_CHANGE}
           AND created_at > (SELECT max(p.created_at) FROM notifications p WHERE p.check_id = n.check_id
             AND p.channel_id = n.channel_id AND p.kind = 'flapping' AND p.status != 'suppressed' AND p.id < n.id))
       END AS changes_since_flapping
@@ -225,9 +226,6 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
     reminderNumber: reminder ? Number(/:reminder:(\d+)$/.exec(row.idempotency_key)?.[1] ?? 1) : null,
   };
 }
-
-/** Flips that changed the state (the flapping count): not a down check's new reason, not a notice. */
-const STATE_CHANGE = sql.raw(`from_status <> to_status AND to_status IN ('up', 'down')`);
 
 /** The state an alert reports, whatever the check did since (a retry may go out later). */
 const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };
