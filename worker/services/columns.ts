@@ -20,3 +20,11 @@ type Stored<C extends ColumnsOf<Table>[string]> =
 export type RawRow<T extends Table, K extends keyof ColumnsOf<T>> = {
   [P in K as ColumnsOf<T>[P]["_"]["name"]]: Stored<ColumnsOf<T>[P]>;
 };
+
+/** One column of `table` under the name a query gives it (`… AS name`), typed as D1 returns it. */
+export type RawAs<T extends Table, K extends keyof ColumnsOf<T>, Name extends string> = {
+  [P in Name]: Stored<ColumnsOf<T>[K]>;
+};
+
+/** A raw row whose `keys` the query keeps non-null (by a JOIN on them, or a WHERE … IN). */
+export type NonNullIn<R, K extends keyof R> = Omit<R, K> & { [P in K]: NonNullable<R[P]> };
