@@ -190,9 +190,11 @@ export const pings = sqliteTable(
   (t) => [primaryKey({ columns: [t.checkId, t.slot] })],
 );
 
-// Written only by the flip_on_status trigger (migrations/0001_flip_trigger.sql), so every status
-// change is recorded in the same statement that makes it. No foreign key: the sweep inserts one
-// flip per overdue check and a parent lookup would cost a read each; deleteCheck removes them.
+// A check's history: transitions (the status changed, or a down check's reason), written only by
+// the flip_on_status trigger (migrations/0010_first_hour.sql) in the same statement that makes the
+// change, and events (from = to: news that changes no state), written only by
+// services/state-changes.ts recordEvent. No foreign key: the sweep inserts one flip per overdue
+// check and a parent lookup would cost a read each; deleteCheck removes them.
 export const flips = sqliteTable(
   "flips",
   {

@@ -65,7 +65,24 @@ export type Ping = {
   goodBackup?: true;
 };
 
+/**
+ * A transition: the status changed (or a down check went down for a new reason). Recorded in
+ * `flips` only by the flip_on_status trigger, in the statement that changes the check.
+ */
 export type Flip = { from: StoredStatus; to: StoredStatus; reason: FlipReason; detail: string };
+
+/**
+ * Why an event is recorded: news about a check that leaves its status as it is. An event is a
+ * `flips` row with from = to, written by services/state-changes.ts recordEvent and by nothing else.
+ */
+export type EventReason =
+  | "retention" // a backup check keeps fewer restore points than its policy asks (services/retention.ts)
+  | "drill_failed" // a restore drill failed (services/drills.ts)
+  | "drill_not_started" // a restore drill could not start: the backup was not tested
+  | "quota"; // the storage quota check, down at 80 %, reached 95 % (services/storage.ts)
+
+/** An event: a Flip that is not a transition, so it carries only its reason and its words. */
+export type CheckEvent = Pick<Flip, "detail"> & { reason: EventReason };
 
 export type PingEffect = {
   state: CheckState;
@@ -151,7 +168,11 @@ export const TIMEOUT_DETAIL = {
   run_timeout: "started but never finished within the grace time",
 } as const;
 
-/** The sweep's transition: alert_after passed with nothing arriving. */
+/**
+ * The timeout transition: alert_after passed with nothing arriving. The sweep applies it to every
+ * overdue check in one UPDATE (services/sweep.ts markOverdue), held to this rule by
+ * test/worker/timeout-rule.test.ts; pendingTimeout shows it before the sweep runs.
+ */
 export function applyTimeout(check: CheckState, now: number): { state: CheckState; flip: Flip } | null {
   if (check.status !== "new" && check.status !== "up") return null;
   if (check.alertAfter === null || now < check.alertAfter) return null;

@@ -8,8 +8,10 @@ import {
   type DRILL_OUTCOMES,
   type DrillRow,
 } from "../db/schema";
+import type { CheckEvent } from "../domain/state";
 import { AppError } from "../errors";
-import type { Db, Statement } from "./db";
+import type { Db } from "./db";
+import { recordEvent } from "./state-changes";
 import { plainUnits, type BeginUnit } from "./unit-of-work";
 
 export type DrillReport = {
@@ -43,13 +45,8 @@ export async function recordDrill(
   }
   const durationMs = Math.round(report.durationS * 1000);
   const ok = report.outcome === "ok";
-  const statements: Statement[] = [
-    sql`INSERT INTO drills (backup_id, check_id, ok, outcome, kind, duration_ms, details, message, key_id, reported_at)
-        VALUES (${backup.id}, ${check.id}, ${ok ? 1 : 0}, ${report.outcome}, ${report.kind}, ${durationMs},
-                ${JSON.stringify(report.details)}, ${report.message}, ${key.id}, ${now})`,
-  ];
   const why = report.message ? `: ${report.message.split("\n")[0]!.slice(0, 300)}` : "";
-  const notice =
+  const event: CheckEvent | null =
     report.outcome === "failed"
       ? { reason: "drill_failed", detail: `restore drill of backup ${backup.id} failed${why}` }
       : report.outcome === "could_not_start"
@@ -58,16 +55,26 @@ export async function recordDrill(
             detail: `restore drill of backup ${backup.id} could not start${why} (the backup was not tested)`,
           }
         : null;
-  if (notice) {
-    statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
-      VALUES (${check.id}, ${check.status}, ${check.status}, ${notice.reason}, ${notice.detail}, ${now})`);
-  }
   const unit = begin()
     .guard(
       "backup complete",
       sql`EXISTS (SELECT 1 FROM backups WHERE id = ${backup.id} AND status IN ('complete', 'suspicious'))`,
     )
-    .write(...statements);
+    .write(
+      db.insert(drills).values({
+        backupId: backup.id,
+        checkId: check.id,
+        ok,
+        outcome: report.outcome,
+        kind: report.kind,
+        durationMs,
+        details: report.details,
+        message: report.message,
+        keyId: key.id,
+        reportedAt: now,
+      }),
+    );
+  if (event) recordEvent(unit, check, event, now);
   if (!(await unit.commit()).applied) throw new AppError("conflict", "the backup changed meanwhile; check its status");
 }
 

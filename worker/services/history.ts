@@ -1,5 +1,11 @@
-import { sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
+import { flips, type FlipRow } from "../db/schema";
 import { batch, type Db } from "./db";
+
+/** A check's history, newest first: its transitions and events (services/state-changes.ts). */
+export async function listFlips(db: Db, checkId: number, limit = 100): Promise<FlipRow[]> {
+  return db.select().from(flips).where(eq(flips.checkId, checkId)).orderBy(desc(flips.id)).limit(limit);
+}
 
 // Flips and their notifications grow with every state change (a flapping check adds one a
 // minute), and nothing else ever removes them. This keeps HISTORY_DAYS of them: more than the

@@ -2,6 +2,7 @@ import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { checks, pings, PING_SOURCES, type CheckRow, type PingRow } from "../db/schema";
 import { applyPing, type Flip, type Ping } from "../domain/state";
 import { stateColumns } from "./checks";
+import { col } from "./columns";
 import { newRevision, type Db } from "./db";
 import { plainUnits, type BeginUnit, type UnitOfWork } from "./unit-of-work";
 
@@ -60,6 +61,7 @@ export async function recordPing(
     .write(
       sql`UPDATE checks SET n_pings = n_pings + 1 WHERE id = ${current.id}`,
       ringWrite(
+        db,
         pingRow(current.id, ping, meta, null, null, now),
         sql`(SELECT n_pings FROM checks WHERE id = ${current.id})`,
       ),
@@ -113,7 +115,11 @@ export function addPing(unit: UnitOfWork, check: CheckRow, ping: Ping, meta: Pin
         .set({ ...values, nPings: sql`${checks.nPings} + 1` })
         .where(and(eq(checks.id, check.id), eq(checks.revision, check.revision))),
       // The guard holds n_pings as read, so this ping is number nPings + 1.
-      ringWrite(pingRow(check.id, ping, meta, effect.durationMs, effect.outcome, now), sql`${check.nPings + 1}`),
+      ringWrite(
+        unit.db,
+        pingRow(check.id, ping, meta, effect.durationMs, effect.outcome, now),
+        sql`${check.nPings + 1}`,
+      ),
     );
   return { check: { ...check, ...values, nPings: check.nPings + 1 }, flip: effect.flip };
 }
@@ -196,6 +202,9 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** A ping's columns but its place in the ring (n, slot), which ringWrite computes in SQL. */
+type PingValues = Omit<typeof pings.$inferInsert, "n" | "slot">;
+
 function pingRow(
   checkId: number,
   ping: Ping,
@@ -203,42 +212,40 @@ function pingRow(
   durationMs: number | null,
   outcome: string | null,
   now: number,
-) {
+): PingValues {
   return {
-    check_id: checkId,
+    checkId,
     kind: ping.kind,
-    exit_status: ping.exitStatus ?? null,
+    exitStatus: ping.exitStatus ?? null,
     rid: ping.rid ?? null,
-    duration_ms: durationMs,
+    durationMs,
     outcome,
     body: meta.body,
-    body_base64: meta.bodyBase64 ?? null,
-    body_truncated: meta.bodyTruncated ? 1 : 0,
+    bodyBase64: meta.bodyBase64 ?? null,
+    bodyTruncated: meta.bodyTruncated,
     source: meta.source,
     method: meta.method,
     ip: meta.ip,
-    user_agent: meta.userAgent,
-    key_id: meta.keyId,
-    backup_id: meta.backupId ?? null,
-    received_at: now,
+    userAgent: meta.userAgent,
+    keyId: meta.keyId,
+    backupId: meta.backupId ?? null,
+    receivedAt: now,
   };
 }
 
 /**
  * The ping as number `n` (an SQL expression) in slot n % PINGS_KEPT of its check's ring: an insert
- * while the ring fills, then an update in place of the ping PINGS_KEPT before it. Either way one
- * row written, no index to maintain, nothing to prune.
+ * while the ring fills, then an update in place of the ping PINGS_KEPT before it (an upsert on the
+ * ring's key replacing every column). Either way one row written, no index to maintain, nothing to
+ * prune.
  */
-function ringWrite(values: ReturnType<typeof pingRow>, n: SQL) {
-  const entries = Object.entries(values);
-  const columns = sql.raw(["n", "slot", ...entries.map(([column]) => column)].join(", "));
-  const params = sql.join(
-    entries.map(([, v]) => sql`${v}`),
-    sql`, `,
-  );
-  const updates = sql.raw(
-    ["n", ...entries.map(([column]) => column)].map((column) => `${column} = excluded.${column}`).join(", "),
-  );
-  return sql`INSERT INTO pings (${columns}) SELECT ${n}, (${n}) % ${PINGS_KEPT}, ${params} WHERE true
-    ON CONFLICT (check_id, slot) DO UPDATE SET ${updates}`;
+function ringWrite(db: Db, values: PingValues, n: SQL) {
+  const replaced = ["n", ...Object.keys(values)] as (keyof typeof pings.$inferInsert)[];
+  return db
+    .insert(pings)
+    .values({ ...values, n, slot: sql`(${n}) % ${PINGS_KEPT}` })
+    .onConflictDoUpdate({
+      target: [pings.checkId, pings.slot],
+      set: Object.fromEntries(replaced.map((key) => [key, sql`excluded.${col(pings, key)}`])),
+    });
 }

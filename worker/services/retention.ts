@@ -5,6 +5,8 @@ import { hasKeepRule, planRetention, retentionHealth, type RetentionPolicy } fro
 import { AppError } from "../errors";
 import { releaseMarked } from "./backups";
 import { batch, type Db } from "./db";
+import { recordEvent } from "./state-changes";
+import { unitOfWork } from "./unit-of-work";
 
 // Retention on the server's clock (docs/RETENTION.md): the planner is pure; this file loads a
 // check's history, applies the plan as SQL-guarded tombstones, purges what outlived its
@@ -73,15 +75,14 @@ export async function applyRetention(db: Db, check: CheckRow, now: number) {
     tombstoned = result.meta.changes ?? 0;
   }
   const problem = enabled && !health.ok ? health.problems.join("; ") : null;
-  const statements = [
+  const unit = unitOfWork(db).write(
     sql`UPDATE checks SET retention_checked_at = ${now}, retention_problem = ${problem} WHERE id = ${check.id}`,
-  ];
+  );
   // A new shortfall alerts once, through the check's channels, without changing its state.
   if (problem && problem !== check.retentionProblem) {
-    statements.push(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
-      VALUES (${check.id}, ${check.status}, ${check.status}, 'retention', ${problem}, ${now})`);
+    recordEvent(unit, check, { reason: "retention", detail: problem }, now);
   }
-  await batch(db, statements);
+  await unit.commit();
   return { tombstoned, problem };
 }
 

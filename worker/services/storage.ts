@@ -3,6 +3,7 @@ import { checks, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
 import { blobStillNeeded, releaseMarked } from "./backups";
 import { batch, newRevision, type Db } from "./db";
+import { recordEvent } from "./state-changes";
 import { unitOfWork } from "./unit-of-work";
 
 // Storage bookkeeping: the running total of stored bytes, the quota and its alerts, and the
@@ -155,11 +156,9 @@ export async function checkQuota(db: Db, now: number): Promise<void> {
       sql`UPDATE checks SET status = ${status}, status_reason = 'quota', status_detail = ${detail},
             revision = ${newRevision()}, updated_at = ${now} WHERE id = ${check.id}`,
     );
-  // Already down at 80 %: the trigger records no flip for down → down, so the 95 % alert gets its own.
-  if (check.status === "down" && status === "down") {
-    unit.write(sql`INSERT INTO flips (check_id, from_status, to_status, reason, detail, created_at)
-      VALUES (${check.id}, 'down', 'down', 'quota', ${detail}, ${now})`);
-  }
+  // Already down at 80 %: the trigger records nothing for down → down with the same reason, so
+  // the 95 % alert is an event of its own.
+  if (check.status === "down" && status === "down") recordEvent(unit, check, { reason: "quota", detail }, now);
   await unit.write(settingWrite(QUOTA_LEVEL, String(level), now)).commit();
 }
 

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
+import { checks } from "../db/schema";
 import { TIMEOUT_DETAIL } from "../domain/state";
+import { col } from "./columns";
 import type { Db } from "./db";
 import { pruneDue, pruneHistory } from "./history";
 import { planCountDue, refreshPlanCounts } from "./free-plan";
@@ -33,16 +35,26 @@ export type SweepReport = {
  * A check that was started and never finished timed out its run, not its schedule. The trigger
  * dates a timeout's flip at the deadline it missed, not at this run (migrations/0010), so a late
  * sweep records what currentStatus and pendingTimeout already showed.
+ *
+ * This is domain/state.ts applyTimeout as one set-based statement (applying it check by check
+ * would cost a read and a write each); test/worker/timeout-rule.test.ts holds the two to one rule.
  */
 export async function markOverdue(db: Db, now: number): Promise<{ timedOut: number; rowsRead: number }> {
+  const [status, alertAfter, lastStartAt] = [
+    col(checks, "status"),
+    col(checks, "alertAfter"),
+    col(checks, "lastStartAt"),
+  ];
+  // Raw: one set-based UPDATE whose WHERE repeats the checks_due partial index's own literals, so
+  // SQLite scans only that index (a bound status would not match it).
   const result = await db.run(sql`
-    UPDATE checks SET status = 'down',
-      status_reason = CASE WHEN last_start_at IS NOT NULL THEN 'run_timeout' ELSE 'timeout' END,
-      status_detail = CASE WHEN last_start_at IS NOT NULL THEN ${TIMEOUT_DETAIL.run_timeout}
+    UPDATE checks SET ${status} = 'down',
+      ${col(checks, "statusReason")} = CASE WHEN ${lastStartAt} IS NOT NULL THEN 'run_timeout' ELSE 'timeout' END,
+      ${col(checks, "statusDetail")} = CASE WHEN ${lastStartAt} IS NOT NULL THEN ${TIMEOUT_DETAIL.run_timeout}
                            ELSE ${TIMEOUT_DETAIL.timeout} END,
-      alert_after = NULL, last_start_at = NULL, last_start_rid = NULL,
-      revision = lower(hex(randomblob(16))), updated_at = ${now}
-    WHERE status IN ('new', 'up') AND alert_after IS NOT NULL AND alert_after <= ${now}`);
+      ${alertAfter} = NULL, ${lastStartAt} = NULL, ${col(checks, "lastStartRid")} = NULL,
+      ${col(checks, "revision")} = lower(hex(randomblob(16))), ${col(checks, "updatedAt")} = ${now}
+    WHERE ${status} IN ('new', 'up') AND ${alertAfter} IS NOT NULL AND ${alertAfter} <= ${now}`);
   // D1 counts the trigger's inserts in `changes`: each timed-out check is one UPDATE plus one flip.
   // (RETURNING would cost a read per row; the sweep test pins this arithmetic.)
   // rows_read is 3 per timed-out check: because the UPDATE moves rows out of the index it scans

@@ -6,7 +6,7 @@ import { listBackups } from "../../services/backups";
 import { getCheck } from "../../services/checks";
 import { pingLog } from "../../services/dashboard";
 import { listDrills } from "../../services/drills";
-import { listFlips } from "../../services/flips";
+import { listFlips } from "../../services/history";
 import { retentionPreview } from "../../services/retention";
 import { filesByType, latestSnapshots, repositoryStats } from "../../services/restic-repos";
 import { resticRepositoryOf } from "../api/keys";

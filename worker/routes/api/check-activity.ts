@@ -3,7 +3,7 @@ import { createRouter, seesCapabilities } from "../../app";
 import { PING_KINDS, PING_SOURCES } from "../../db/schema";
 import { listDeliveries } from "../../services/alert-pipeline/delivery-log";
 import { getCheck } from "../../services/checks";
-import { listFlips } from "../../services/flips";
+import { listFlips } from "../../services/history";
 import { listPings } from "../../services/pings";
 import { CheckParams } from "./check-schemas";
 import { DeliveryView } from "./delivery-schemas";

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { pings, type CheckRow } from "../../db/schema";
 import { isUuid } from "../../domain/ping-url";
 import { AppError } from "../../errors";
-import { listFlips } from "../../services/flips";
+import { listFlips } from "../../services/history";
 import { findByUniqueKey } from "../../services/hc-checks";
 import { fromBase64 } from "../../services/pings";
 import { findCheckToPing, listPings } from "../../services/pings";

@@ -1,4 +1,6 @@
-import { sql } from "drizzle-orm";
+import { eq, isNull, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { channels, checks, flips, notifications } from "../../db/schema";
 import { activeWindowFor, type MaintenanceWindow } from "../../domain/maintenance";
 import {
   afterQuiet,
@@ -15,12 +17,20 @@ import {
   type Quiet,
   type Suppression,
 } from "../../domain/alerts/rules";
+import { col, type NonNullIn, type RawAs, type RawRow } from "../columns";
 import { batch, type Db } from "../db";
 import { listWindows } from "../maintenance";
 
 // The enqueue side of the outbox: which notifications exist. Delivery is services/alert-pipeline/send.ts.
 // Every step reads a bounded batch, decides in pure code (domain/alerts/rules.ts) and writes in one
 // D1 batch whose rows carry idempotency keys, so a rerun or an overlapping run adds nothing twice.
+// Raw SQL stays where the builder cannot say it on D1 (json_each lists past D1's 100 bound
+// parameters, correlated max/count subqueries, a UNION of two partial indexes); its columns come
+// from schema.ts through these aliases and col(), and its rows are typed by RawRow.
+const c = alias(checks, "c");
+const p = alias(checks, "p");
+const n = alias(notifications, "n");
+const ch = alias(channels, "ch");
 
 const HOUR = 3_600_000;
 const FLIPS_PER_RUN = 200;
@@ -35,38 +45,34 @@ type Planned = {
   suppressed: Suppression | null;
 };
 
-type ChannelScopeRow = {
-  id: number;
-  filter_tags: string;
-  filter_checks: string;
-  created_at: number;
-  repeat_every_s: number | null;
-};
 type Scope = { id: number; tags: string[]; checks: string[]; createdAt: number; repeatEveryS: number | null };
 type Knowledge = { belief: Belief; lastAt: number; flappingAt: number | null };
 
 /** Unprocessed flips → one outbox row per (flip, channel) that should hear of it. */
 export async function fanOutFlips(db: Db, now: number): Promise<number> {
-  const flips = await db.all<{
-    id: number;
-    check_id: number;
-    from_status: string;
-    to_status: string;
-    reason: string;
-    created_at: number;
-    slug: string;
-    tags: string;
-    flap_threshold: number;
-    parent_status: string | null;
-  }>(sql`
-    SELECT f.id, f.check_id, f.from_status, f.to_status, f.reason, f.created_at, c.slug, c.tags, c.flap_threshold,
-      p.status AS parent_status
-    FROM flips f JOIN checks c ON c.id = f.check_id LEFT JOIN checks p ON p.id = c.parent_id
-    WHERE f.processed_at IS NULL ORDER BY f.id LIMIT ${FLIPS_PER_RUN}`);
-  if (flips.length === 0) return 0;
+  const due = await db
+    .select({
+      id: flips.id,
+      checkId: flips.checkId,
+      from: flips.fromStatus,
+      to: flips.toStatus,
+      reason: flips.reason,
+      createdAt: flips.createdAt,
+      slug: checks.slug,
+      tags: checks.tags,
+      flapThreshold: checks.flapThreshold,
+      parentStatus: p.status,
+    })
+    .from(flips)
+    .innerJoin(checks, eq(checks.id, flips.checkId))
+    .leftJoin(p, eq(p.id, checks.parentId))
+    .where(isNull(flips.processedAt))
+    .orderBy(flips.id)
+    .limit(FLIPS_PER_RUN);
+  if (due.length === 0) return 0;
 
-  const checkIds = [...new Set(flips.map((f) => f.check_id))];
-  const since = Math.min(...flips.map((f) => f.created_at)) - HOUR;
+  const checkIds = [...new Set(due.map((f) => f.checkId))];
+  const since = Math.min(...due.map((f) => f.createdAt)) - HOUR;
   const [scopes, windows, knowledge, recent] = await Promise.all([
     channelScopes(db),
     listWindows(db),
@@ -75,39 +81,38 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
   ]);
 
   const planned: Planned[] = [];
-  for (const flip of flips) {
-    const check = { slug: flip.slug, tags: JSON.parse(flip.tags) as string[] };
-    const hour = (recent.get(flip.check_id) ?? []).filter(
-      (f) => f.at > flip.created_at - HOUR && f.at <= flip.created_at,
-    );
+  for (const flip of due) {
+    const check = { slug: flip.slug, tags: flip.tags };
+    const hour = (recent.get(flip.checkId) ?? []).filter((f) => f.at > flip.createdAt - HOUR && f.at <= flip.createdAt);
     const flipsLastHour = stateChanges(hour);
     const recentDownReasons = hour.filter((f) => f.id < flip.id && f.to === "down").map((f) => f.reason);
     for (const channel of scopes) {
-      if (channel.createdAt > flip.created_at || !channelCovers(channel, check)) continue;
-      const known = knowledge.get(pair(flip.check_id, channel.id)) ?? unknown;
+      if (channel.createdAt > flip.createdAt || !channelCovers(channel, check)) continue;
+      const known = knowledge.get(pair(flip.checkId, channel.id)) ?? unknown;
       const quiet: Quiet = {
-        inMaintenance: activeWindowFor(windows, check, flip.created_at) !== null,
-        parentDown: flip.parent_status === "down",
+        inMaintenance: activeWindowFor(windows, check, flip.createdAt) !== null,
+        parentDown: flip.parentStatus === "down",
         flipsLastHour,
-        flapThreshold: flip.flap_threshold,
-        flappingAlerted: known.flappingAt !== null && flip.created_at - known.flappingAt < HOUR,
+        flapThreshold: flip.flapThreshold,
+        flappingAlerted: known.flappingAt !== null && flip.createdAt - known.flappingAt < HOUR,
         recentDownReasons,
       };
-      const decision = decide({ from: flip.from_status, to: flip.to_status, reason: flip.reason }, known.belief, quiet);
+      const decision = decide(flip, known.belief, quiet);
       if (!decision) continue;
       planned.push({
         key: `${flip.id}:${channel.id}`,
         flip: flip.id,
         channel: channel.id,
-        check: flip.check_id,
+        check: flip.checkId,
         ...decision,
       });
-      if (!decision.suppressed) learn(knowledge, flip.check_id, channel.id, decision.kind, flip.created_at);
+      if (!decision.suppressed) learn(knowledge, flip.checkId, channel.id, decision.kind, flip.createdAt);
     }
   }
   await batch(db, [
     insertNotifications(planned, now),
-    sql`UPDATE flips SET processed_at = ${now} WHERE id IN (SELECT value FROM json_each(${JSON.stringify(flips.map((f) => f.id))}))`,
+    sql`UPDATE flips SET ${col(flips, "processedAt")} = ${now}
+      WHERE ${col(flips, "id")} IN (SELECT value FROM json_each(${JSON.stringify(due.map((f) => f.id))}))`,
   ]);
   return planned.length;
 }
@@ -120,26 +125,20 @@ export async function fanOutFlips(db: Db, now: number): Promise<number> {
  * flapping alert was the last thing the channel heard).
  */
 export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number> {
-  const quietRows = await db.all<{
-    id: number;
-    check_id: number;
-    channel_id: number;
-    kind: NotificationKind;
-    suppressed_reason: Suppression;
-    status: string;
-    slug: string;
-    tags: string;
-    flap_threshold: number;
-    parent_status: string | null;
-    latest_flip: number;
-  }>(sql`
-    SELECT n.id, n.check_id, n.channel_id, n.kind, n.suppressed_reason, c.status, c.slug, c.tags, c.flap_threshold,
-      p.status AS parent_status, (SELECT max(id) FROM flips WHERE check_id = c.id) AS latest_flip
-    FROM notifications n JOIN checks c ON c.id = n.check_id LEFT JOIN checks p ON p.id = c.parent_id
-    WHERE n.id IN (
-      SELECT id FROM notifications WHERE status = 'suppressed' AND resolved_at IS NULL
-      UNION SELECT id FROM notifications WHERE kind = 'flapping' AND resolved_at IS NULL)
-    ORDER BY n.id LIMIT ${ROWS_PER_RUN}`);
+  const quietRows = await db.all<
+    NonNullIn<RawRow<typeof notifications, "id" | "checkId" | "channelId" | "kind">, "check_id"> &
+      RawRow<typeof checks, "status" | "slug" | "tags" | "flapThreshold"> &
+      RawAs<typeof checks, "status", "parent_status"> & { latest_flip: number }
+  >(sql`
+    SELECT ${n.id}, ${n.checkId}, ${n.channelId}, ${n.kind}, ${c.status}, ${c.slug}, ${c.tags}, ${c.flapThreshold},
+      ${p.status} AS parent_status, (SELECT max(${flips.id}) FROM flips WHERE ${flips.checkId} = ${c.id}) AS latest_flip
+    FROM notifications n JOIN checks c ON ${c.id} = ${n.checkId} LEFT JOIN checks p ON ${p.id} = ${c.parentId}
+    WHERE ${n.id} IN (
+      SELECT ${notifications.id} FROM notifications
+      WHERE ${notifications.status} = 'suppressed' AND ${notifications.resolvedAt} IS NULL
+      UNION SELECT ${notifications.id} FROM notifications
+      WHERE ${notifications.kind} = 'flapping' AND ${notifications.resolvedAt} IS NULL)
+    ORDER BY ${n.id} LIMIT ${ROWS_PER_RUN}`);
   if (quietRows.length === 0) return 0;
 
   const checkIds = [...new Set(quietRows.map((r) => r.check_id))];
@@ -177,34 +176,30 @@ export async function resumeAfterQuietEnds(db: Db, now: number): Promise<number>
   if (resolved.length === 0) return 0;
   await batch(db, [
     insertNotifications(planned, now),
-    sql`UPDATE notifications SET resolved_at = ${now} WHERE id IN (SELECT value FROM json_each(${JSON.stringify(resolved)}))`,
+    sql`UPDATE notifications SET ${col(notifications, "resolvedAt")} = ${now}
+      WHERE ${col(notifications, "id")} IN (SELECT value FROM json_each(${JSON.stringify(resolved)}))`,
   ]);
   return planned.length;
 }
 
 /** Reminders: every `repeat_every_s` of a channel while a check it was told is down stays down. */
 export async function queueReminders(db: Db, now: number, windows?: MaintenanceWindow[]): Promise<number> {
-  const candidates = await db.all<{
-    check_id: number;
-    slug: string;
-    tags: string;
-    parent_status: string | null;
-    flap_threshold: number;
-    channel_id: number;
-    repeat_every_s: number;
-    filter_tags: string;
-    filter_checks: string;
-    incident: number;
-    reminders: number;
-  }>(sql`
+  const r = alias(notifications, "r");
+  const candidates = await db.all<
+    RawAs<typeof checks, "id", "check_id"> &
+      RawRow<typeof checks, "slug" | "tags" | "flapThreshold"> &
+      RawAs<typeof checks, "status", "parent_status"> &
+      RawAs<typeof channels, "id", "channel_id"> &
+      RawRow<typeof channels, "repeatEveryS" | "filterTags" | "filterChecks"> & { incident: number; reminders: number }
+  >(sql`
     SELECT d.*, (SELECT count(*) FROM notifications r
-                 WHERE r.flip_id = d.incident AND r.channel_id = d.channel_id AND r.kind = 'reminder') AS reminders
+                 WHERE ${r.flipId} = d.incident AND ${r.channelId} = d.channel_id AND ${r.kind} = 'reminder') AS reminders
     FROM (
-      SELECT c.id AS check_id, c.slug, c.tags, c.flap_threshold, p.status AS parent_status, ch.id AS channel_id,
-        ch.repeat_every_s, ch.filter_tags, ch.filter_checks,
-        (SELECT max(id) FROM flips WHERE check_id = c.id AND to_status = 'down') AS incident
-      FROM checks c LEFT JOIN checks p ON p.id = c.parent_id CROSS JOIN channels ch
-      WHERE c.status = 'down' AND ch.repeat_every_s IS NOT NULL AND ch.status = 'ok'
+      SELECT ${c.id} AS check_id, ${c.slug}, ${c.tags}, ${c.flapThreshold}, ${p.status} AS parent_status,
+        ${ch.id} AS channel_id, ${ch.repeatEveryS}, ${ch.filterTags}, ${ch.filterChecks},
+        (SELECT max(${flips.id}) FROM flips WHERE ${flips.checkId} = ${c.id} AND ${flips.toStatus} = 'down') AS incident
+      FROM checks c LEFT JOIN checks p ON ${p.id} = ${c.parentId} CROSS JOIN channels ch
+      WHERE ${c.status} = 'down' AND ${ch.repeatEveryS} IS NOT NULL AND ${ch.status} = 'ok'
       LIMIT ${ROWS_PER_RUN}) d
     WHERE d.incident IS NOT NULL`);
   if (candidates.length === 0) return 0;
@@ -228,7 +223,8 @@ export async function queueReminders(db: Db, now: number, windows?: MaintenanceW
     };
     if (isQuiet("down", quiet)) continue;
     const known = knowledge.get(pair(row.check_id, row.channel_id)) ?? unknown;
-    if (!reminderDue("down", known.belief, known.lastAt, row.repeat_every_s, now)) continue;
+    // Not null: the query keeps only channels that repeat.
+    if (!reminderDue("down", known.belief, known.lastAt, row.repeat_every_s!, now)) continue;
     const n = row.reminders + 1;
     planned.push({
       key: `${row.incident}:${row.channel_id}:reminder:${n}`,
@@ -245,15 +241,27 @@ export async function queueReminders(db: Db, now: number, windows?: MaintenanceW
 
 // One JSON parameter carries every row: D1 allows 100 bound parameters per statement.
 function insertNotifications(rows: Planned[], now: number) {
+  const columns = (
+    [
+      "idempotencyKey",
+      "flipId",
+      "channelId",
+      "checkId",
+      "kind",
+      "status",
+      "suppressedReason",
+      "nextAttemptAt",
+      "createdAt",
+    ] as const
+  ).map((key) => col(notifications, key));
   return sql`
-    INSERT INTO notifications (idempotency_key, flip_id, channel_id, check_id, kind, status, suppressed_reason,
-      next_attempt_at, created_at)
+    INSERT INTO notifications (${sql.join(columns, sql`, `)})
     SELECT json_extract(value, '$.key'), json_extract(value, '$.flip'), json_extract(value, '$.channel'),
       json_extract(value, '$.check'), json_extract(value, '$.kind'),
       CASE WHEN json_extract(value, '$.suppressed') IS NULL THEN 'pending' ELSE 'suppressed' END,
       json_extract(value, '$.suppressed'), ${now}, ${now}
     FROM json_each(${JSON.stringify(rows)}) WHERE true
-    ON CONFLICT (idempotency_key) DO NOTHING`;
+    ON CONFLICT (${col(notifications, "idempotencyKey")}) DO NOTHING`;
 }
 
 const unknown: Knowledge = { belief: "up", lastAt: 0, flappingAt: null };
@@ -268,33 +276,36 @@ function learn(map: Map<string, Knowledge>, checkId: number, channelId: number, 
   });
 }
 
-async function channelScopes(db: Db): Promise<Scope[]> {
-  const rows = await db.all<ChannelScopeRow>(
-    sql`SELECT id, filter_tags, filter_checks, created_at, repeat_every_s FROM channels ORDER BY id`,
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    tags: JSON.parse(r.filter_tags) as string[],
-    checks: JSON.parse(r.filter_checks) as string[],
-    createdAt: r.created_at,
-    repeatEveryS: r.repeat_every_s,
-  }));
+function channelScopes(db: Db): Promise<Scope[]> {
+  return db
+    .select({
+      id: channels.id,
+      tags: channels.filterTags,
+      checks: channels.filterChecks,
+      createdAt: channels.createdAt,
+      repeatEveryS: channels.repeatEveryS,
+    })
+    .from(channels)
+    .orderBy(channels.id);
 }
 
 /** What each channel was last told about each of these checks (suppressed rows told nothing). */
 async function channelKnowledge(db: Db, checkIds: number[]): Promise<Map<string, Knowledge>> {
   const ids = JSON.stringify(checkIds);
   const [latest, flapping] = await Promise.all([
-    db.all<{ check_id: number; channel_id: number; kind: NotificationKind; created_at: number }>(sql`
-      SELECT check_id, channel_id, kind, created_at FROM notifications WHERE id IN (
-        SELECT max(id) FROM notifications
-        WHERE check_id IN (SELECT value FROM json_each(${ids})) AND status != 'suppressed'
-          AND kind NOT IN ('retention', 'drill')
-        GROUP BY check_id, channel_id)`),
-    db.all<{ check_id: number; channel_id: number; at: number }>(sql`
-      SELECT check_id, channel_id, max(created_at) AS at FROM notifications
-      WHERE check_id IN (SELECT value FROM json_each(${ids})) AND kind = 'flapping' AND status != 'suppressed'
-      GROUP BY check_id, channel_id`),
+    db.all<NonNullIn<RawRow<typeof notifications, "checkId" | "channelId" | "kind" | "createdAt">, "check_id">>(sql`
+      SELECT ${n.checkId}, ${n.channelId}, ${n.kind}, ${n.createdAt} FROM notifications n WHERE ${n.id} IN (
+        SELECT max(${notifications.id}) FROM notifications
+        WHERE ${notifications.checkId} IN (SELECT value FROM json_each(${ids}))
+          AND ${notifications.status} != 'suppressed' AND ${notifications.kind} NOT IN ('retention', 'drill')
+        GROUP BY ${notifications.checkId}, ${notifications.channelId})`),
+    db.all<
+      NonNullIn<RawRow<typeof notifications, "checkId" | "channelId">, "check_id"> &
+        RawAs<typeof notifications, "createdAt", "at">
+    >(sql`
+      SELECT ${n.checkId}, ${n.channelId}, max(${n.createdAt}) AS at FROM notifications n
+      WHERE ${n.checkId} IN (SELECT value FROM json_each(${ids})) AND ${n.kind} = 'flapping' AND ${n.status} != 'suppressed'
+      GROUP BY ${n.checkId}, ${n.channelId}`),
   ]);
   const map = new Map<string, Knowledge>();
   const flappingAt = new Map(flapping.map((f) => [pair(f.check_id, f.channel_id), f.at]));
@@ -307,18 +318,22 @@ async function channelKnowledge(db: Db, checkIds: number[]): Promise<Map<string,
   return map;
 }
 
-type RecentFlip = { id: number; at: number; from: string; to: string; reason: string };
+type RecentFlip = RawRow<typeof flips, "id" | "reason"> &
+  RawAs<typeof flips, "createdAt", "at"> &
+  RawAs<typeof flips, "fromStatus", "from"> &
+  RawAs<typeof flips, "toStatus", "to">;
 
 /**
  * The up/down flips of each check since `since` (notices left out: they change no state): what
  * the flapping count and the "new reason" rule are computed from.
  */
 async function recentFlips(db: Db, checkIds: number[], since: number): Promise<Map<number, RecentFlip[]>> {
-  const rows = await db.all<RecentFlip & { check_id: number }>(sql`
-    SELECT check_id, id, created_at AS at, from_status AS "from", to_status AS "to", reason FROM flips
-    WHERE check_id IN (SELECT value FROM json_each(${JSON.stringify(checkIds)})) AND created_at > ${since}
-      AND to_status IN ('up', 'down')
-      AND reason NOT IN (SELECT value FROM json_each(${JSON.stringify(NOTICE_REASONS)}))`);
+  const rows = await db.all<RecentFlip & RawRow<typeof flips, "checkId">>(sql`
+    SELECT ${flips.checkId}, ${flips.id}, ${flips.createdAt} AS at, ${flips.fromStatus} AS "from",
+      ${flips.toStatus} AS "to", ${flips.reason} FROM flips
+    WHERE ${flips.checkId} IN (SELECT value FROM json_each(${JSON.stringify(checkIds)})) AND ${flips.createdAt} > ${since}
+      AND ${flips.toStatus} IN ('up', 'down')
+      AND ${flips.reason} NOT IN (SELECT value FROM json_each(${JSON.stringify(NOTICE_REASONS)}))`);
   const map = new Map<number, RecentFlip[]>();
   for (const row of rows) map.set(row.check_id, [...(map.get(row.check_id) ?? []), row]);
   return map;

@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
-import type { ChannelRow } from "../../db/schema";
+import { eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { channels, checks, flips, notifications, pings, type ChannelRow } from "../../db/schema";
 import { kindOf, renderAlert } from "../../domain/alerts";
 import type { Alert, AlertKind } from "../../domain/alerts/alert";
 import { retryDelayMs, GIVE_UP_AFTER_MS } from "../../domain/alerts/retry";
@@ -7,7 +8,9 @@ import { FLAPPING_OVER } from "../../domain/alerts/rules";
 import { egressProblem } from "../../domain/egress";
 import { unseal } from "../../domain/seal";
 import { brokenStatement, channelSecret, markBroken, markWorking } from "../channels";
+import { col, type NonNullIn, type RawAs, type RawRow } from "../columns";
 import { batch, type Db } from "../db";
+import { UP_DOWN_CHANGE } from "../state-changes";
 import { transmit, type Mailer, type TransmitResult } from "./transport";
 
 // The sending side of the outbox. Rows are claimed with one conditional UPDATE, so overlapping
@@ -33,68 +36,79 @@ export type DeliveryContext = {
   now: number;
 };
 
-type DueRow = {
-  id: number;
-  idempotency_key: string;
-  kind: AlertKind;
-  attempts: number;
-  created_at: number;
-  channel_id: number;
-  channel_uuid: string;
-  channel_kind: ChannelRow["kind"];
-  channel_config: string;
-  check_id: number;
-  check_uuid: string;
-  check_name: string;
-  check_unique_key: string;
-  check_slug: string;
-  check_tags: string;
-  check_status: string;
-  last_ping_at: number | null;
-  from_status: string;
-  reason: string;
-  detail: string;
-  flip_at: number;
-  log: string | null;
-  flips_last_hour: number;
-  changes_since_flapping: number | null;
-};
+// Raw SQL here: the claim is a guarded UPDATE … RETURNING, and the due rows need correlated
+// subqueries per row; columns come from schema.ts through these aliases, rows are typed by RawRow.
+const n = alias(notifications, "n");
+const ch = alias(channels, "ch");
+const c = alias(checks, "c");
+const f = alias(flips, "f");
+
+type DueRow = RawRow<typeof notifications, "id" | "idempotencyKey" | "kind" | "attempts" | "createdAt"> &
+  RawAs<typeof channels, "id", "channel_id"> &
+  RawAs<typeof channels, "uuid", "channel_uuid"> &
+  RawAs<typeof channels, "kind", "channel_kind"> &
+  RawAs<typeof channels, "config", "channel_config"> &
+  RawAs<typeof checks, "id", "check_id"> &
+  RawAs<typeof checks, "uuid", "check_uuid"> &
+  RawAs<typeof checks, "name", "check_name"> &
+  // Null in SQL only until the checks_unique_key_default trigger fills it, in the insert's statement.
+  NonNullIn<RawAs<typeof checks, "uniqueKey", "check_unique_key">, "check_unique_key"> &
+  RawAs<typeof checks, "slug", "check_slug"> &
+  RawAs<typeof checks, "tags", "check_tags"> &
+  RawAs<typeof checks, "status", "check_status"> &
+  RawRow<typeof checks, "lastPingAt"> &
+  RawRow<typeof flips, "fromStatus" | "reason" | "detail"> &
+  RawAs<typeof flips, "createdAt", "flip_at"> &
+  RawAs<typeof pings, "body", "log"> & {
+    flips_last_hour: number;
+    changes_since_flapping: number | null;
+  };
 
 export async function deliverDue(
   ctx: DeliveryContext,
   limit = DELIVERIES_PER_RUN,
 ): Promise<{ sent: number; failed: number }> {
   const { db, now } = ctx;
-  const ids = await db.all<{ id: number }>(sql`
-    UPDATE notifications SET claimed_until = ${now + CLAIM_MS}, attempts = attempts + 1
-    WHERE id IN (
-      SELECT n.id FROM notifications n JOIN channels ch ON ch.id = n.channel_id
-      WHERE n.status = 'pending' AND n.next_attempt_at <= ${now}
-        AND (n.claimed_until IS NULL OR n.claimed_until < ${now}) AND ch.status = 'ok'
-      ORDER BY n.next_attempt_at LIMIT ${limit}
+  const [claimedUntil, attempts, id] = [
+    col(notifications, "claimedUntil"),
+    col(notifications, "attempts"),
+    col(notifications, "id"),
+  ];
+  const ids = await db.all<RawRow<typeof notifications, "id">>(sql`
+    UPDATE notifications SET ${claimedUntil} = ${now + CLAIM_MS}, ${attempts} = ${attempts} + 1
+    WHERE ${id} IN (
+      SELECT ${n.id} FROM notifications n JOIN channels ch ON ${ch.id} = ${n.channelId}
+      WHERE ${n.status} = 'pending' AND ${n.nextAttemptAt} <= ${now}
+        AND (${n.claimedUntil} IS NULL OR ${n.claimedUntil} < ${now}) AND ${ch.status} = 'ok'
+      ORDER BY ${n.nextAttemptAt} LIMIT ${limit}
     )
-    RETURNING id`);
+    RETURNING ${id}`);
   if (ids.length === 0) return { sent: 0, failed: 0 };
 
+  const p = alias(notifications, "p");
   const rows = await db.all<DueRow>(sql`
-    SELECT n.id, n.idempotency_key, n.kind, n.attempts, n.created_at,
-      ch.id AS channel_id, ch.uuid AS channel_uuid, ch.kind AS channel_kind, ch.config AS channel_config,
-      c.id AS check_id, c.uuid AS check_uuid, c.unique_key AS check_unique_key, c.name AS check_name, c.slug AS check_slug, c.tags AS check_tags,
-      c.status AS check_status, c.last_ping_at, f.from_status, f.reason, f.detail, f.created_at AS flip_at,
-      (SELECT body FROM pings WHERE check_id = c.id AND received_at <= max(f.created_at, n.created_at) AND body != ''
-        ORDER BY n DESC LIMIT 1) AS log,
-      (SELECT count(*) FROM flips WHERE check_id = c.id AND created_at > n.created_at - 3600000
-        AND created_at <= n.created_at AND ${STATE_CHANGE}) AS flips_last_hour,
-      CASE WHEN n.idempotency_key LIKE ${`%:${FLAPPING_OVER}`} THEN (
-        SELECT count(*) FROM flips WHERE check_id = c.id AND created_at <= n.created_at AND ${STATE_CHANGE}
-          AND created_at > (SELECT max(p.created_at) FROM notifications p WHERE p.check_id = n.check_id
-            AND p.channel_id = n.channel_id AND p.kind = 'flapping' AND p.status != 'suppressed' AND p.id < n.id))
+    SELECT ${n.id}, ${n.idempotencyKey}, ${n.kind}, ${n.attempts}, ${n.createdAt},
+      ${ch.id} AS channel_id, ${ch.uuid} AS channel_uuid, ${ch.kind} AS channel_kind, ${ch.config} AS channel_config,
+      ${c.id} AS check_id, ${c.uuid} AS check_uuid, ${c.uniqueKey} AS check_unique_key, ${c.name} AS check_name,
+      ${c.slug} AS check_slug, ${c.tags} AS check_tags, ${c.status} AS check_status, ${c.lastPingAt},
+      ${f.fromStatus}, ${f.reason}, ${f.detail}, ${f.createdAt} AS flip_at,
+      (SELECT ${pings.body} FROM pings WHERE ${pings.checkId} = ${c.id}
+        AND ${pings.receivedAt} <= max(${f.createdAt}, ${n.createdAt}) AND ${pings.body} != ''
+        ORDER BY ${pings.n} DESC LIMIT 1) AS log,
+      (SELECT count(*) FROM flips WHERE ${flips.checkId} = ${c.id} AND ${flips.createdAt} > ${n.createdAt} - 3600000
+        AND ${flips.createdAt} <= ${n.createdAt} AND ${UP_DOWN_CHANGE}) AS flips_last_hour,
+      CASE WHEN ${n.idempotencyKey} LIKE ${`%:${FLAPPING_OVER}`} THEN (
+        SELECT count(*) FROM flips WHERE ${flips.checkId} = ${c.id} AND ${flips.createdAt} <= ${n.createdAt}
+          AND ${UP_DOWN_CHANGE} AND ${flips.createdAt} > (
+            SELECT max(${p.createdAt}) FROM notifications p WHERE ${p.checkId} = ${n.checkId}
+              AND ${p.channelId} = ${n.channelId} AND ${p.kind} = 'flapping' AND ${p.status} != 'suppressed'
+              AND ${p.id} < ${n.id}))
       END AS changes_since_flapping
     FROM notifications n
-      JOIN channels ch ON ch.id = n.channel_id
-      JOIN flips f ON f.id = n.flip_id
-      JOIN checks c ON c.id = f.check_id
-    WHERE n.id IN (SELECT value FROM json_each(${JSON.stringify(ids.map((r) => r.id))}))`);
+      JOIN channels ch ON ${ch.id} = ${n.channelId}
+      JOIN flips f ON ${f.id} = ${n.flipId}
+      JOIN checks c ON ${c.id} = ${f.checkId}
+    WHERE ${n.id} IN (SELECT value FROM json_each(${JSON.stringify(ids.map((r) => r.id))}))`);
   const children = await downChildren(
     db,
     rows.map((r) => r.check_id),
@@ -187,16 +201,19 @@ function isPermanent(kind: ChannelRow["kind"], result: Extract<TransmitResult, {
 }
 
 function recordOutcome(ctx: DeliveryContext, row: DueRow, result: TransmitResult) {
-  const { now } = ctx;
-  if (result.ok) {
-    return sql`UPDATE notifications SET status = 'sent', sent_at = ${now}, claimed_until = NULL, last_error = NULL,
-      response_status = ${result.status} WHERE id = ${row.id}`;
-  }
-  const giveUp = isPermanent(row.channel_kind, result) || now - row.created_at >= GIVE_UP_AFTER_MS;
-  return sql`
-    UPDATE notifications SET status = ${giveUp ? "failed" : "pending"}, next_attempt_at = ${now + retryDelayMs(row.attempts)},
-      claimed_until = NULL, last_error = ${result.message}, response_status = ${result.status}
-    WHERE id = ${row.id}`;
+  const { db, now } = ctx;
+  const giveUp = !result.ok && (isPermanent(row.channel_kind, result) || now - row.created_at >= GIVE_UP_AFTER_MS);
+  const outcome: Partial<typeof notifications.$inferInsert> = result.ok
+    ? { status: "sent", sentAt: now, lastError: null }
+    : {
+        status: giveUp ? "failed" : "pending",
+        nextAttemptAt: now + retryDelayMs(row.attempts),
+        lastError: result.message,
+      };
+  return db
+    .update(notifications)
+    .set({ ...outcome, claimedUntil: null, responseStatus: result.status })
+    .where(eq(notifications.id, row.id));
 }
 
 function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext): Alert {
@@ -226,9 +243,6 @@ function alertOf(row: DueRow, children: Alert["children"], ctx: DeliveryContext)
   };
 }
 
-/** Flips that changed the state (the flapping count): not a down check's new reason, not a notice. */
-const STATE_CHANGE = sql.raw(`from_status <> to_status AND to_status IN ('up', 'down')`);
-
 /** The state an alert reports, whatever the check did since (a retry may go out later). */
 const STATE_OF: Partial<Record<AlertKind, string>> = { down: "down", reminder: "down", up: "up" };
 
@@ -237,15 +251,20 @@ const dashboardUrl = (publicUrl: string, uniqueKey: string) => `${publicUrl}/adm
 
 /** Dependent checks that are down too: a parent's alert lists them instead of each alerting alone. */
 async function downChildren(db: Db, parentIds: number[], publicUrl: string): Promise<Map<number, Alert["children"]>> {
-  const rows = await db.all<{ parent_id: number; name: string; unique_key: string }>(sql`
-    SELECT parent_id, name, unique_key FROM checks
-    WHERE parent_id IN (SELECT value FROM json_each(${JSON.stringify([...new Set(parentIds)])})) AND status = 'down'
-    ORDER BY name`);
+  // The status as a literal, not a parameter: SQLite uses the checks_down partial index only then.
+  const rows = await db
+    .select({ parentId: checks.parentId, name: checks.name, uniqueKey: checks.uniqueKey })
+    .from(checks)
+    .where(
+      sql`${checks.parentId} IN (SELECT value FROM json_each(${JSON.stringify([...new Set(parentIds)])}))
+        AND ${checks.status} = 'down'`,
+    )
+    .orderBy(checks.name);
   const map = new Map<number, Alert["children"]>();
   for (const row of rows) {
-    map.set(row.parent_id, [
-      ...(map.get(row.parent_id) ?? []),
-      { name: row.name, url: dashboardUrl(publicUrl, row.unique_key) },
+    map.set(row.parentId!, [
+      ...(map.get(row.parentId!) ?? []),
+      { name: row.name, url: dashboardUrl(publicUrl, row.uniqueKey!) },
     ]);
   }
   return map;
