@@ -1,7 +1,8 @@
-import { sql, type SQL } from "drizzle-orm";
-import type { ResticFileRow } from "../db/schema";
+import { and, count, eq, gt, max, sql, type SQL, type SQLChunk } from "drizzle-orm";
+import { checks, purgeQueue, resticFiles, resticRepos, type ResticFileRow } from "../db/schema";
 import { immutableUntil, quotaProblem, type ResticType } from "../domain/restic";
 import { AppError } from "../errors";
+import { col, type RawRow } from "./columns";
 import { batch, type Db } from "./db";
 import type { ResticRepository } from "./restic-repos";
 import { storedBytesChange } from "./storage";
@@ -35,14 +36,14 @@ export async function storeFile(
   if (problem) throw new AppError("insufficient_storage", problem);
 
   const r2Key = `restic/${repo.check.uuid}/${ref.type}/${ref.name}/${crypto.randomUUID()}`;
-  await db.run(sql`INSERT INTO purge_queue (r2_key, size, queued_at) VALUES (${r2Key}, 0, ${now + DAY_MS})`);
+  await db.insert(purgeQueue).values({ r2Key, size: 0, queuedAt: now + DAY_MS });
   let size: number;
   try {
     const options = ref.type === "config" ? {} : { sha256: ref.name };
     size = (await bucket.put(r2Key, upload.body ?? new Uint8Array(0), options)).size;
   } catch (error) {
     const refusal = putRefusal(error, ref);
-    if (refusal) await db.run(sql`DELETE FROM purge_queue WHERE r2_key = ${r2Key}`);
+    if (refusal) await db.delete(purgeQueue).where(eq(purgeQueue.r2Key, r2Key));
     throw refusal ?? error;
   }
 
@@ -56,43 +57,75 @@ export async function storeFile(
     keyId: upload.keyId,
   };
   const results = await batch(db, recordFile(row));
-  const [file] = results[0]!.results as ResticFileRow[] | [];
+  const [file] = results[0]!.results as FileRaw[] | [];
   if (!file) {
     await bucket.delete(r2Key);
-    await db.run(sql`DELETE FROM purge_queue WHERE r2_key = ${r2Key}`);
+    await db.delete(purgeQueue).where(eq(purgeQueue.r2Key, r2Key));
     throw await whyNotRecorded(db, repo, ref, size);
   }
-  const [totals] = results[1]!.results as { stored_bytes: number }[];
+  const [totals] = results[1]!.results as RawRow<typeof resticRepos, "storedBytes">[];
   return { file: toRow(file), storedBytes: totals!.stored_bytes };
 }
 
 type NewFile = Omit<ResticFileRow, "addedBytes">;
+type FileRaw = RawRow<typeof resticFiles, keyof ResticFileRow>;
 
-/** The recording batch; every statement after the INSERT applies only if the INSERT did. */
+const f$ = (key: keyof ResticFileRow) => col(resticFiles, key);
+const r$ = (key: keyof typeof resticRepos.$inferSelect) => col(resticRepos, key);
+const q$ = (key: keyof typeof purgeQueue.$inferSelect) => col(purgeQueue, key);
+const list = (names: SQLChunk[]) => sql.join(names, sql`, `);
+
+/**
+ * The recording batch; every statement after the INSERT applies only if the INSERT did. Raw: each
+ * statement is conditional on the INSERT…SELECT…WHERE NOT EXISTS that races other uploads in the batch.
+ */
 function recordFile(f: NewFile): SQL[] {
   const snapshot = f.type === "snapshots";
-  const same = sql`check_id = ${f.checkId} AND type = ${f.type} AND name = ${f.name}`;
-  const applied = sql`EXISTS (SELECT 1 FROM restic_files WHERE ${same} AND r2_key = ${f.r2Key})`;
-  const quota = f.type === "locks" ? sql`NULL` : sql`(SELECT quota_bytes FROM checks WHERE id = ${f.checkId})`;
-  const stored = sql`coalesce((SELECT stored_bytes FROM restic_repos WHERE check_id = ${f.checkId}), 0)`;
+  const [stored, files, received, snapshotReceived] = [
+    r$("storedBytes"),
+    r$("files"),
+    r$("receivedBytes"),
+    r$("snapshotReceivedBytes"),
+  ];
+  const same = sql`${f$("checkId")} = ${f.checkId} AND ${f$("type")} = ${f.type} AND ${f$("name")} = ${f.name}`;
+  const applied = sql`EXISTS (SELECT 1 FROM ${resticFiles} WHERE ${same} AND ${f$("r2Key")} = ${f.r2Key})`;
+  const quota =
+    f.type === "locks"
+      ? sql`NULL`
+      : sql`(SELECT ${col(checks, "quotaBytes")} FROM ${checks} WHERE ${col(checks, "id")} = ${f.checkId})`;
+  const storedNow = sql`coalesce((SELECT ${stored} FROM ${resticRepos} WHERE ${r$("checkId")} = ${f.checkId}), 0)`;
   const added = snapshot
-    ? sql`coalesce((SELECT received_bytes - snapshot_received_bytes FROM restic_repos WHERE check_id = ${f.checkId}), 0) + ${f.size}`
+    ? sql`coalesce((SELECT ${received} - ${snapshotReceived} FROM ${resticRepos} WHERE ${r$("checkId")} = ${f.checkId}), 0) + ${f.size}`
     : sql`NULL`;
+  const fileColumns = (
+    ["checkId", "type", "name", "size", "r2Key", "receivedAt", "immutableUntil", "keyId", "addedBytes"] as const
+  ).map(f$);
+  const repoColumns = (
+    [
+      "checkId",
+      "storedBytes",
+      "files",
+      "receivedBytes",
+      "snapshotReceivedBytes",
+      "lastSnapshotAt",
+      "createdAt",
+    ] as const
+  ).map(r$);
   return [
-    sql`INSERT INTO restic_files (check_id, type, name, size, r2_key, received_at, immutable_until, key_id, added_bytes)
+    sql`INSERT INTO ${resticFiles} (${list(fileColumns)})
         SELECT ${f.checkId}, ${f.type}, ${f.name}, ${f.size}, ${f.r2Key}, ${f.receivedAt}, ${f.immutableUntil}, ${f.keyId}, ${added}
-        WHERE NOT EXISTS (SELECT 1 FROM restic_files WHERE ${same})
-          AND (${quota} IS NULL OR ${stored} + ${f.size} <= ${quota})
+        WHERE NOT EXISTS (SELECT 1 FROM ${resticFiles} WHERE ${same})
+          AND (${quota} IS NULL OR ${storedNow} + ${f.size} <= ${quota})
         RETURNING *`,
-    sql`INSERT INTO restic_repos (check_id, stored_bytes, files, received_bytes, snapshot_received_bytes, last_snapshot_at, created_at)
+    sql`INSERT INTO ${resticRepos} (${list(repoColumns)})
         SELECT ${f.checkId}, ${f.size}, 1, ${f.size}, ${snapshot ? f.size : 0}, ${snapshot ? f.receivedAt : null}, ${f.receivedAt}
         WHERE ${applied}
-        ON CONFLICT (check_id) DO UPDATE SET stored_bytes = stored_bytes + ${f.size}, files = files + 1,
-          received_bytes = received_bytes + ${f.size}
-          ${snapshot ? sql`, snapshot_received_bytes = received_bytes + ${f.size}, last_snapshot_at = ${f.receivedAt}` : sql``}
-        RETURNING stored_bytes`,
+        ON CONFLICT (${r$("checkId")}) DO UPDATE SET ${stored} = ${stored} + ${f.size}, ${files} = ${files} + 1,
+          ${received} = ${received} + ${f.size}
+          ${snapshot ? sql`, ${snapshotReceived} = ${received} + ${f.size}, ${r$("lastSnapshotAt")} = ${f.receivedAt}` : sql``}
+        RETURNING ${stored}`,
     storedBytesChange(f.size, applied),
-    sql`DELETE FROM purge_queue WHERE r2_key = ${f.r2Key} AND ${applied}`,
+    sql`DELETE FROM ${purgeQueue} WHERE ${q$("r2Key")} = ${f.r2Key} AND ${applied}`,
   ];
 }
 
@@ -104,10 +137,12 @@ const quotaOf = (quotaBytes: number | null, type: ResticType) => (type === "lock
 
 /** A batch that recorded nothing lost a race: to another upload of the name, or to the quota. */
 async function whyNotRecorded(db: Db, repo: ResticRepository, ref: FileRef, size: number): Promise<AppError> {
+  // Raw: three scalar subqueries in one D1 read.
   const [row] = await db.all<{ taken: number; stored: number | null; quota: number | null }>(sql`
-    SELECT EXISTS (SELECT 1 FROM restic_files WHERE check_id = ${repo.check.id} AND type = ${ref.type} AND name = ${ref.name}) AS taken,
-      (SELECT stored_bytes FROM restic_repos WHERE check_id = ${repo.check.id}) AS stored,
-      (SELECT quota_bytes FROM checks WHERE id = ${repo.check.id}) AS quota`);
+    SELECT EXISTS (SELECT 1 FROM ${resticFiles} WHERE ${f$("checkId")} = ${repo.check.id} AND ${f$("type")} = ${ref.type}
+        AND ${f$("name")} = ${ref.name}) AS taken,
+      (SELECT ${r$("storedBytes")} FROM ${resticRepos} WHERE ${r$("checkId")} = ${repo.check.id}) AS stored,
+      (SELECT ${col(checks, "quotaBytes")} FROM ${checks} WHERE ${col(checks, "id")} = ${repo.check.id}) AS quota`);
   if (row?.taken) return exists(ref);
   return new AppError("insufficient_storage", quotaProblem(row?.stored ?? 0, size, row?.quota ?? null) ?? "quota");
 }
@@ -118,36 +153,42 @@ async function whyNotRecorded(db: Db, repo: ResticRepository, ref: FileRef, size
  * Guarded by the R2 key read with the request, so a concurrent delete of the same file is a no-op.
  */
 export async function deleteFile(db: Db, repo: ResticRepository, file: ResticFileRow, purgeAt: number) {
-  const row = sql`restic_files WHERE check_id = ${file.checkId} AND type = ${file.type} AND name = ${file.name} AND r2_key = ${file.r2Key}`;
+  const row = sql`${resticFiles} WHERE ${f$("checkId")} = ${file.checkId} AND ${f$("type")} = ${file.type}
+    AND ${f$("name")} = ${file.name} AND ${f$("r2Key")} = ${file.r2Key}`;
+  const [stored, files] = [r$("storedBytes"), r$("files")];
+  // Raw: INSERT OR REPLACE … SELECT and an UPDATE guarded by the row's existence, in one batch.
   await batch(db, [
-    sql`INSERT OR REPLACE INTO purge_queue (r2_key, size, queued_at) SELECT r2_key, size, ${purgeAt} FROM ${row}`,
-    sql`UPDATE restic_repos SET stored_bytes = stored_bytes - ${file.size}, files = files - 1
-        WHERE check_id = ${repo.check.id} AND EXISTS (SELECT 1 FROM ${row})`,
+    sql`INSERT OR REPLACE INTO ${purgeQueue} (${list([q$("r2Key"), q$("size"), q$("queuedAt")])})
+        SELECT ${f$("r2Key")}, ${f$("size")}, ${purgeAt} FROM ${row}`,
+    sql`UPDATE ${resticRepos} SET ${stored} = ${stored} - ${file.size}, ${files} = ${files} - 1
+        WHERE ${r$("checkId")} = ${repo.check.id} AND EXISTS (SELECT 1 FROM ${row})`,
     sql`DELETE FROM ${row}`,
   ]);
 }
 
 /** The files of a repository still inside their window: how many, and when the last window ends. */
 export async function youngestFile(db: Db, checkId: number, now: number) {
-  const [row] = await db.all<{ files: number; until: number | null }>(sql`
-    SELECT count(*) AS files, max(immutable_until) AS until FROM restic_files
-    WHERE check_id = ${checkId} AND immutable_until > ${now}`);
+  const [row] = await db
+    .select({ files: count(), until: max(resticFiles.immutableUntil) })
+    .from(resticFiles)
+    .where(and(eq(resticFiles.checkId, checkId), gt(resticFiles.immutableUntil, now)));
   return row && row.files > 0 ? { files: row.files, until: row.until! } : null;
 }
 
 /** Statements that hand every file of a repository to the purge queue and drop its rows. */
 export function dropRepository(checkId: number, now: number): SQL[] {
   return [
-    sql`INSERT OR REPLACE INTO purge_queue (r2_key, size, queued_at)
-        SELECT r2_key, size, ${now} FROM restic_files WHERE check_id = ${checkId}`,
-    sql`DELETE FROM restic_files WHERE check_id = ${checkId}`,
-    sql`DELETE FROM restic_repos WHERE check_id = ${checkId}`,
+    // Raw: INSERT OR REPLACE … SELECT, which drizzle's builder cannot say.
+    sql`INSERT OR REPLACE INTO ${purgeQueue} (${list([q$("r2Key"), q$("size"), q$("queuedAt")])})
+        SELECT ${f$("r2Key")}, ${f$("size")}, ${now} FROM ${resticFiles} WHERE ${f$("checkId")} = ${checkId}`,
+    sql`DELETE FROM ${resticFiles} WHERE ${f$("checkId")} = ${checkId}`,
+    sql`DELETE FROM ${resticRepos} WHERE ${r$("checkId")} = ${checkId}`,
   ];
 }
 
 /** `restic init`: the repository's totals row, if it has none yet. */
 export async function initRepository(db: Db, repo: ResticRepository, now: number): Promise<void> {
-  await db.run(sql`INSERT OR IGNORE INTO restic_repos (check_id, created_at) VALUES (${repo.check.id}, ${now})`);
+  await db.insert(resticRepos).values({ checkId: repo.check.id, createdAt: now }).onConflictDoNothing();
 }
 
 function putRefusal(error: unknown, ref: FileRef): AppError | null {
@@ -168,18 +209,17 @@ function putRefusal(error: unknown, ref: FileRef): AppError | null {
 const exists = (ref: FileRef) =>
   new AppError("forbidden", `${ref.type}/${ref.name} already exists: files are never overwritten`);
 
-/** A raw RETURNING row (snake_case) as the drizzle row type. */
-function toRow(raw: ResticFileRow | Record<string, unknown>): ResticFileRow {
-  const r = raw as Record<string, unknown>;
+/** A raw RETURNING row (SQL names) as the drizzle row type. */
+function toRow(r: FileRaw): ResticFileRow {
   return {
-    checkId: r.check_id as number,
-    type: r.type as ResticType,
-    name: r.name as string,
-    size: r.size as number,
-    r2Key: r.r2_key as string,
-    receivedAt: r.received_at as number,
-    immutableUntil: r.immutable_until as number,
-    keyId: r.key_id as string | null,
-    addedBytes: r.added_bytes as number | null,
+    checkId: r.check_id,
+    type: r.type,
+    name: r.name,
+    size: r.size,
+    r2Key: r.r2_key,
+    receivedAt: r.received_at,
+    immutableUntil: r.immutable_until,
+    keyId: r.key_id,
+    addedBytes: r.added_bytes,
   };
 }
