@@ -1,9 +1,11 @@
-import { and, desc, eq, lt, sql, type SQL } from "drizzle-orm";
-import { backups, type BackupRow, type BackupSignature, type CheckRow } from "../db/schema";
+import { and, desc, eq, lt, sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { backupParts, backups, blobs, checks, type BackupRow, type BackupSignature, type CheckRow } from "../db/schema";
 import type { Manifest } from "../domain/manifest";
 import { immutableUntil } from "../domain/retention";
 import { toHex } from "../domain/signing";
 import { AppError, notFound } from "../errors";
+import { col } from "./columns";
 import type { Db, Statement } from "./db";
 import { plainUnits, type BeginUnit } from "./unit-of-work";
 
@@ -18,14 +20,24 @@ export type NewBackup = Manifest & {
   signature?: BackupSignature;
 };
 
+// Raw SQL stays for json_each lists (D1 binds at most 100 parameters), upserts of refcounts in
+// place and set-based releases; columns come from schema.ts through these aliases and col().
+const p = alias(backupParts, "p");
+const b = alias(backups, "b");
+const k = alias(backups, "k");
+const sb = alias(blobs, "b");
+const bl = (key: keyof typeof blobs.$inferSelect) => col(blobs, key);
+const bk = (key: keyof BackupRow) => col(backups, key);
+
 /**
- * SQL: the backup `k` holds one reference on each distinct part it uses. An upload takes them when
- * registered; a failed one gave them back when it failed, and so does not hold them when it is
- * later tombstoned either (its parts must not be given back twice when the tombstone is purged).
+ * SQL: the backup `k` (an alias of backups) holds one reference on each distinct part it uses. An
+ * upload takes them when registered; a failed one gave them back when it failed, and so does not
+ * hold them when it is later tombstoned either (its parts must not be given back twice when the
+ * tombstone is purged).
  */
-export const holdsParts = (k: SQL) =>
-  sql`(${k}.status IN ('uploading', 'complete', 'suspicious')
-       OR (${k}.status IN ('tombstoned', 'leaving') AND coalesce(${k}.tombstoned_from, '') <> 'failed'))`;
+export const holdsParts = (k: { status: AnyColumn; tombstonedFrom: AnyColumn }) =>
+  sql`(${k.status} IN ('uploading', 'complete', 'suspicious')
+       OR (${k.status} IN ('tombstoned', 'leaving') AND coalesce(${k.tombstonedFrom}, '') <> 'failed'))`;
 const ids = (values: unknown[]) => JSON.stringify(values);
 const CREATE_ATTEMPTS = 4;
 
@@ -45,9 +57,15 @@ export async function createBackup(
 ) {
   const sizes = new Map(input.parts.map((p) => [p.sha256, p.size]));
   for (let attempt = 1; ; attempt++) {
-    const known = await db.all<{ sha256: string; size: number; stored: number }>(sql`
-      SELECT sha256, size, stored FROM blobs
-      WHERE check_id = ${check.id} AND sha256 IN (SELECT value FROM json_each(${ids([...sizes.keys()])}))`);
+    const known = await db
+      .select({ sha256: blobs.sha256, size: blobs.size, stored: blobs.stored })
+      .from(blobs)
+      .where(
+        and(
+          eq(blobs.checkId, check.id),
+          sql`${blobs.sha256} IN (SELECT value FROM json_each(${ids([...sizes.keys()])}))`,
+        ),
+      );
     for (const blob of known) {
       const index = input.parts.findIndex((p) => p.sha256 === blob.sha256);
       if (blob.size !== sizes.get(blob.sha256)) throw storedWithAnotherSize(index, blob, sizes.get(blob.sha256)!);
@@ -55,15 +73,18 @@ export async function createBackup(
     const stored = known.filter((b) => b.stored).map((b) => b.sha256);
     const id = `bk_${toHex(crypto.getRandomValues(new Uint8Array(10)))}`;
     const unit = begin()
-      .guard("check exists", sql`EXISTS (SELECT 1 FROM checks WHERE id = ${check.id} AND kind = 'backup')`)
+      .guard(
+        "check exists",
+        sql`EXISTS (SELECT 1 FROM ${checks} WHERE ${checks.id} = ${check.id} AND ${checks.kind} = 'backup')`,
+      )
       // The parts counted as stored (not to be sent) are still stored, and no part is known with
       // another size: a purge or another upload between the read above and this batch makes us re-read.
       .guard(
         "blobs as read",
-        sql`(SELECT count(*) FROM blobs WHERE check_id = ${check.id} AND stored = 1
-               AND sha256 IN (SELECT value FROM json_each(${ids(stored)}))) = ${stored.length}
-            AND NOT EXISTS (SELECT 1 FROM blobs b JOIN json_each(${JSON.stringify(Object.fromEntries(sizes))}) j
-                            ON b.sha256 = j.key WHERE b.check_id = ${check.id} AND b.size <> j.value)`,
+        sql`(SELECT count(*) FROM ${blobs} WHERE ${blobs.checkId} = ${check.id} AND ${blobs.stored} = 1
+               AND ${blobs.sha256} IN (SELECT value FROM json_each(${ids(stored)}))) = ${stored.length}
+            AND NOT EXISTS (SELECT 1 FROM ${blobs} ${sb} JOIN json_each(${JSON.stringify(Object.fromEntries(sizes))}) j
+                            ON ${sb.sha256} = j.key WHERE ${sb.checkId} = ${check.id} AND ${sb.size} <> j.value)`,
       )
       .write(...registration(db, id, check, input, new Set(stored), sizes, now));
     if ((await unit.commit()).applied) {
@@ -111,14 +132,22 @@ function registration(
       immutableUntil: immutableUntil(now, { minAgeDays: check.minAgeDays }),
       newBytes,
     }),
-    sql`INSERT INTO backup_parts (backup_id, idx, size, sha256)
+    sql`INSERT INTO ${backupParts} (${columns(backupParts, ["backupId", "idx", "size", "sha256"])})
         SELECT ${id}, json_extract(value, '$.index'), json_extract(value, '$.size'), json_extract(value, '$.sha256')
         FROM json_each(${ids(input.parts)})`,
-    sql`INSERT INTO blobs (check_id, sha256, size, r2_key, refs, created_at)
+    sql`INSERT INTO ${blobs} (${columns(blobs, ["checkId", "sha256", "size", "r2Key", "refs", "createdAt"])})
         SELECT ${check.id}, json_extract(value, '$.sha256'), json_extract(value, '$.size'), json_extract(value, '$.key'), 1, ${now}
         FROM json_each(${ids(blobRows)}) WHERE true
-        ON CONFLICT (check_id, sha256) DO UPDATE SET refs = refs + 1`,
+        ON CONFLICT (${bl("checkId")}, ${bl("sha256")}) DO UPDATE SET ${bl("refs")} = ${bl("refs")} + 1`,
   ];
+}
+
+/** A column list for a raw INSERT, in schema.ts's SQL names. */
+function columns<T extends typeof backupParts | typeof blobs>(table: T, keys: (keyof T["$inferSelect"] & string)[]) {
+  return sql.join(
+    keys.map((key) => col(table, key as never)),
+    sql`, `,
+  );
 }
 
 const storedWithAnotherSize = (index: number, blob: { sha256: string; size: number }, declared: number) =>
@@ -137,11 +166,12 @@ export async function findBackup(db: Db, id: string, opts: { tombstoned?: boolea
 
 /** Indexes of the parts whose bytes are not stored yet, in order: what a resumed upload sends. */
 export async function missingParts(db: Db, backup: BackupRow): Promise<number[]> {
-  const rows = await db.all<{ idx: number }>(sql`
-    SELECT p.idx FROM backup_parts p
-      LEFT JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
-    WHERE p.backup_id = ${backup.id} AND coalesce(b.stored, 0) = 0
-    ORDER BY p.idx`);
+  const rows = await db
+    .select({ idx: p.idx })
+    .from(p)
+    .leftJoin(sb, and(eq(sb.checkId, backup.checkId), eq(sb.sha256, p.sha256)))
+    .where(and(eq(p.backupId, backup.id), sql`coalesce(${sb.stored}, 0) = 0`))
+    .orderBy(p.idx);
   return rows.map((r) => r.idx);
 }
 
@@ -171,21 +201,25 @@ export async function listBackups(
  * outside it, and each reference moves exactly when its backup's status does.
  */
 export function releaseMarked(pick: SQL, finalSet: SQL) {
+  const [refs, status] = [bl("refs"), bk("status")];
+  // Raw: set-based UPDATEs whose 'leaving' literal matches the backups_leaving partial index.
   return [
-    sql`UPDATE backups SET status = 'leaving' WHERE id IN (${pick})`,
-    sql`UPDATE blobs SET refs = refs - (
-          SELECT count(DISTINCT p.backup_id) FROM backup_parts p JOIN backups b ON b.id = p.backup_id
-          WHERE b.status = 'leaving' AND ${holdsParts(sql`b`)} AND b.check_id = blobs.check_id AND p.sha256 = blobs.sha256)
-        WHERE (check_id, sha256) IN (
-          SELECT b.check_id, p.sha256 FROM backups b JOIN backup_parts p ON p.backup_id = b.id WHERE b.status = 'leaving')`,
-    sql`UPDATE backups SET ${finalSet} WHERE status = 'leaving'`,
+    sql`UPDATE ${backups} SET ${status} = 'leaving' WHERE ${bk("id")} IN (${pick})`,
+    sql`UPDATE ${blobs} SET ${refs} = ${refs} - (
+          SELECT count(DISTINCT ${p.backupId}) FROM ${backupParts} ${p} JOIN ${backups} ${b} ON ${b.id} = ${p.backupId}
+          WHERE ${b.status} = 'leaving' AND ${holdsParts(b)} AND ${b.checkId} = ${blobs.checkId} AND ${p.sha256} = ${blobs.sha256})
+        WHERE (${bl("checkId")}, ${bl("sha256")}) IN (
+          SELECT ${b.checkId}, ${p.sha256} FROM ${backups} ${b} JOIN ${backupParts} ${p} ON ${p.backupId} = ${b.id}
+          WHERE ${b.status} = 'leaving')`,
+    sql`UPDATE ${backups} SET ${finalSet} WHERE ${status} = 'leaving'`,
   ];
 }
 
 /** Gives back this backup's reference on each distinct part; the sweep purges blobs left with none. */
 export function releaseParts(backup: Pick<BackupRow, "id" | "checkId">) {
-  return sql`UPDATE blobs SET refs = refs - 1
-    WHERE check_id = ${backup.checkId} AND sha256 IN (SELECT DISTINCT sha256 FROM backup_parts WHERE backup_id = ${backup.id})`;
+  return sql`UPDATE ${blobs} SET ${bl("refs")} = ${bl("refs")} - 1
+    WHERE ${bl("checkId")} = ${backup.checkId} AND ${bl("sha256")} IN (
+      SELECT DISTINCT ${backupParts.sha256} FROM ${backupParts} WHERE ${backupParts.backupId} = ${backup.id})`;
 }
 
 /**
@@ -194,8 +228,8 @@ export function releaseParts(backup: Pick<BackupRow, "id" | "checkId">) {
  * a backup). Counted from backup_parts (backup_parts_by_sha256), not from `refs`: the purge asks
  * this before any R2 delete.
  */
-export function blobStillNeeded(blob: SQL, now: number): SQL {
-  return sql`EXISTS (SELECT 1 FROM backup_parts p JOIN backups k ON k.id = p.backup_id
-    WHERE p.sha256 = ${blob}.sha256 AND k.check_id = ${blob}.check_id
-      AND (${holdsParts(sql`k`)} OR (k.status <> 'failed' AND k.immutable_until > ${now})))`;
+export function blobStillNeeded(blob: { sha256: AnyColumn; checkId: AnyColumn }, now: number): SQL {
+  return sql`EXISTS (SELECT 1 FROM ${backupParts} ${p} JOIN ${backups} ${k} ON ${k.id} = ${p.backupId}
+    WHERE ${p.sha256} = ${blob.sha256} AND ${k.checkId} = ${blob.checkId}
+      AND (${holdsParts(k)} OR (${k.status} <> 'failed' AND ${k.immutableUntil} > ${now})))`;
 }

@@ -1,7 +1,9 @@
-import { eq, inArray, sql, type SQL } from "drizzle-orm";
-import { checks, settings } from "../db/schema";
+import { eq, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { backups, blobs, checks, purgeQueue, resticFiles, resticRepos, settings } from "../db/schema";
 import { formatBytes } from "../domain/bytes";
 import { blobStillNeeded, releaseMarked } from "./backups";
+import { col, type NonNullIn, type RawAs, type RawRow } from "./columns";
 import { batch, newRevision, type Db } from "./db";
 import { recordEvent } from "./state-changes";
 import { unitOfWork } from "./unit-of-work";
@@ -25,9 +27,13 @@ async function readNumbers(db: Db, keys: string[]): Promise<Map<string, number>>
   return new Map(rows.map((r) => [r.key, Number(r.value)]));
 }
 
+const [KEY, VALUE, UPDATED_AT] = [col(settings, "key"), col(settings, "value"), col(settings, "updatedAt")];
+const q$ = (key: keyof typeof purgeQueue.$inferSelect) => col(purgeQueue, key);
+
+// Raw: a statement without a db handle, for units of work and batches (an upsert in place).
 const settingWrite = (key: string, value: string, now: number) =>
-  sql`INSERT INTO settings (key, value, updated_at) VALUES (${key}, ${value}, ${now})
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+  sql`INSERT INTO ${settings} (${KEY}, ${VALUE}, ${UPDATED_AT}) VALUES (${key}, ${value}, ${now})
+      ON CONFLICT (${KEY}) DO UPDATE SET ${VALUE} = excluded.${VALUE}, ${UPDATED_AT} = excluded.${UPDATED_AT}`;
 
 /**
  * Kept as a running total so the quota check is one row read, whatever the number of parts. A
@@ -36,8 +42,8 @@ const settingWrite = (key: string, value: string, now: number) =>
  */
 export function storedBytesChange(delta: SQL | number, where: SQL = sql`true`): SQL {
   return sql`
-    INSERT INTO settings (key, value, updated_at) SELECT ${STORED_BYTES}, ${delta}, 0 WHERE ${where}
-    ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value`;
+    INSERT INTO ${settings} (${KEY}, ${VALUE}, ${UPDATED_AT}) SELECT ${STORED_BYTES}, ${delta}, 0 WHERE ${where}
+    ON CONFLICT (${KEY}) DO UPDATE SET ${VALUE} = CAST(${VALUE} AS INTEGER) + excluded.${VALUE}`;
 }
 
 export async function storageTotals(db: Db) {
@@ -59,32 +65,34 @@ export async function setQuota(db: Db, bytes: number | null, now: number): Promi
  * restic repository stores what restic sees (its running total); its backups are its snapshots.
  */
 export async function usageByCheck(db: Db) {
-  return db.all<{
-    uuid: string;
-    unique_key: string;
-    slug: string;
-    name: string;
-    stored_bytes: number;
-    backup_bytes: number;
-    backups: number;
-  }>(sql`
-    SELECT c.uuid, c.unique_key, c.slug, c.name,
-      coalesce((SELECT sum(size) FROM blobs WHERE check_id = c.id AND stored = 1), 0) AS stored_bytes,
-      coalesce((SELECT sum(size) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')), 0) AS backup_bytes,
-      (SELECT count(*) FROM backups WHERE check_id = c.id AND status IN ('complete', 'suspicious')) AS backups
-    FROM checks c WHERE c.kind = 'backup'
+  const [c, r, f] = [alias(checks, "c"), alias(resticRepos, "r"), alias(resticFiles, "f")];
+  // Raw: a UNION ALL of per-check subqueries, one D1 read for both kinds of check.
+  return db.all<
+    // unique_key: nullable in schema.ts, always filled by its $defaultFn
+    NonNullIn<RawRow<typeof checks, "uuid" | "uniqueKey" | "slug" | "name">, "unique_key"> &
+      RawAs<typeof resticRepos, "storedBytes", "stored_bytes"> & { backup_bytes: number; backups: number }
+  >(sql`
+    SELECT ${c.uuid}, ${c.uniqueKey}, ${c.slug}, ${c.name},
+      coalesce((SELECT sum(${blobs.size}) FROM ${blobs} WHERE ${blobs.checkId} = ${c.id} AND ${blobs.stored} = 1), 0) AS stored_bytes,
+      coalesce((SELECT sum(${backups.size}) FROM ${backups}
+        WHERE ${backups.checkId} = ${c.id} AND ${backups.status} IN ('complete', 'suspicious')), 0) AS backup_bytes,
+      (SELECT count(*) FROM ${backups} WHERE ${backups.checkId} = ${c.id} AND ${backups.status} IN ('complete', 'suspicious')) AS backups
+    FROM ${checks} ${c} WHERE ${c.kind} = 'backup'
     UNION ALL
-    SELECT c.uuid, c.unique_key, c.slug, c.name, coalesce(r.stored_bytes, 0), coalesce(r.stored_bytes, 0),
-      (SELECT count(*) FROM restic_files f WHERE f.check_id = c.id AND f.type = 'snapshots')
-    FROM checks c LEFT JOIN restic_repos r ON r.check_id = c.id WHERE c.kind = 'restic'
+    SELECT ${c.uuid}, ${c.uniqueKey}, ${c.slug}, ${c.name}, coalesce(${r.storedBytes}, 0), coalesce(${r.storedBytes}, 0),
+      (SELECT count(*) FROM ${resticFiles} ${f} WHERE ${f.checkId} = ${c.id} AND ${f.type} = 'snapshots')
+    FROM ${checks} ${c} LEFT JOIN ${resticRepos} ${r} ON ${r.checkId} = ${c.id} WHERE ${c.kind} = 'restic'
     ORDER BY stored_bytes DESC`);
 }
 
 /** Uploads never completed within 24 h fail and give their parts back (the sweep purges them). */
 export async function abandonStaleUploads(db: Db, now: number): Promise<number> {
-  const pick = sql`SELECT id FROM backups WHERE status = 'uploading' AND received_at < ${now - ABANDON_AFTER_MS}
-    ORDER BY received_at LIMIT ${ABANDONED_PER_RUN}`;
-  const final = sql`status = 'failed', completed_at = ${now}, failure_log = 'abandoned: the upload was not completed within 24 h'`;
+  const [status, receivedAt] = [col(backups, "status"), col(backups, "receivedAt")];
+  // Raw: the 'uploading' literal matches the backups_uploading partial index (a bound one would not).
+  const pick = sql`SELECT ${col(backups, "id")} FROM ${backups} WHERE ${status} = 'uploading'
+    AND ${receivedAt} < ${now - ABANDON_AFTER_MS} ORDER BY ${receivedAt} LIMIT ${ABANDONED_PER_RUN}`;
+  const final = sql`${status} = 'failed', ${col(backups, "completedAt")} = ${now},
+    ${col(backups, "failureLog")} = 'abandoned: the upload was not completed within 24 h'`;
   const results = await batch(db, releaseMarked(pick, final));
   return results[0]!.meta.changes ?? 0;
 }
@@ -98,32 +106,40 @@ export async function abandonStaleUploads(db: Db, now: number): Promise<number> 
  * run, never a dangling reference.
  */
 export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): Promise<number> {
-  const pick = sql`SELECT rowid FROM blobs b WHERE refs <= 0 AND NOT ${blobStillNeeded(sql`b`, now)}
-    ORDER BY created_at LIMIT ${PURGED_PER_RUN}`;
+  const b = alias(blobs, "b");
+  const bl = (key: keyof typeof blobs.$inferSelect) => col(blobs, key);
+  const pick = sql`SELECT rowid FROM ${blobs} ${b} WHERE ${b.refs} <= 0 AND NOT ${blobStillNeeded(b, now)}
+    ORDER BY ${b.createdAt} LIMIT ${PURGED_PER_RUN}`;
+  // Raw: INSERT OR IGNORE … SELECT and a DELETE that pick the same rows by rowid in one batch.
   await batch(db, [
-    sql`INSERT OR IGNORE INTO purge_queue (r2_key, size, queued_at)
-        SELECT r2_key, CASE WHEN stored = 1 THEN coalesce(stored_size, size) ELSE 0 END, ${now} FROM blobs
-        WHERE rowid IN (${pick})`,
-    sql`DELETE FROM blobs WHERE rowid IN (${pick})`,
+    sql`INSERT OR IGNORE INTO ${purgeQueue} (${q$("r2Key")}, ${q$("size")}, ${q$("queuedAt")})
+        SELECT ${bl("r2Key")}, CASE WHEN ${bl("stored")} = 1 THEN coalesce(${bl("storedSize")}, ${bl("size")}) ELSE 0 END, ${now}
+        FROM ${blobs} WHERE rowid IN (${pick})`,
+    sql`DELETE FROM ${blobs} WHERE rowid IN (${pick})`,
   ]);
-  const queued = await db.all<{ r2_key: string }>(
-    sql`SELECT r2_key FROM purge_queue WHERE queued_at <= ${now} ORDER BY queued_at LIMIT ${PURGED_PER_RUN}`,
-  );
+  const queued = await db
+    .select({ r2Key: purgeQueue.r2Key })
+    .from(purgeQueue)
+    .where(lte(purgeQueue.queuedAt, now))
+    .orderBy(purgeQueue.queuedAt)
+    .limit(PURGED_PER_RUN);
   if (queued.length === 0) return 0;
-  const keys = JSON.stringify(queued.map((q) => q.r2_key));
+  const keys = JSON.stringify(queued.map((q) => q.r2Key));
   try {
-    await bucket.delete(queued.map((q) => q.r2_key));
+    await bucket.delete(queued.map((q) => q.r2Key));
   } catch (error) {
     // A bucket lock rule (docs/RETENTION.md) refuses deletes of young objects. Try these keys
     // again in a day instead of blocking the queue; nothing is lost by keeping bytes longer.
     console.error("R2 delete refused; retrying in a day:", error instanceof Error ? error.message : error);
-    await db.run(sql`UPDATE purge_queue SET queued_at = ${now + DAY_MS}
-      WHERE r2_key IN (SELECT value FROM json_each(${keys}))`);
+    await db
+      .update(purgeQueue)
+      .set({ queuedAt: now + DAY_MS })
+      .where(sql`${purgeQueue.r2Key} IN (SELECT value FROM json_each(${keys}))`);
     return 0;
   }
   // The bytes freed are those of the queue rows this batch removes: a sweep running alongside that
   // deleted the same keys finds no rows left and subtracts nothing.
-  const inQueue = sql`FROM purge_queue WHERE r2_key IN (SELECT value FROM json_each(${keys}))`;
+  const inQueue = sql`FROM ${purgeQueue} WHERE ${q$("r2Key")} IN (SELECT value FROM json_each(${keys}))`;
   await unitOfWork(db)
     .write(storedBytesChange(sql`-(SELECT coalesce(sum(size), 0) ${inQueue})`), sql`DELETE ${inQueue}`)
     .commit();
@@ -150,11 +166,13 @@ export async function checkQuota(db: Db, now: number): Promise<void> {
   const unit = unitOfWork(db)
     .guard(
       "quota level as read",
-      sql`coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ${QUOTA_LEVEL}), 0) = ${lastLevel}`,
+      sql`coalesce((SELECT CAST(${VALUE} AS INTEGER) FROM ${settings} WHERE ${KEY} = ${QUOTA_LEVEL}), 0) = ${lastLevel}`,
     )
     .write(
-      sql`UPDATE checks SET status = ${status}, status_reason = 'quota', status_detail = ${detail},
-            revision = ${newRevision()}, updated_at = ${now} WHERE id = ${check.id}`,
+      db
+        .update(checks)
+        .set({ status, statusReason: "quota", statusDetail: detail, revision: newRevision(), updatedAt: now })
+        .where(eq(checks.id, check.id)),
     );
   // Already down at 80 %: the trigger records nothing for down → down with the same reason, so
   // the 95 % alert is an event of its own.
