@@ -1,17 +1,28 @@
-import { sql } from "drizzle-orm";
-import type { BackupRow } from "../db/schema";
+import { and, eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { backupParts, blobs, type BackupRow } from "../db/schema";
 import { AppError } from "../errors";
 import type { Db } from "./db";
 import { storedBytesChange } from "./storage";
 import { plainUnits, type BeginUnit } from "./unit-of-work";
 
-type PartRow = { idx: number; size: number; sha256: string; r2_key: string; stored: number };
+const p = alias(backupParts, "p");
+const b = alias(blobs, "b");
+
+/** The blob of each part of `backup`: a join on the check's blobs by sha256. */
+const blobOfPart = (backup: BackupRow) => and(eq(b.checkId, backup.checkId), eq(b.sha256, p.sha256));
+
+type PartRow = Awaited<ReturnType<typeof partQuery>>[number];
+
+const partQuery = (db: Db, backup: BackupRow, index: number) =>
+  db
+    .select({ idx: p.idx, size: p.size, sha256: p.sha256, r2Key: b.r2Key, stored: b.stored })
+    .from(p)
+    .innerJoin(b, blobOfPart(backup))
+    .where(and(eq(p.backupId, backup.id), eq(p.idx, index)));
 
 async function partOf(db: Db, backup: BackupRow, index: number): Promise<PartRow> {
-  const [part] = await db.all<PartRow>(sql`
-    SELECT p.idx, p.size, p.sha256, b.r2_key, b.stored FROM backup_parts p
-      JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
-    WHERE p.backup_id = ${backup.id} AND p.idx = ${index}`);
+  const [part] = await partQuery(db, backup, index);
   if (!part) {
     throw new AppError("bad_request", `part ${index} is out of range: this backup has parts 0…${backup.partCount - 1}`);
   }
@@ -51,24 +62,22 @@ export async function storePart(
     // Not recorded as stored, so the agent sends it again (and the next put replaces this object).
     throw new AppError("bad_request", `part ${index}: R2 stored ${object.size} bytes, not ${part.size}; send it again`);
   }
+  const thisBlob = and(eq(blobs.checkId, backup.checkId), eq(blobs.sha256, part.sha256), eq(blobs.r2Key, part.r2Key));
   const unit = begin()
-    .guard(
-      "part not stored yet",
-      sql`EXISTS (SELECT 1 FROM blobs WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256}
-                  AND r2_key = ${part.r2_key} AND stored = 0)`,
-    )
+    .guard("part not stored yet", sql`EXISTS (SELECT 1 FROM ${blobs} WHERE ${thisBlob} AND ${blobs.stored} = 0)`)
     .write(
-      sql`UPDATE blobs SET stored = 1, stored_size = ${object.size}
-          WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND r2_key = ${part.r2_key}`,
+      db.update(blobs).set({ stored: true, storedSize: object.size }).where(thisBlob),
       storedBytesChange(sql`${object.size}`),
     );
   if ((await unit.commit()).applied) return { stored: true, alreadyStored: false };
-  const [storedBlob] = await db.all<{ r2_key: string }>(sql`
-    SELECT r2_key FROM blobs WHERE check_id = ${backup.checkId} AND sha256 = ${part.sha256} AND stored = 1`);
-  if (storedBlob?.r2_key === part.r2_key) return alreadyStored(begin); // a concurrent request stored it first
+  const [storedBlob] = await db
+    .select({ r2Key: blobs.r2Key })
+    .from(blobs)
+    .where(and(eq(blobs.checkId, backup.checkId), eq(blobs.sha256, part.sha256), eq(blobs.stored, true)));
+  if (storedBlob?.r2Key === part.r2Key) return alreadyStored(begin); // a concurrent request stored it first
   // The part's blob was purged meanwhile (its backup failed or was abandoned): nothing refers to
   // the object just written, so it goes again, and the request is refused like any on a failed backup.
-  await bucket.delete(part.r2_key);
+  await bucket.delete(part.r2Key);
   throw new AppError("conflict", "the backup stopped taking parts while this one was sent; nothing was stored");
 }
 
@@ -80,7 +89,7 @@ async function alreadyStored(begin: BeginUnit) {
 
 async function putChecked(bucket: R2Bucket, part: PartRow, index: number, upload: PartUpload): Promise<R2Object> {
   try {
-    return await bucket.put(part.r2_key, upload.body ?? new Uint8Array(0), { sha256: part.sha256 });
+    return await bucket.put(part.r2Key, upload.body ?? new Uint8Array(0), { sha256: part.sha256 });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/sha-?256|checksum|digest|hash/i.test(message)) {
@@ -135,12 +144,19 @@ export async function contentResponse(
     const error = new AppError("range_not_satisfiable", `the range is outside the backup's ${backup.size} bytes`);
     return Response.json(error.toBody(), { status: 416, headers: { "Content-Range": `bytes */${backup.size}` } });
   }
-  const parts = await db.all<{ idx: number; size: number; r2_key: string | null; stored_size: number | null }>(sql`
-    SELECT p.idx, p.size, b.r2_key, CASE WHEN b.stored = 1 THEN b.stored_size END AS stored_size FROM backup_parts p
-      LEFT JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
-    WHERE p.backup_id = ${backup.id} ORDER BY p.idx`);
+  const parts = await db
+    .select({
+      idx: p.idx,
+      size: p.size,
+      r2Key: b.r2Key,
+      storedSize: sql<number | null>`CASE WHEN ${b.stored} = 1 THEN ${b.storedSize} END`,
+    })
+    .from(p)
+    .leftJoin(b, blobOfPart(backup))
+    .where(eq(p.backupId, backup.id))
+    .orderBy(p.idx);
   // Never advertise a length the parts cannot deliver: refuse before the first byte instead.
-  const short = parts.find((p) => p.stored_size !== p.size);
+  const short = parts.find((p) => p.storedSize !== p.size);
   const total = parts.reduce((sum, p) => sum + p.size, 0);
   if (short || total !== backup.size) {
     const what = short
@@ -167,7 +183,7 @@ export async function contentResponse(
 
 async function pump(
   bucket: R2Bucket,
-  parts: { size: number; r2_key: string | null }[],
+  parts: { size: number; r2Key: string | null }[],
   start: number,
   end: number,
   writable: WritableStream,
@@ -180,8 +196,8 @@ async function pump(
       if (offset <= start || partStart > end || part.size === 0) continue;
       const from = Math.max(start, partStart) - partStart;
       const to = Math.min(end, offset - 1) - partStart;
-      const object = await bucket.get(part.r2_key!, { range: { offset: from, length: to - from + 1 } });
-      if (!object) throw new Error(`part object ${part.r2_key} is missing from R2`);
+      const object = await bucket.get(part.r2Key!, { range: { offset: from, length: to - from + 1 } });
+      if (!object) throw new Error(`part object ${part.r2Key} is missing from R2`);
       await object.body.pipeTo(writable, { preventClose: true });
     }
     await writable.close();
