@@ -1,10 +1,12 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import { backups, checks, type BackupRow, type CheckRow } from "../db/schema";
+import { alias } from "drizzle-orm/sqlite-core";
+import { backupParts, backups, blobs, checks, type BackupRow, type CheckRow } from "../db/schema";
 import { anomaliesOf, MEDIAN_OF } from "../domain/anomaly";
 import { formatBytes } from "../domain/bytes";
 import type { Ping } from "../domain/state";
 import { AppError } from "../errors";
 import { releaseParts } from "./backups";
+import type { RawRow } from "./columns";
 import type { Db } from "./db";
 import { addPing, type PingMeta, type PingResult } from "./pings";
 import { plainUnits, type BeginUnit, type UnitOfWork } from "./unit-of-work";
@@ -16,7 +18,13 @@ import { plainUnits, type BeginUnit, type UnitOfWork } from "./unit-of-work";
 
 const WRITE_ATTEMPTS = 8;
 
-type PartProblem = { idx: number; size: number; stored: number | null; stored_size: number | null };
+const p = alias(backupParts, "p");
+const b = alias(blobs, "b");
+
+/** A row of partProblems: the blob's columns are null where the part has none (LEFT JOIN). */
+type PartProblem = RawRow<typeof backupParts, "idx" | "size"> & {
+  [K in keyof RawRow<typeof blobs, "stored" | "storedSize">]: RawRow<typeof blobs, "stored" | "storedSize">[K] | null;
+};
 
 /**
  * Closes an upload: every part stored, with the length its manifest declares (recorded when R2
@@ -109,7 +117,7 @@ async function finish(
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const unit = begin().guard(
       "backup uploading",
-      sql`EXISTS (SELECT 1 FROM backups WHERE id = ${backup.id} AND status = 'uploading')`,
+      sql`EXISTS (SELECT 1 FROM ${backups} WHERE ${backups.id} = ${backup.id} AND ${backups.status} = 'uploading')`,
     );
     const result = build(unit, current);
     if ((await unit.commit()).applied) return result;
@@ -126,12 +134,15 @@ async function finish(
   throw new AppError("conflict", `cannot ${action}: the check changed too often meanwhile; try again`);
 }
 
-/** The parts not stored, or stored with another length than declared (SQL rows of PartProblem). */
+/**
+ * The parts not stored, or stored with another length than declared (SQL rows of PartProblem).
+ * Raw: it is both a read and a unit's NOT EXISTS guard.
+ */
 const partProblems = (backup: BackupRow) => sql`
-  SELECT p.idx, p.size, b.stored, b.stored_size FROM backup_parts p
-    LEFT JOIN blobs b ON b.check_id = ${backup.checkId} AND b.sha256 = p.sha256
-  WHERE p.backup_id = ${backup.id} AND (coalesce(b.stored, 0) = 0 OR b.stored_size IS NOT p.size)
-  ORDER BY p.idx`;
+  SELECT ${p.idx}, ${p.size}, ${b.stored}, ${b.storedSize} FROM ${backupParts} ${p}
+    LEFT JOIN ${blobs} ${b} ON ${b.checkId} = ${backup.checkId} AND ${b.sha256} = ${p.sha256}
+  WHERE ${p.backupId} = ${backup.id} AND (coalesce(${b.stored}, 0) = 0 OR ${b.storedSize} IS NOT ${p.size})
+  ORDER BY ${p.idx}`;
 
 /**
  * Every byte the backup declares is stored: a part not sent yet is a 409 listing the missing ones
@@ -154,9 +165,11 @@ async function assertEveryByte(db: Db, backup: BackupRow) {
       missing,
     });
   }
-  const total = await db.get<{ bytes: number | null }>(
-    sql`SELECT sum(size) AS bytes FROM backup_parts WHERE backup_id = ${backup.id}`,
-  );
+  const total = await db
+    .select({ bytes: sql<number | null>`sum(${backupParts.size})` })
+    .from(backupParts)
+    .where(eq(backupParts.backupId, backup.id))
+    .get();
   if ((total?.bytes ?? 0) !== backup.size) {
     throw new AppError(
       "bad_request",

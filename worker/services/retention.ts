@@ -1,9 +1,10 @@
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import { backups, checks, type BackupRow, type CheckRow } from "../db/schema";
 import { DAY_MS } from "../domain/retention/policy";
 import { hasKeepRule, planRetention, retentionHealth, type RetentionPolicy } from "../domain/retention";
 import { AppError } from "../errors";
 import { releaseMarked } from "./backups";
+import { col } from "./columns";
 import { batch, type Db } from "./db";
 import { recordEvent } from "./state-changes";
 import { unitOfWork } from "./unit-of-work";
@@ -21,6 +22,7 @@ export const CHECKS_PER_RUN = 2;
 export const PURGED_BACKUPS_PER_RUN = 1000;
 
 const CANDIDATES = ["complete", "suspicious", "failed"] as const;
+const bk = (key: keyof BackupRow) => col(backups, key);
 
 export function policyOf(check: CheckRow): RetentionPolicy {
   return {
@@ -36,9 +38,15 @@ export function policyOf(check: CheckRow): RetentionPolicy {
 }
 
 async function historyOf(db: Db, checkId: number) {
-  return db.all<{ id: string; status: BackupRow["status"]; receivedAt: number; immutableUntil: number }>(sql`
-    SELECT id, status, received_at AS receivedAt, immutable_until AS immutableUntil FROM backups
-    WHERE check_id = ${checkId} AND status IN ('complete', 'suspicious', 'failed')`);
+  return db
+    .select({
+      id: backups.id,
+      status: backups.status,
+      receivedAt: backups.receivedAt,
+      immutableUntil: backups.immutableUntil,
+    })
+    .from(backups)
+    .where(and(eq(backups.checkId, checkId), inArray(backups.status, CANDIDATES)));
 }
 
 /** What retention would keep and tombstone now, with every reason, and the history's health. */
@@ -65,18 +73,20 @@ export async function applyRetention(db: Db, check: CheckRow, now: number) {
   let tombstoned = 0;
   if (enabled && plan.delete.length > 0) {
     const ids = JSON.stringify(plan.delete.map((d) => d.id));
+    const [id, status, checkId] = [bk("id"), bk("status"), bk("checkId")];
+    // Raw: a json_each list (D1 binds at most 100 parameters) and guards re-checked in the UPDATE itself.
     const result = await db.run(sql`
-      UPDATE backups SET status = 'tombstoned', tombstoned_from = status, tombstoned_at = ${now},
-        tombstone_reason = 'retention', purge_after = ${now + check.tombstoneDays * DAY_MS}
-      WHERE check_id = ${check.id} AND id IN (SELECT value FROM json_each(${ids}))
-        AND status IN ('complete', 'suspicious', 'failed') AND immutable_until <= ${now}
-        AND id != coalesce((SELECT id FROM backups WHERE check_id = ${check.id} AND status = 'complete'
-                            ORDER BY received_at DESC, id DESC LIMIT 1), '')`);
+      UPDATE ${backups} SET ${status} = 'tombstoned', ${bk("tombstonedFrom")} = ${status}, ${bk("tombstonedAt")} = ${now},
+        ${bk("tombstoneReason")} = 'retention', ${bk("purgeAfter")} = ${now + check.tombstoneDays * DAY_MS}
+      WHERE ${checkId} = ${check.id} AND ${id} IN (SELECT value FROM json_each(${ids}))
+        AND ${status} IN ('complete', 'suspicious', 'failed') AND ${bk("immutableUntil")} <= ${now}
+        AND ${id} != coalesce((SELECT ${id} FROM ${backups} WHERE ${checkId} = ${check.id} AND ${status} = 'complete'
+                            ORDER BY ${bk("receivedAt")} DESC, ${id} DESC LIMIT 1), '')`);
     tombstoned = result.meta.changes ?? 0;
   }
   const problem = enabled && !health.ok ? health.problems.join("; ") : null;
   const unit = unitOfWork(db).write(
-    sql`UPDATE checks SET retention_checked_at = ${now}, retention_problem = ${problem} WHERE id = ${check.id}`,
+    db.update(checks).set({ retentionCheckedAt: now, retentionProblem: problem }).where(eq(checks.id, check.id)),
   );
   // A new shortfall alerts once, through the check's channels, without changing its state.
   if (problem && problem !== check.retentionProblem) {
@@ -104,9 +114,10 @@ export async function retentionSweep(db: Db, now: number): Promise<number> {
  * A tombstone still inside its immutability window (there should be none) waits for it.
  */
 export async function purgeTombstones(db: Db, now: number): Promise<number> {
-  const pick = sql`SELECT id FROM backups WHERE status = 'tombstoned' AND purge_after <= ${now}
-    AND immutable_until <= ${now} ORDER BY purge_after LIMIT ${PURGED_BACKUPS_PER_RUN}`;
-  const results = await batch(db, releaseMarked(pick, sql`status = 'deleted'`));
+  // Raw: the 'tombstoned' literal matches the backups_purge_due partial index (a bound one would not).
+  const pick = sql`SELECT ${bk("id")} FROM ${backups} WHERE ${bk("status")} = 'tombstoned' AND ${bk("purgeAfter")} <= ${now}
+    AND ${bk("immutableUntil")} <= ${now} ORDER BY ${bk("purgeAfter")} LIMIT ${PURGED_BACKUPS_PER_RUN}`;
+  const results = await batch(db, releaseMarked(pick, sql`${bk("status")} = 'deleted'`));
   return results[0]!.meta.changes ?? 0;
 }
 
