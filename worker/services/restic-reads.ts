@@ -1,7 +1,8 @@
-import type { ResticFileRow } from "../db/schema";
+import { resticFiles, type ResticFileRow } from "../db/schema";
 import { listingItem, MEDIA_V1, MEDIA_V2, type ResticType } from "../domain/restic";
 import { AppError } from "../errors";
-import { sql } from "drizzle-orm";
+import { and, eq, gt } from "drizzle-orm";
+import type { RawRow } from "./columns";
 import { prepare, type Db } from "./db";
 import { parseRange } from "./parts";
 
@@ -71,11 +72,16 @@ export function listingResponse(db: Db, checkId: number, type: ResticType, versi
 export async function* listingPages(db: Db, checkId: number, type: ResticType, pageSize: number) {
   let after = "";
   for (;;) {
+    // Through prepare, not the builder's own run: the page needs D1's meta (rows_read).
     const { results, meta } = await prepare(
       db,
-      sql`SELECT name, size FROM restic_files WHERE check_id = ${checkId} AND type = ${type} AND name > ${after}
-          ORDER BY name LIMIT ${pageSize}`,
-    ).all<{ name: string; size: number }>();
+      db
+        .select({ name: resticFiles.name, size: resticFiles.size })
+        .from(resticFiles)
+        .where(and(eq(resticFiles.checkId, checkId), eq(resticFiles.type, type), gt(resticFiles.name, after)))
+        .orderBy(resticFiles.name)
+        .limit(pageSize),
+    ).all<RawRow<typeof resticFiles, "name" | "size">>();
     yield { rows: results, rowsRead: meta.rows_read ?? 0, last: results.length < pageSize };
     if (results.length < pageSize) return;
     after = results[results.length - 1]!.name;

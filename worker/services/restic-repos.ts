@@ -1,5 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, count, eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { checks, resticFiles, resticRepos, type CheckRow, type ResticFileRow } from "../db/schema";
+import type { RawAs, RawRow } from "./columns";
 import type { Db } from "./db";
 import type { FileRef } from "./restic-files";
 
@@ -18,7 +20,7 @@ type Preloaded = [CheckRow[], { storedBytes: number }[], ResticFileRow[]];
  * a join: D1 returns rows as objects, and the tables share column names.)
  */
 export function repositoryQueries(db: Db, slug: string, ref: FileRef | null) {
-  const checkId = sql`(SELECT id FROM checks WHERE slug = ${slug})`;
+  const checkId = sql`(SELECT ${checks.id} FROM ${checks} WHERE ${checks.slug} = ${slug})`;
   return [
     db.select().from(checks).where(eq(checks.slug, slug)).limit(1),
     db.select({ storedBytes: resticRepos.storedBytes }).from(resticRepos).where(eq(resticRepos.checkId, checkId)),
@@ -54,22 +56,22 @@ export type RepositoryStats = {
 
 /** Totals of every restic repository (or one), for /metrics, the dashboard and the admin API. */
 export async function repositoryStats(db: Db, checkId?: number): Promise<RepositoryStats[]> {
-  const rows = await db.all<{
-    check_id: number;
-    stored_bytes: number | null;
-    files: number | null;
-    received_bytes: number | null;
-    created_at: number | null;
-    snapshots: number;
-    newest: string | null;
-  }>(sql`
-    SELECT c.id AS check_id, r.stored_bytes, r.files, r.received_bytes, r.created_at,
-      (SELECT count(*) FROM restic_files f WHERE f.check_id = c.id AND f.type = 'snapshots') AS snapshots,
-      (SELECT json_array(f.received_at, f.added_bytes) FROM restic_files f
-        WHERE f.check_id = c.id AND f.type = 'snapshots' ORDER BY f.received_at DESC LIMIT 1) AS newest
-    FROM checks c LEFT JOIN restic_repos r ON r.check_id = c.id
-    WHERE c.kind = 'restic' ${checkId === undefined ? sql`` : sql`AND c.id = ${checkId}`}
-    ORDER BY c.slug`);
+  const [c, r, f] = [alias(checks, "c"), alias(resticRepos, "r"), alias(resticFiles, "f")];
+  type Totals = RawRow<typeof resticRepos, "storedBytes" | "files" | "receivedBytes" | "createdAt">;
+  // Raw: correlated subqueries per repository in one read (the newest snapshot as a json_array).
+  const rows = await db.all<
+    RawAs<typeof checks, "id", "check_id"> & { [K in keyof Totals]: Totals[K] | null } & {
+      snapshots: number;
+      newest: string | null;
+    }
+  >(sql`
+    SELECT ${c.id} AS check_id, ${r.storedBytes}, ${r.files}, ${r.receivedBytes}, ${r.createdAt},
+      (SELECT count(*) FROM ${resticFiles} ${f} WHERE ${f.checkId} = ${c.id} AND ${f.type} = 'snapshots') AS snapshots,
+      (SELECT json_array(${f.receivedAt}, ${f.addedBytes}) FROM ${resticFiles} ${f}
+        WHERE ${f.checkId} = ${c.id} AND ${f.type} = 'snapshots' ORDER BY ${f.receivedAt} DESC LIMIT 1) AS newest
+    FROM ${checks} ${c} LEFT JOIN ${resticRepos} ${r} ON ${r.checkId} = ${c.id}
+    WHERE ${c.kind} = 'restic' ${checkId === undefined ? sql`` : sql`AND ${c.id} = ${checkId}`}
+    ORDER BY ${c.slug}`);
   return rows.map((r) => {
     const newest = r.newest ? (JSON.parse(r.newest) as [number, number | null]) : null;
     return {
@@ -90,9 +92,20 @@ export async function repositoryStats(db: Db, checkId?: number): Promise<Reposit
  * data is the rest of the running totals, so a repository of 100,000 packs is not read to draw a table.
  */
 export async function filesByType(db: Db, repo: RepositoryStats) {
-  const small = await db.all<{ type: string; files: number; bytes: number }>(sql`
-    SELECT type, count(*) AS files, coalesce(sum(size), 0) AS bytes FROM restic_files
-    WHERE check_id = ${repo.checkId} AND type IN ('config', 'index', 'keys', 'locks', 'snapshots') GROUP BY type`);
+  const small = await db
+    .select({
+      type: resticFiles.type,
+      files: count(),
+      bytes: sql<number>`coalesce(sum(${resticFiles.size}), 0)`,
+    })
+    .from(resticFiles)
+    .where(
+      and(
+        eq(resticFiles.checkId, repo.checkId),
+        sql`${resticFiles.type} IN ('config', 'index', 'keys', 'locks', 'snapshots')`,
+      ),
+    )
+    .groupBy(resticFiles.type);
   const files = small.reduce((n, t) => n + t.files, 0);
   const bytes = small.reduce((n, t) => n + t.bytes, 0);
   const data = { type: "data", files: repo.files - files, bytes: repo.storedBytes - bytes };
