@@ -1,5 +1,6 @@
 import { desc, eq, sql } from "drizzle-orm";
 import {
+  backups,
   drills,
   type AgentKeyRow,
   type BackupRow,
@@ -10,6 +11,7 @@ import {
 } from "../db/schema";
 import type { CheckEvent } from "../domain/state";
 import { AppError } from "../errors";
+import { col, type RawRow } from "./columns";
 import type { Db } from "./db";
 import { recordEvent } from "./state-changes";
 import { plainUnits, type BeginUnit } from "./unit-of-work";
@@ -23,7 +25,7 @@ export type DrillReport = {
 };
 
 /** Drills that never reached their backup say nothing about it: "the last drill" skips them. */
-export const TESTED_THE_BACKUP = sql`outcome != 'could_not_start'`;
+export const TESTED_THE_BACKUP = sql`${col(drills, "outcome")} != 'could_not_start'`;
 
 /**
  * Keeps a restore drill's (or a manual restore's) result with its backup. A failed drill alerts
@@ -58,7 +60,7 @@ export async function recordDrill(
   const unit = begin()
     .guard(
       "backup complete",
-      sql`EXISTS (SELECT 1 FROM backups WHERE id = ${backup.id} AND status IN ('complete', 'suspicious'))`,
+      sql`EXISTS (SELECT 1 FROM ${backups} WHERE ${backups.id} = ${backup.id} AND ${backups.status} IN ('complete', 'suspicious'))`,
     )
     .write(
       db.insert(drills).values({
@@ -87,11 +89,13 @@ export type LastDrill = { ok: boolean; duration_s: number; reported_at: string }
 /** The newest drill of each of these backups, in one query (drills_by_backup index). */
 export async function lastDrillsOf(db: Db, backupIds: string[]): Promise<Map<string, LastDrill>> {
   if (backupIds.length === 0) return new Map();
-  // SQLite takes the bare columns from the row holding max(id): the last one reported.
-  const rows = await db.all<{ backup_id: string; ok: number; duration_ms: number; reported_at: number }>(sql`
-    SELECT backup_id, ok, duration_ms, reported_at, max(id) FROM drills
-    WHERE backup_id IN (SELECT value FROM json_each(${JSON.stringify(backupIds)})) AND ${TESTED_THE_BACKUP}
-    GROUP BY backup_id`);
+  // Raw: SQLite takes the bare columns from the row holding max(id) (the last one reported), and
+  // the ids come as one json_each parameter (D1 binds at most 100).
+  const backupId = col(drills, "backupId");
+  const rows = await db.all<RawRow<typeof drills, "backupId" | "ok" | "durationMs" | "reportedAt">>(sql`
+    SELECT ${backupId}, ${col(drills, "ok")}, ${col(drills, "durationMs")}, ${col(drills, "reportedAt")}, max(${col(drills, "id")})
+    FROM ${drills} WHERE ${backupId} IN (SELECT value FROM json_each(${JSON.stringify(backupIds)})) AND ${TESTED_THE_BACKUP}
+    GROUP BY ${backupId}`);
   return new Map(
     rows.map((r) => [
       r.backup_id,
