@@ -1,4 +1,7 @@
-import { sql, type SQL } from "drizzle-orm";
+import { getTableName, sql, type SQL } from "drizzle-orm";
+import { getTableConfig } from "drizzle-orm/sqlite-core";
+import { nonces, unitOfWorkGuards } from "../db/schema";
+import { col } from "./columns";
 import { replayedNonce, type NonceRecord } from "./keys";
 import { batch, type Db, type Statement } from "./db";
 
@@ -37,14 +40,17 @@ export class UnitOfWork {
     readonly db: Db,
     private readonly options: UnitOptions = {},
   ) {
-    if (options.nonce) this.statements.push(nonceInsert(options.nonce));
+    if (options.nonce) this.statements.push(db.insert(nonces).values(options.nonce));
     this.statements.push(...(options.always ?? []));
   }
 
   /** The rest of the unit applies only if `condition` holds here (see the contract above). */
   guard(name: string, condition: SQL): this {
     this.guards.push({ name, condition });
-    this.statements.push(sql`INSERT INTO unit_of_work_guards (guard) SELECT ${name} WHERE ${holds(condition)} = 0`);
+    // Raw: an INSERT … SELECT that inserts (and so fails the batch) only when the condition is false.
+    this.statements.push(
+      sql`INSERT INTO ${unitOfWorkGuards} (${col(unitOfWorkGuards, "guard")}) SELECT ${name} WHERE ${holds(condition)} = 0`,
+    );
     return this;
   }
 
@@ -63,8 +69,9 @@ export class UnitOfWork {
       this.options.onApplied?.();
       return { applied: true, results: this.writes.map((i) => results[i]!) };
     } catch (error) {
-      if (this.options.nonce && causedBy(error, "UNIQUE constraint failed: nonces.")) throw replayedNonce();
-      if (causedBy(error, "a_guard_did_not_hold")) return { applied: false };
+      if (this.options.nonce && causedBy(error, `UNIQUE constraint failed: ${getTableName(nonces)}.`))
+        throw replayedNonce();
+      if (causedBy(error, GUARD_CHECK)) return { applied: false };
       throw error;
     }
   }
@@ -106,9 +113,8 @@ export const plainUnits =
 /** 1 when the condition holds, 0 when it is false or NULL. */
 const holds = (condition: SQL) => sql`coalesce((${condition}) <> 0, 0)`;
 
-function nonceInsert(record: NonceRecord): SQL {
-  return sql`INSERT INTO nonces (bucket, key_id, nonce) VALUES (${record.bucket}, ${record.keyId}, ${record.nonce})`;
-}
+/** The name of the CHECK that fails a batch whose guard did not hold (schema.ts unitOfWorkGuards). */
+const GUARD_CHECK = getTableConfig(unitOfWorkGuards).checks[0]!.name;
 
 /** True when a D1 error (drizzle wraps D1's in `cause`) carries this message. */
 function causedBy(error: unknown, text: string): boolean {
