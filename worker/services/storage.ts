@@ -141,7 +141,7 @@ export async function purgeUnreferenced(db: Db, bucket: R2Bucket, now: number): 
   // deleted the same keys finds no rows left and subtracts nothing.
   const inQueue = sql`FROM ${purgeQueue} WHERE ${q$("r2Key")} IN (SELECT value FROM json_each(${keys}))`;
   await unitOfWork(db)
-    .write(storedBytesChange(sql`-(SELECT coalesce(sum(size), 0) ${inQueue})`), sql`DELETE ${inQueue}`)
+    .write(storedBytesChange(sql`-(SELECT coalesce(sum(${q$("size")}), 0) ${inQueue})`), sql`DELETE ${inQueue}`)
     .commit();
   return queued.length;
 }
