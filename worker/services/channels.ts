@@ -3,6 +3,7 @@ import { channels, type ChannelRow } from "../db/schema";
 import { seal, unseal } from "../domain/seal";
 import { hmacSha256, toHex } from "../domain/signing";
 import { notFound } from "../errors";
+import { col } from "./columns";
 import type { Db } from "./db";
 
 export type ChannelKind = ChannelRow["kind"];
@@ -73,7 +74,9 @@ export async function markBroken(db: Db, channelId: number, reason: string, now:
 
 /** A receiver answered for good: the channel stops sending, and says why, until someone fixes it. */
 export function brokenStatement(channelId: number, reason: string, now: number) {
-  return sql`UPDATE channels SET status = 'broken', broken_reason = ${reason}, broken_at = ${now} WHERE id = ${channelId}`;
+  // Raw: a statement without a Db, for the sender's batch (services/alert-pipeline/send.ts).
+  return sql`UPDATE ${channels} SET ${col(channels, "status")} = 'broken', ${col(channels, "brokenReason")} = ${reason},
+    ${col(channels, "brokenAt")} = ${now} WHERE ${col(channels, "id")} = ${channelId}`;
 }
 
 export async function markWorking(db: Db, channelId: number): Promise<void> {

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, or, sql, type SQL } from "drizzle-orm";
-import { checks, flips, type CheckRow } from "../db/schema";
+import { and, asc, count, eq, exists, gt, lt, max, ne, notExists, or, sql, type SQL } from "drizzle-orm";
+import { backups, checks, flips, resticFiles, type CheckRow } from "../db/schema";
 import type { CheckInput } from "../domain/check-fields/columns";
 import { pause, reschedule, resume, type CheckState } from "../domain/state";
 import { AppError, notFound } from "../errors";
@@ -32,8 +32,9 @@ export async function createCheck(db: Db, input: CheckInput, now: number, along?
   return (await findCheck(db, uuid))!;
 }
 
+// Raw: a condition built without a Db, for statements the caller adds to the batch.
 const appliedGuard = (uuid: string, revision: string) =>
-  sql`EXISTS (SELECT 1 FROM checks WHERE uuid = ${uuid} AND revision = ${revision})`;
+  sql`EXISTS (SELECT 1 FROM ${checks} WHERE ${checks.uuid} = ${uuid} AND ${checks.revision} = ${revision})`;
 
 /** Finds a check by uuid, slug or unique_key; any of them may be used in API and dashboard paths. */
 export async function findCheck(db: Db, idOrSlug: string): Promise<CheckRow | undefined> {
@@ -57,6 +58,7 @@ export async function listChecks(db: Db, filter: CheckFilter): Promise<CheckRow[
   if (filter.after !== undefined) where.push(gt(checks.id, filter.after));
   if (filter.kind) where.push(eq(checks.kind, filter.kind as CheckRow["kind"]));
   if (filter.status) where.push(eq(checks.status, filter.status as CheckRow["status"]));
+  // Raw: json_each over the tags column (drizzle has no JSON array operator).
   if (filter.tag) where.push(sql`EXISTS (SELECT 1 FROM json_each(${checks.tags}) WHERE value = ${filter.tag})`);
   return db
     .select()
@@ -83,7 +85,14 @@ export async function updateCheck(
   const next = reschedule({ ...row, ...input });
   const revision = newRevision();
   const unit = unitOfWork(db)
-    .guard("check unchanged", sql`EXISTS (SELECT 1 FROM checks WHERE id = ${row.id} AND revision = ${row.revision})`)
+    .guard(
+      "check unchanged",
+      exists(
+        one(db)
+          .from(checks)
+          .where(and(eq(checks.id, row.id), eq(checks.revision, row.revision))),
+      ),
+    )
     .write(
       db
         .update(checks)
@@ -92,8 +101,13 @@ export async function updateCheck(
     );
   if (input.minAgeDays > row.minAgeDays) {
     const window = input.minAgeDays * DAY_MS;
-    unit.write(sql`UPDATE backups SET immutable_until = received_at + ${window}
-      WHERE check_id = ${row.id} AND status != 'deleted' AND immutable_until < received_at + ${window}`);
+    const extended = sql`${backups.receivedAt} + ${window}`;
+    unit.write(
+      db
+        .update(backups)
+        .set({ immutableUntil: extended })
+        .where(and(eq(backups.checkId, row.id), ne(backups.status, "deleted"), lt(backups.immutableUntil, extended))),
+    );
   }
   unit.write(...(along?.(appliedGuard(row.uuid, revision)) ?? []));
   const result = await slugMustBeFree(input.slug, () => unit.commit());
@@ -113,10 +127,14 @@ export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<v
   const young = await youngestFile(db, row.id, now);
   if (young) throw youngFilesRefusal(young);
   const unit = unitOfWork(db)
-    .guard("no backups", sql`NOT EXISTS (SELECT 1 FROM backups WHERE check_id = ${row.id} AND status != 'deleted')`)
+    .guard("no backups", notExists(one(db).from(backups).where(liveBackupsOf(row.id))))
     .guard(
       "no young restic files",
-      sql`NOT EXISTS (SELECT 1 FROM restic_files WHERE check_id = ${row.id} AND immutable_until > ${now})`,
+      notExists(
+        one(db)
+          .from(resticFiles)
+          .where(and(eq(resticFiles.checkId, row.id), gt(resticFiles.immutableUntil, now))),
+      ),
     )
     .write(
       ...dropRepository(row.id, now),
@@ -128,15 +146,20 @@ export async function deleteCheck(db: Db, row: CheckRow, now: number): Promise<v
     const raced = await youngestFile(db, row.id, now);
     if (raced) throw youngFilesRefusal(raced);
   }
-  const held = await db.get<{ n: number; until: number }>(
-    sql`SELECT count(*) AS n, max(immutable_until) AS until FROM backups WHERE check_id = ${row.id} AND status != 'deleted'`,
-  );
-  const until = held && held.until > now ? `, immutable until ${new Date(held.until).toISOString()}` : "";
+  const held = await db
+    .select({ n: count(), until: max(backups.immutableUntil) })
+    .from(backups)
+    .where(liveBackupsOf(row.id))
+    .get();
+  const until = held?.until && held.until > now ? `, immutable until ${new Date(held.until).toISOString()}` : "";
   throw new AppError(
     "conflict",
     `the check still has ${held?.n ?? 0} backup(s)${until}; delete them first (DELETE /api/v1/backups/{id})`,
   );
 }
+
+const one = (db: Db) => db.select({ one: sql`1` });
+const liveBackupsOf = (checkId: number) => and(eq(backups.checkId, checkId), ne(backups.status, "deleted"));
 
 function youngFilesRefusal(young: { files: number; until: number }): AppError {
   return new AppError(
@@ -168,7 +191,7 @@ export async function resumeCheck(db: Db, row: CheckRow, now: number): Promise<C
 
 /** A restic check that holds files stays a restic check: another kind would hide its repository. */
 async function mustHoldNoResticFiles(db: Db, row: CheckRow) {
-  const held = await db.get<{ n: number }>(sql`SELECT count(*) AS n FROM restic_files WHERE check_id = ${row.id}`);
+  const held = await db.select({ n: count() }).from(resticFiles).where(eq(resticFiles.checkId, row.id)).get();
   if (held && held.n > 0) {
     throw new AppError(
       "conflict",
@@ -240,11 +263,11 @@ async function slugMustBeFree<T>(slug: string, write: () => Promise<T>): Promise
   try {
     return await write();
   } catch (error) {
-    if (isUniqueViolation(error, "checks.slug")) {
+    if (isUniqueViolation(error, checks.slug)) {
       throw new AppError("conflict", `slug "${slug}" is already used by another check`);
     }
     // The token itself is not echoed: it is a secret of the other check.
-    if (isUniqueViolation(error, "checks.push_token")) {
+    if (isUniqueViolation(error, checks.pushToken)) {
       throw new AppError("conflict", "that push_token is already used by another check");
     }
     throw error;

@@ -1,5 +1,6 @@
-import { asc, sql } from "drizzle-orm";
-import { checks, type CheckRow } from "../db/schema";
+import { asc, desc, eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import { backups, checks, drills, pings, resticFiles, resticRepos, type CheckRow } from "../db/schema";
 import { monitoringOf } from "../domain/monitoring";
 import { currentStatus, type Status } from "../domain/state";
 import type { Db } from "./db";
@@ -13,6 +14,15 @@ import { readHeartbeat, recentSweeps } from "./sweep-runs";
 const DAY_MS = 86_400_000;
 export const RATE_WINDOWS_DAYS = [7, 30, 90] as const;
 const LOG_EXCERPT_CHARS = 600;
+
+// Raw SQL: aggregates over UNION ALL, CASE and correlated subqueries, one statement each; columns
+// and tables come from schema.ts through these aliases.
+const c = alias(checks, "c");
+const p = alias(pings, "p");
+const b = alias(backups, "b");
+const d = alias(drills, "d");
+const f = alias(resticFiles, "f");
+const r = alias(resticRepos, "r");
 
 export type SuccessRate = { days: number; good: number; bad: number };
 export type RecentFailure = {
@@ -58,19 +68,17 @@ export function countByStatus(rows: CheckRow[], now: number): Record<Status, num
  */
 export async function backupSuccessRates(db: Db, now: number): Promise<SuccessRate[]> {
   const [d7, d30, d90] = RATE_WINDOWS_DAYS.map((days) => now - days * DAY_MS) as [number, number, number];
+  const was = sql`CASE WHEN ${backups.status} IN ('tombstoned', 'deleted') THEN ${backups.tombstonedFrom} ELSE ${backups.status} END`;
+  const goodPing = sql`(${p.kind} = 'success' AND ${p.outcome} IS NULL) OR (${p.kind} = 'exit' AND ${p.exitStatus} = 0)`;
   const row = await db.get<Record<string, number | null>>(sql`
     WITH runs AS (
-      SELECT received_at AS at,
-        CASE WHEN status IN ('tombstoned', 'deleted') THEN tombstoned_from ELSE status END IN ('complete') AS good,
-        CASE WHEN status IN ('tombstoned', 'deleted') THEN tombstoned_from ELSE status END IN ('failed', 'suspicious') AS bad
-      FROM backups WHERE received_at >= ${d90} AND received_at <= ${now}
+      SELECT ${backups.receivedAt} AS at, ${was} IN ('complete') AS good, ${was} IN ('failed', 'suspicious') AS bad
+      FROM ${backups} WHERE ${backups.receivedAt} >= ${d90} AND ${backups.receivedAt} <= ${now}
       UNION ALL
-      SELECT p.received_at,
-        (p.kind = 'success' AND p.outcome IS NULL) OR (p.kind = 'exit' AND p.exit_status = 0),
-        NOT ((p.kind = 'success' AND p.outcome IS NULL) OR (p.kind = 'exit' AND p.exit_status = 0))
-      FROM pings p JOIN checks c ON c.id = p.check_id
-      WHERE c.kind = 'backup' AND p.backup_id IS NULL AND p.kind IN ('success', 'fail', 'exit')
-        AND p.received_at >= ${d90} AND p.received_at <= ${now})
+      SELECT ${p.receivedAt}, ${goodPing}, NOT (${goodPing})
+      FROM ${pings} p JOIN ${checks} c ON ${c.id} = ${p.checkId}
+      WHERE ${c.kind} = 'backup' AND ${p.backupId} IS NULL AND ${p.kind} IN ('success', 'fail', 'exit')
+        AND ${p.receivedAt} >= ${d90} AND ${p.receivedAt} <= ${now})
     SELECT
       sum(at >= ${d7} AND good) AS good7, sum(at >= ${d7} AND bad) AS bad7,
       sum(at >= ${d30} AND good) AS good30, sum(at >= ${d30} AND bad) AS bad30,
@@ -86,12 +94,13 @@ export async function backupSuccessRates(db: Db, now: number): Promise<SuccessRa
 /** The latest failed pings (failures, non-zero exits, too short/early) with the tail of their log. */
 export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[]> {
   return db.all<RecentFailure>(sql`
-    SELECT c.unique_key AS checkKey, c.name AS checkName, p.kind, p.exit_status AS exitStatus, p.outcome,
-      substr(p.body, max(1, length(p.body) - ${LOG_EXCERPT_CHARS - 1})) AS excerpt, p.received_at AS receivedAt
-    FROM pings p JOIN checks c ON c.id = p.check_id
-    WHERE p.kind = 'fail' OR (p.kind = 'exit' AND p.exit_status != 0)
-      OR (p.outcome IS NOT NULL AND p.outcome != 'not_a_backup')
-    ORDER BY p.received_at DESC LIMIT ${limit}`);
+    SELECT ${c.uniqueKey} AS checkKey, ${c.name} AS checkName, ${p.kind} AS kind, ${p.exitStatus} AS exitStatus,
+      ${p.outcome} AS outcome, substr(${p.body}, max(1, length(${p.body}) - ${LOG_EXCERPT_CHARS - 1})) AS excerpt,
+      ${p.receivedAt} AS receivedAt
+    FROM ${pings} p JOIN ${checks} c ON ${c.id} = ${p.checkId}
+    WHERE ${p.kind} = 'fail' OR (${p.kind} = 'exit' AND ${p.exitStatus} != 0)
+      OR (${p.outcome} IS NOT NULL AND ${p.outcome} != 'not_a_backup')
+    ORDER BY ${p.receivedAt} DESC LIMIT ${limit}`);
 }
 
 /**
@@ -101,16 +110,17 @@ export async function recentFailures(db: Db, limit = 10): Promise<RecentFailure[
 export async function restorePoints(db: Db): Promise<RestorePoints[]> {
   return db.all<RestorePoints>(sql`
     SELECT * FROM (
-      SELECT c.unique_key AS key, c.name, count(b.id) AS points, coalesce(sum(b.status = 'suspicious'), 0) AS suspicious,
-        min(b.received_at) AS oldest, max(b.received_at) AS newest, coalesce(sum(b.size), 0) AS bytes,
-        (SELECT max(reported_at) FROM drills d WHERE d.check_id = c.id AND d.ok = 1) AS lastGoodDrill
-      FROM checks c LEFT JOIN backups b ON b.check_id = c.id AND b.status IN ('complete', 'suspicious')
-      WHERE c.kind = 'backup' GROUP BY c.id
+      SELECT ${c.uniqueKey} AS key, ${c.name} AS name, count(${b.id}) AS points,
+        coalesce(sum(${b.status} = 'suspicious'), 0) AS suspicious,
+        min(${b.receivedAt}) AS oldest, max(${b.receivedAt}) AS newest, coalesce(sum(${b.size}), 0) AS bytes,
+        (SELECT max(${d.reportedAt}) FROM ${drills} d WHERE ${d.checkId} = ${c.id} AND ${d.ok} = 1) AS lastGoodDrill
+      FROM ${checks} c LEFT JOIN ${backups} b ON ${b.checkId} = ${c.id} AND ${b.status} IN ('complete', 'suspicious')
+      WHERE ${c.kind} = 'backup' GROUP BY ${c.id}
       UNION ALL
-      SELECT c.unique_key AS key, c.name, count(f.name), 0, min(f.received_at), max(f.received_at),
-        coalesce((SELECT stored_bytes FROM restic_repos r WHERE r.check_id = c.id), 0), NULL
-      FROM checks c LEFT JOIN restic_files f ON f.check_id = c.id AND f.type = 'snapshots'
-      WHERE c.kind = 'restic' GROUP BY c.id)
+      SELECT ${c.uniqueKey} AS key, ${c.name} AS name, count(${f.name}), 0, min(${f.receivedAt}), max(${f.receivedAt}),
+        coalesce((SELECT ${r.storedBytes} FROM ${resticRepos} r WHERE ${r.checkId} = ${c.id}), 0), NULL
+      FROM ${checks} c LEFT JOIN ${resticFiles} f ON ${f.checkId} = ${c.id} AND ${f.type} = 'snapshots'
+      WHERE ${c.kind} = 'restic' GROUP BY ${c.id})
     ORDER BY name, key`);
 }
 
@@ -154,13 +164,26 @@ export type PingLine = {
 
 /** A check's ping log with only the tail of each body (a full log of 100 pings can be 10 MB). */
 export async function pingLog(db: Db, checkId: number, limit = 100): Promise<PingLine[]> {
-  const rows = await db.all<PingLine & { bodyLength: number; bodyTruncated: number }>(sql`
-    SELECT n AS id, kind, exit_status AS exitStatus, duration_ms AS durationMs, outcome, source, ip,
-      substr(body, max(1, length(body) - 1999)) AS excerpt, length(body) AS bodyLength,
-      body_truncated AS bodyTruncated, received_at AS receivedAt
-    FROM pings WHERE check_id = ${checkId} ORDER BY n DESC LIMIT ${limit}`);
+  const rows = await db
+    .select({
+      id: pings.n,
+      kind: pings.kind,
+      exitStatus: pings.exitStatus,
+      durationMs: pings.durationMs,
+      outcome: pings.outcome,
+      source: pings.source,
+      ip: pings.ip,
+      excerpt: sql<string>`substr(${pings.body}, max(1, length(${pings.body}) - 1999))`,
+      bodyLength: sql<number>`length(${pings.body})`,
+      bodyTruncated: pings.bodyTruncated,
+      receivedAt: pings.receivedAt,
+    })
+    .from(pings)
+    .where(eq(pings.checkId, checkId))
+    .orderBy(desc(pings.n))
+    .limit(limit);
   return rows.map(({ bodyLength, bodyTruncated, ...line }) => ({
     ...line,
-    truncated: bodyLength > 2000 || bodyTruncated === 1,
+    truncated: bodyLength > 2000 || bodyTruncated,
   }));
 }

@@ -1,6 +1,6 @@
-import { is, SQL } from "drizzle-orm";
+import { getTableName, is, SQL } from "drizzle-orm";
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
-import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import * as schema from "../db/schema";
 
 export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
@@ -32,9 +32,11 @@ export function prepare(db: Db, statement: Statement): D1PreparedStatement {
 }
 
 /** True when a D1 write failed on a UNIQUE constraint (drizzle wraps D1's error in `cause`). */
-export function isUniqueViolation(error: unknown, column: string): boolean {
+export function isUniqueViolation(error: unknown, column: SQLiteColumn): boolean {
+  // SQLite names the column as <table>.<column>, in schema.ts's SQL names.
+  const name = `${getTableName(column.table)}.${column.name}`;
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e.message.includes(`UNIQUE constraint failed: ${column}`)) return true;
+    if (e.message.includes(`UNIQUE constraint failed: ${name}`)) return true;
   }
   return false;
 }

@@ -1,11 +1,16 @@
-import { asc, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import { projectDay, type CheckTraffic, type Projection } from "../domain/free-plan";
-import { checks } from "../db/schema";
+import { backups, checks, flips, pings, settings } from "../db/schema";
+import type { RawAs, RawRow } from "./columns";
 import type { Db } from "./db";
 import { PINGS_KEPT } from "./pings";
 
 const DAY_MS = 86_400_000;
+const c = alias(checks, "c");
+const b = alias(backups, "b");
+const f = alias(flips, "f");
 
 const CountsSchema = z.object({
   /** Per check id: [pings, signed, backup echoes, oldest ping, backups, parts] of the day before `at`. */
@@ -33,25 +38,29 @@ const COUNTS_FRESH_MS = 2 * 3_600_000;
 async function countDay(db: Db, now: number): Promise<DayCounts> {
   const since = now - DAY_MS;
   const [pingRows, backupRows, due] = await Promise.all([
-    db.all<{ check_id: number; pings: number; signed: number; echoes: number; oldest: number }>(sql`
-      SELECT check_id, count(*) AS pings, sum(source = 'signed') AS signed,
-        sum(backup_id IS NOT NULL) AS echoes, min(received_at) AS oldest
-      FROM pings WHERE received_at >= ${since} AND received_at <= ${now} GROUP BY check_id`),
-    // CROSS JOIN keeps checks outermost: backups_by_check and flips_by_check_time then seek each
-    // check's last day instead of reading every backup and flip kept.
-    db.all<{ check_id: number; backups: number; parts: number }>(sql`
-      SELECT c.id AS check_id, count(*) AS backups, sum(b.part_count) AS parts
-      FROM checks c CROSS JOIN backups b ON b.check_id = c.id AND b.received_at >= ${since} AND b.received_at <= ${now}
-      GROUP BY c.id`),
+    db.all<
+      RawRow<typeof pings, "checkId"> &
+        RawAs<typeof pings, "receivedAt", "oldest"> & { pings: number; signed: number; echoes: number }
+    >(sql`
+      SELECT ${pings.checkId}, count(*) AS pings, sum(${pings.source} = 'signed') AS signed,
+        sum(${pings.backupId} IS NOT NULL) AS echoes, min(${pings.receivedAt}) AS oldest
+      FROM ${pings} WHERE ${pings.receivedAt} >= ${since} AND ${pings.receivedAt} <= ${now} GROUP BY ${pings.checkId}`),
+    // Raw: CROSS JOIN keeps checks outermost (drizzle has no CROSS JOIN … ON): backups_by_check and
+    // flips_by_check_time then seek each check's last day instead of reading every backup and flip kept.
+    db.all<RawAs<typeof backups, "checkId", "check_id"> & { backups: number; parts: number }>(sql`
+      SELECT ${c.id} AS check_id, count(*) AS backups, sum(${b.partCount}) AS parts
+      FROM ${checks} c CROSS JOIN ${backups} b ON ${b.checkId} = ${c.id} AND ${b.receivedAt} >= ${since}
+        AND ${b.receivedAt} <= ${now}
+      GROUP BY ${c.id}`),
     db.get<{ n: number }>(sql`
-      SELECT count(*) AS n FROM checks c CROSS JOIN flips f ON f.check_id = c.id
-        AND f.created_at >= ${since} AND f.created_at <= ${now}
-      WHERE f.to_status = 'down' AND f.reason IN ('timeout', 'run_timeout')`),
+      SELECT count(*) AS n FROM ${checks} c CROSS JOIN ${flips} f ON ${f.checkId} = ${c.id}
+        AND ${f.createdAt} >= ${since} AND ${f.createdAt} <= ${now}
+      WHERE ${f.toStatus} = 'down' AND ${f.reason} IN ('timeout', 'run_timeout')`),
   ]);
-  const backups = new Map(backupRows.map((b) => [b.check_id, b]));
+  const backupsOf = new Map(backupRows.map((b) => [b.check_id, b]));
   const perCheck: DayCounts["checks"] = {};
   for (const p of pingRows) {
-    const b = backups.get(p.check_id);
+    const b = backupsOf.get(p.check_id);
     perCheck[p.check_id] = [p.pings, p.signed, p.echoes, p.oldest, b?.backups ?? 0, b?.parts ?? 0];
   }
   for (const b of backupRows) perCheck[b.check_id] ??= [0, 0, 0, null, b.backups, b.parts];
@@ -61,8 +70,10 @@ async function countDay(db: Db, now: number): Promise<DayCounts> {
 /** The sweep's hourly count, kept in one `settings` row (24 rows written a day). */
 export async function refreshPlanCounts(db: Db, now: number): Promise<void> {
   const counts = JSON.stringify(await countDay(db, now));
-  await db.run(sql`INSERT INTO settings (key, value, updated_at) VALUES (${COUNTS_SETTING}, ${counts}, ${now})
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+  await db
+    .insert(settings)
+    .values({ key: COUNTS_SETTING, value: counts, updatedAt: now })
+    .onConflictDoUpdate({ target: settings.key, set: { value: counts, updatedAt: now } });
 }
 
 /**
@@ -71,12 +82,14 @@ export async function refreshPlanCounts(db: Db, now: number): Promise<void> {
  * when the row is missing, damaged or older than two hours.
  */
 async function dayCounts(db: Db, now: number): Promise<{ counts: DayCounts; at: number }> {
-  const row = await db.get<{ value: string; updated_at: number } | undefined>(
-    sql`SELECT value, updated_at FROM settings WHERE key = ${COUNTS_SETTING}`,
-  );
-  if (row && row.updated_at <= now && now - row.updated_at < COUNTS_FRESH_MS) {
+  const row = await db
+    .select({ value: settings.value, updatedAt: settings.updatedAt })
+    .from(settings)
+    .where(eq(settings.key, COUNTS_SETTING))
+    .get();
+  if (row && row.updatedAt <= now && now - row.updatedAt < COUNTS_FRESH_MS) {
     const stored = CountsSchema.safeParse(safeJson(row.value));
-    if (stored.success) return { counts: stored.data, at: row.updated_at };
+    if (stored.success) return { counts: stored.data, at: row.updatedAt };
   }
   return { counts: await countDay(db, now), at: now };
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import { channels, checks, type CheckRow } from "../db/schema";
 import type { ChannelChange, ChannelRef } from "../domain/hc-compat";
 import type { CheckInput } from "./checks";
+import { col } from "./columns";
 import type { Db } from "./db";
 
 /** The channels as healthchecks' channel assignment sees them (domain/hc-compat.ts). */
@@ -23,14 +24,16 @@ export async function channelRefs(db: Db): Promise<ChannelRef[]> {
  * only if the check's write applied. json_each keeps it a set, whatever a concurrent edit did.
  */
 export function channelStatements(changes: ChannelChange[], slug: string, applied: SQL): SQL[] {
+  // Raw: json_insert / json_each on the column in place, built without a Db for the caller's batch.
+  const filter = col(channels, "filterChecks");
   return changes.map(({ channelId, change }) =>
     change === "add"
-      ? sql`UPDATE channels SET filter_checks = json_insert(filter_checks, '$[#]', ${slug})
-            WHERE id = ${channelId} AND ${applied}
-              AND NOT EXISTS (SELECT 1 FROM json_each(channels.filter_checks) WHERE value = ${slug})`
-      : sql`UPDATE channels SET filter_checks = (
-              SELECT json_group_array(value) FROM json_each(channels.filter_checks) WHERE value <> ${slug})
-            WHERE id = ${channelId} AND ${applied}`,
+      ? sql`UPDATE ${channels} SET ${filter} = json_insert(${channels.filterChecks}, '$[#]', ${slug})
+            WHERE ${channels.id} = ${channelId} AND ${applied}
+              AND NOT EXISTS (SELECT 1 FROM json_each(${channels.filterChecks}) WHERE value = ${slug})`
+      : sql`UPDATE ${channels} SET ${filter} = (
+              SELECT json_group_array(value) FROM json_each(${channels.filterChecks}) WHERE value <> ${slug})
+            WHERE ${channels.id} = ${channelId} AND ${applied}`,
   );
 }
 

@@ -1,5 +1,7 @@
 import { desc, eq, sql } from "drizzle-orm";
-import { flips, type FlipRow } from "../db/schema";
+import { alias } from "drizzle-orm/sqlite-core";
+import { checks, flips, notifications, settings, type FlipRow } from "../db/schema";
+import { col } from "./columns";
 import { batch, type Db } from "./db";
 
 /** A check's history, newest first: its transitions and events (services/state-changes.ts). */
@@ -31,6 +33,11 @@ const CURSOR = "history_prune_cursor";
 /** The sweep prunes once an hour, at this minute (a skipped sweep just waits for the next hour). */
 export const PRUNE_MINUTE = 17;
 
+const f = alias(flips, "f");
+const g = alias(flips, "g");
+const n = alias(notifications, "n");
+const newer = alias(notifications, "newer");
+
 export const pruneDue = (now: number) => new Date(now).getUTCMinutes() === PRUNE_MINUTE;
 
 /**
@@ -39,28 +46,33 @@ export const pruneDue = (now: number) => new Date(now).getUTCMinutes() === PRUNE
  */
 export async function pruneHistory(db: Db, now: number): Promise<{ deleted: number; rowsRead: number }> {
   const cutoff = now - HISTORY_DAYS * DAY;
-  const cursor = sql`coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = ${CURSOR}), 0)`;
-  const slice = sql`SELECT id FROM checks WHERE id > ${cursor} ORDER BY id LIMIT ${CHECKS_PER_RUN}`;
+  const cursor = sql`coalesce((SELECT CAST(${settings.value} AS INTEGER) FROM ${settings} WHERE ${settings.key} = ${CURSOR}), 0)`;
+  const slice = sql`SELECT ${checks.id} AS id FROM ${checks} WHERE ${checks.id} > ${cursor} ORDER BY ${checks.id} LIMIT ${CHECKS_PER_RUN}`;
   // "Still read later", as in the comment above; `newer` is a later notification of the same pair.
   const stillRead = sql`
-    SELECT 1 FROM notifications n WHERE n.flip_id = f.id AND (
-      n.status = 'pending'
-      OR (n.status = 'suppressed' AND n.resolved_at IS NULL)
-      OR (n.status != 'suppressed' AND n.kind NOT IN ('retention', 'drill') AND NOT EXISTS (
-        SELECT 1 FROM notifications newer
-        WHERE newer.check_id = n.check_id AND newer.channel_id = n.channel_id AND newer.id > n.id
-          AND newer.status != 'suppressed' AND newer.kind NOT IN ('retention', 'drill'))))`;
+    SELECT 1 FROM ${notifications} n WHERE ${n.flipId} = ${f.id} AND (
+      ${n.status} = 'pending'
+      OR (${n.status} = 'suppressed' AND ${n.resolvedAt} IS NULL)
+      OR (${n.status} != 'suppressed' AND ${n.kind} NOT IN ('retention', 'drill') AND NOT EXISTS (
+        SELECT 1 FROM ${notifications} newer
+        WHERE ${newer.checkId} = ${n.checkId} AND ${newer.channelId} = ${n.channelId} AND ${newer.id} > ${n.id}
+          AND ${newer.status} != 'suppressed' AND ${newer.kind} NOT IN ('retention', 'drill'))))`;
   const [deleted, cursorSaved] = await batch(db, [
-    sql`DELETE FROM flips WHERE id IN (
-      SELECT f.id FROM (${slice}) c JOIN flips f ON f.check_id = c.id AND f.created_at < ${cutoff}
-      WHERE f.id != (SELECT g.id FROM flips g WHERE g.check_id = c.id AND g.created_at < ${cutoff}
-                     ORDER BY g.created_at DESC, g.id DESC LIMIT 1)
+    // Raw: a set-based DELETE over a correlated slice, bounded by LIMIT, in one statement.
+    sql`DELETE FROM ${flips} WHERE ${col(flips, "id")} IN (
+      SELECT ${f.id} FROM (${slice}) c JOIN ${flips} f ON ${f.checkId} = c.id AND ${f.createdAt} < ${cutoff}
+      WHERE ${f.id} != (SELECT ${g.id} FROM ${flips} g WHERE ${g.checkId} = c.id AND ${g.createdAt} < ${cutoff}
+                     ORDER BY ${g.createdAt} DESC, ${g.id} DESC LIMIT 1)
         AND NOT EXISTS (${stillRead})
       LIMIT ${FLIPS_PER_RUN})`,
     // The last check of this slice; none (past the last check) starts the next run from the first.
-    sql`INSERT INTO settings (key, value, updated_at)
-      VALUES (${CURSOR}, (SELECT coalesce(max(id), 0) FROM (${slice})), ${now})
-      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    db
+      .insert(settings)
+      .values({ key: CURSOR, value: sql`(SELECT coalesce(max(id), 0) FROM (${slice}))`, updatedAt: now })
+      .onConflictDoUpdate({
+        target: settings.key,
+        set: { value: sql`excluded.${col(settings, "value")}`, updatedAt: now },
+      }),
   ]);
   return {
     deleted: deleted!.meta.changes ?? 0,

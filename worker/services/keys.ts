@@ -15,6 +15,7 @@ import {
   type SignedHeaders,
 } from "../domain/signing";
 import { AppError, notFound } from "../errors";
+import { col } from "./columns";
 import type { Db, Statement } from "./db";
 
 /**
@@ -174,8 +175,9 @@ export function keyTouch(key: AgentKeyRow, now: number): Statement[] {
   return [lastUsedUpdate(key, now)];
 }
 
+// Raw: a statement built without a Db, for the request's unit of work.
 const lastUsedUpdate = (key: AgentKeyRow, now: number) =>
-  sql`UPDATE agent_keys SET last_used_at = ${now} WHERE id = ${key.id}`;
+  sql`UPDATE ${agentKeys} SET ${col(agentKeys, "lastUsedAt")} = ${now} WHERE ${agentKeys.id} = ${key.id}`;
 
 /**
  * Authenticates a key id and secret sent as HTTP Basic credentials (the restic REST server). An

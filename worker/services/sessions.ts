@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { eq, lte, sql } from "drizzle-orm";
+import { revokedSessions } from "../db/schema";
 import type { Session } from "../domain/session";
 import { batch, type Db } from "./db";
 
@@ -8,17 +9,21 @@ import { batch, type Db } from "./db";
 
 /** Whether this session was ended by a logout. One indexed read per dashboard request. */
 export async function isRevoked(db: Db, session: Session): Promise<boolean> {
-  const row = await db.get<{ one: number }>(
-    sql`SELECT 1 AS one FROM revoked_sessions WHERE session_id = ${session.id}`,
-  );
+  const row = await db
+    .select({ one: sql<number>`1` })
+    .from(revokedSessions)
+    .where(eq(revokedSessions.sessionId, session.id))
+    .get();
   return row !== undefined && row !== null;
 }
 
 /** Ends a session server-side, and forgets revocations of sessions that have expired meanwhile. */
 export async function revokeSession(db: Db, session: Session, now: number): Promise<void> {
   await batch(db, [
-    sql`INSERT INTO revoked_sessions (session_id, expires_at) VALUES (${session.id}, ${session.expiresAt})
-        ON CONFLICT (session_id) DO NOTHING`,
-    sql`DELETE FROM revoked_sessions WHERE expires_at <= ${now}`,
+    db
+      .insert(revokedSessions)
+      .values({ sessionId: session.id, expiresAt: session.expiresAt })
+      .onConflictDoNothing({ target: revokedSessions.sessionId }),
+    db.delete(revokedSessions).where(lte(revokedSessions.expiresAt, now)),
   ]);
 }

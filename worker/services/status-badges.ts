@@ -1,16 +1,15 @@
-import { sql } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { covers, occurrenceAt } from "../domain/maintenance";
 import { monitoringOf } from "../domain/monitoring";
 import { currentStatus } from "../domain/state";
 import type { BadgeFacts } from "../domain/status/badge-values";
 import { effectiveRpoS } from "../domain/status/rpo";
-import { checks, newBadgeKey, type CheckRow } from "../db/schema";
-import { eq } from "drizzle-orm";
+import { checks, drills, newBadgeKey, type CheckRow } from "../db/schema";
 import type { Db } from "./db";
 import { listWindows } from "./maintenance";
 import { readHeartbeat } from "./sweep-runs";
 import { TESTED_THE_BACKUP } from "./drills";
-import { lastSuccess, newestGood } from "./status-queries";
+import { lastSuccess, newestGood, type NewestGoodRecord } from "./status-queries";
 import { keepsRestorePoints } from "../domain/kinds";
 
 /**
@@ -25,11 +24,15 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
   });
   if (!check) return undefined;
   const [newest, drill, windows, heartbeat] = await Promise.all([
-    keepsRestorePoints(check.kind) ? db.get<{ taken_at: number } | undefined>(newestGood(check.id)) : undefined,
-    db.get<{ at: number; ok: number } | undefined>(
-      sql`SELECT reported_at AS at, ok FROM drills WHERE check_id = ${check.id} AND ${TESTED_THE_BACKUP}
-        ORDER BY reported_at DESC LIMIT 1`,
-    ),
+    // Raw: a UNION of two newest-first index reads (services/status-queries.ts).
+    keepsRestorePoints(check.kind) ? db.get<NewestGoodRecord | undefined>(newestGood(check.id)) : undefined,
+    db
+      .select({ at: drills.reportedAt, ok: drills.ok })
+      .from(drills)
+      .where(and(eq(drills.checkId, check.id), TESTED_THE_BACKUP))
+      .orderBy(desc(drills.reportedAt))
+      .limit(1)
+      .get(),
     listWindows(db),
     readHeartbeat(db),
   ]);
@@ -43,7 +46,7 @@ export async function badgeFacts(db: Db, key: string, now: number): Promise<Badg
     rpoS: effectiveRpoS(check, now),
     newestGoodAt: keepsRestorePoints(check.kind) ? (newest?.taken_at ?? null) : check.lastSuccessAt,
     drillEveryS: check.drillEveryS,
-    lastDrill: drill ? { at: drill.at, ok: drill.ok === 1 } : null,
+    lastDrill: drill ? { at: drill.at, ok: drill.ok } : null,
     monitoringDelayed: heartbeat ? monitoringOf(heartbeat, now).delayed : false,
   };
 }

@@ -4,6 +4,8 @@ import { BAR_DAYS, dayOf, dayStart } from "../domain/status/days";
 import { restoreHistory } from "../domain/status/rpo";
 import { timelineOf, type StatusChange, type Timeline } from "../domain/status/timeline";
 import type { StoredStatus } from "../domain/state";
+import { statusBars } from "../db/schema";
+import { col } from "./columns";
 import type { Db } from "./db";
 import { changesSince, idList, pointsSince, readAll, type ChangeRecord, type PointRecord } from "./status-queries";
 
@@ -92,10 +94,18 @@ export async function fillBars(
       days.push(day >= first ? dayBar(check, day, timeline, history, now) : storedDay(check, previous, day));
     }
     next.set(check.id, { lastDay: last, days });
-    return sql`INSERT INTO status_bars (check_id, last_day, days, updated_at)
+    // Raw: an upsert that keeps the newer memo, run in readAll's batch of raw statements.
+    const [checkId, lastDay, daysColumn, updatedAt] = [
+      col(statusBars, "checkId"),
+      col(statusBars, "lastDay"),
+      col(statusBars, "days"),
+      col(statusBars, "updatedAt"),
+    ];
+    return sql`INSERT INTO ${statusBars} (${checkId}, ${lastDay}, ${daysColumn}, ${updatedAt})
       VALUES (${check.id}, ${last}, ${encode(days)}, ${now})
-      ON CONFLICT (check_id) DO UPDATE SET last_day = excluded.last_day, days = excluded.days, updated_at = excluded.updated_at
-      WHERE excluded.last_day > status_bars.last_day`;
+      ON CONFLICT (${checkId}) DO UPDATE SET ${lastDay} = excluded.${lastDay}, ${daysColumn} = excluded.${daysColumn},
+        ${updatedAt} = excluded.${updatedAt}
+      WHERE excluded.${lastDay} > ${statusBars.lastDay}`;
   });
   await readAll(db, writes);
   return next;

@@ -1,5 +1,6 @@
-import { sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { settings as settingsTable } from "../db/schema";
 import type { Db } from "./db";
 import { STATUS_PAGE_SETTING } from "./status-queries";
 
@@ -25,14 +26,18 @@ export function pageSettingsOf(stored: string | undefined, envTitle: string | un
 }
 
 export async function readPageSettings(db: Db, envTitle: string | undefined): Promise<PageSettings> {
-  const row = await db.get<{ value: string } | undefined>(
-    sql`SELECT value FROM settings WHERE key = ${STATUS_PAGE_SETTING}`,
-  );
+  const row = await db
+    .select({ value: settingsTable.value })
+    .from(settingsTable)
+    .where(eq(settingsTable.key, STATUS_PAGE_SETTING))
+    .get();
   return pageSettingsOf(row?.value, envTitle);
 }
 
 export async function writePageSettings(db: Db, settings: PageSettings, now: number): Promise<void> {
   const value = JSON.stringify(settings);
-  await db.run(sql`INSERT INTO settings (key, value, updated_at) VALUES (${STATUS_PAGE_SETTING}, ${value}, ${now})
-    ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+  await db
+    .insert(settingsTable)
+    .values({ key: STATUS_PAGE_SETTING, value, updatedAt: now })
+    .onConflictDoUpdate({ target: settingsTable.key, set: { value, updatedAt: now } });
 }

@@ -1,4 +1,4 @@
-import { desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, lte, sql } from "drizzle-orm";
 import { sweepRuns, sweepState, type SweepRunRow } from "../db/schema";
 import { SWEEP_RING, sweepSlot, type SweepHeartbeat } from "../domain/monitoring";
 import { batch, type Db } from "./db";
@@ -23,22 +23,39 @@ export async function recentSweeps(db: Db): Promise<SweepRunRow[]> {
 
 async function recordStart(db: Db, startedAt: number) {
   await batch(db, [
-    sql`INSERT INTO sweep_runs (slot, started_at) VALUES (${sweepSlot(startedAt)}, ${startedAt})
-        ON CONFLICT (slot) DO UPDATE SET started_at = excluded.started_at, finished_at = NULL, duration_ms = NULL, error = NULL`,
-    sql`INSERT INTO sweep_state (id, installed_at, last_started_at) VALUES (1, ${startedAt}, ${startedAt})
-        ON CONFLICT (id) DO UPDATE SET last_started_at = max(coalesce(last_started_at, 0), excluded.last_started_at)`,
+    db
+      .insert(sweepRuns)
+      .values({ slot: sweepSlot(startedAt), startedAt })
+      .onConflictDoUpdate({
+        target: sweepRuns.slot,
+        set: { startedAt, finishedAt: null, durationMs: null, error: null },
+      }),
+    db
+      .insert(sweepState)
+      .values({ id: 1, installedAt: startedAt, lastStartedAt: startedAt })
+      .onConflictDoUpdate({
+        target: sweepState.id,
+        set: { lastStartedAt: sql`max(coalesce(${sweepState.lastStartedAt}, 0), ${startedAt})` },
+      }),
   ]);
 }
 
 /** The run's end: the ring slot if it still holds this run, and the state (times only move forward). */
 async function recordEnd(db: Db, startedAt: number, finishedAt: number, error: string | null) {
   const slot = sweepSlot(startedAt);
-  const ended = sql`UPDATE sweep_runs SET finished_at = ${finishedAt}, duration_ms = ${finishedAt - startedAt},
-      error = ${error} WHERE slot = ${slot} AND started_at = ${startedAt}`;
+  const ended = db
+    .update(sweepRuns)
+    .set({ finishedAt, durationMs: finishedAt - startedAt, error })
+    .where(and(eq(sweepRuns.slot, slot), eq(sweepRuns.startedAt, startedAt)));
   const state = error
-    ? sql`UPDATE sweep_state SET last_error_at = ${finishedAt}, last_error = ${error}
-          WHERE id = 1 AND coalesce(last_error_at, 0) <= ${finishedAt}`
-    : sql`UPDATE sweep_state SET last_ok_at = ${finishedAt} WHERE id = 1 AND coalesce(last_ok_at, 0) <= ${finishedAt}`;
+    ? db
+        .update(sweepState)
+        .set({ lastErrorAt: finishedAt, lastError: error })
+        .where(and(eq(sweepState.id, 1), lte(sql`coalesce(${sweepState.lastErrorAt}, 0)`, finishedAt)))
+    : db
+        .update(sweepState)
+        .set({ lastOkAt: finishedAt })
+        .where(and(eq(sweepState.id, 1), lte(sql`coalesce(${sweepState.lastOkAt}, 0)`, finishedAt)));
   await batch(db, [ended, state]);
 }
 
