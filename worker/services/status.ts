@@ -63,7 +63,7 @@ export async function loadStatus(db: Db, envTitle: string | undefined, now: numb
   const since = now - INCIDENT_DAYS * DAY_MS;
   const [settings, checks, bars, changes, points, drills, windows, heartbeat] = await q.readAll<
     [
-      { value: string }[],
+      q.SettingRecord[],
       q.CheckRecord[],
       q.BarsRecord[],
       q.ChangeRecord[],
